@@ -1,0 +1,5 @@
+"""The Dagster code location: composes what `defs/` defines; defines nothing itself."""
+
+import dagster as dg
+
+defs = dg.Definitions(assets=[], jobs=[], schedules=[], sensors=[], resources={})

@@ -1,0 +1,65 @@
+"""Settings read from the environment (or `.env`): one place that names every knob users can set.
+
+Every module takes a `Settings` instance (or the few values it needs) as an argument; nothing else reads
+`os.environ`. Secrets are `SecretStr`, so they never print in a repr, a log line or an error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Tier = Literal["free", "starter", "pro", "professional", "enterprise", "oauth", "increase", "unlimited"]
+ApiVersion = Literal["legacy", "2026-03"]
+
+
+class Settings(BaseSettings):
+    """hubspot-elt settings. Each field is read from the environment variable `HUBSPOT_<NAME>`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HUBSPOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    access_token: SecretStr | None = Field(default=None, description="Private-app token (pat-...).")
+    client_id: str | None = Field(default=None, description="OAuth app client id.")
+    client_secret: SecretStr | None = Field(default=None, description="OAuth app client secret; also signs webhooks.")
+    base_url: str = Field(default="https://api.hubapi.com", description="API host; the sandbox URL for local work.")
+    tier: Tier = Field(default="pro", description="Account tier, which sets the 10-second request budget.")
+    api_version: ApiVersion = Field(default="legacy", description="legacy (v3/v4 paths) or 2026-03 (dated paths).")
+    warehouse_path: Path = Field(default=Path("data/warehouse.duckdb"), description="DuckDB warehouse file.")
+    queue_url: str = Field(default="sqlite:///data/webhook_queue.sqlite", description="Webhook queue store.")
+    token_key: SecretStr | None = Field(default=None, description="Key that encrypts the OAuth token store.")
+    token_store_path: Path = Field(default=Path("data/oauth_tokens.enc"), description="Encrypted OAuth token store.")
+    state_dir: Path = Field(default=Path("data/state"), description="Shared rate-limit and breaker state.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(
+                f"HUBSPOT_BASE_URL must start with http:// or https:// (got {value!r}); "
+                "use https://api.hubapi.com for HubSpot or the sandbox URL, e.g. http://127.0.0.1:8765"
+            )
+        return value
+
+    @field_validator("tier", mode="before")
+    @classmethod
+    def _normalize_tier(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    def absolute(self, path: Path) -> Path:
+        """A settings path made absolute (relative paths are taken from the current directory)."""
+        return path.expanduser().resolve()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (tests, CLI flags) taking precedence."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -38,6 +38,22 @@ class Settings(BaseSettings):
     token_key: SecretStr | None = Field(default=None, description="Key that encrypts the OAuth token store.")
     token_store_path: Path = Field(default=Path("data/oauth_tokens.enc"), description="Encrypted OAuth token store.")
     state_dir: Path = Field(default=Path("data/state"), description="Shared rate-limit and breaker state.")
+    # Extraction and scheduling (dlt sources and Dagster schedules).
+    objects: str | None = Field(
+        default=None,
+        description="Comma-separated CRM object types to sync (e.g. contacts,deals,pets); default: every type.",
+    )
+    property_history: str = Field(
+        default="",
+        description="Property history to load, e.g. 'contacts:lifecyclestage,email;deals:dealstage' (off if empty).",
+    )
+    lookback_s: int = Field(default=300, ge=0, description="Incremental look-back overlap for search's index lag.")
+    snapshot_path: Path | None = Field(
+        default=None,
+        description="Read-only copy of the warehouse published after each successful run (default: <warehouse>.snapshot.duckdb).",
+    )
+    incremental_cron: str = Field(default="*/15 * * * *", description="Cron of the incremental sync schedule.")
+    reconcile_cron: str = Field(default="0 3 * * *", description="Cron of the nightly reconciliation schedule.")
 
     @field_validator("base_url")
     @classmethod

@@ -38,6 +38,52 @@ class Settings(BaseSettings):
     token_key: SecretStr | None = Field(default=None, description="Key that encrypts the OAuth token store.")
     token_store_path: Path = Field(default=Path("data/oauth_tokens.enc"), description="Encrypted OAuth token store.")
     state_dir: Path = Field(default=Path("data/state"), description="Shared rate-limit and breaker state.")
+    # HTTP client (hubspot_assets/hubspot): timeouts, retries, breaker, rate-limit safety, OAuth.
+    connect_timeout_s: float = Field(default=10.0, gt=0, description="Seconds to wait for a connection to HubSpot.")
+    read_timeout_s: float = Field(default=60.0, gt=0, description="Seconds to wait for an answer once connected.")
+    retry_max_attempts: int = Field(default=6, ge=1, description="Attempts per request (first try included).")
+    retry_max_wait_s: float = Field(
+        default=300.0, ge=0, description="Longest total time one request may spend waiting between retries."
+    )
+    retry_backoff_base_s: float = Field(default=0.5, gt=0, description="First back-off step; doubles per retry.")
+    retry_backoff_max_s: float = Field(default=30.0, gt=0, description="Longest single back-off step.")
+    rate_limit_margin: float = Field(
+        default=0.03,
+        ge=0,
+        le=0.5,
+        description="Safety margin on rate-limit windows (0.03 = a 10 s window is kept as 10.3 s) so latency "
+        "jitter never turns into a 429.",
+    )
+    daily_reserve: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Share of the daily API quota left untouched for the account's other integrations.",
+    )
+    breaker_failure_threshold: int = Field(
+        default=5, ge=1, description="Consecutive failed requests to a host that open its circuit breaker."
+    )
+    breaker_open_s: float = Field(
+        default=30.0, gt=0, description="Seconds an open breaker fails fast before letting one probe through."
+    )
+    oauth_authorize_url: str | None = Field(
+        default=None,
+        description="OAuth authorize page; default https://app.hubspot.com/oauth/authorize for HubSpot, "
+        "<base_url>/oauth/authorize for the sandbox.",
+    )
+    oauth_redirect_port: int = Field(
+        default=8976, ge=0, le=65535, description="Port of the localhost redirect catcher used by `auth login`."
+    )
+    oauth_scopes: str = Field(
+        default="oauth crm.objects.contacts.read crm.objects.companies.read crm.objects.deals.read tickets "
+        "crm.objects.owners.read crm.schemas.contacts.read crm.schemas.companies.read crm.schemas.deals.read "
+        "crm.schemas.custom.read sales-email-read conversations.read crm.extensions_calling_transcripts.read "
+        "crm.objects.custom.read",
+        description="Space-separated scopes `auth login` asks for.",
+    )
+    oauth_refresh_margin_s: float = Field(
+        default=300.0, ge=0, description="Refresh an OAuth access token this many seconds before it expires."
+    )
     # Extraction and scheduling (dlt sources and Dagster schedules).
     objects: str | None = Field(
         default=None,

@@ -1,0 +1,264 @@
+"""Typed errors for every way a HubSpot call can fail.
+
+Each error carries the HTTP status, HubSpot's `category` and `subCategory`, the correlation id, the method and
+the endpoint *template* (never the concrete path: OAuth paths hold tokens). `str(error)` is one line a user can
+act on; all text passes through `redact`, so no secret can reach an error message, a repr or a traceback.
+
+`retryable` tells the transport whether another attempt may succeed; callers rarely need it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hubspot_assets.hubspot.logging import redact
+
+
+class HubSpotError(Exception):
+    """A HubSpot call that did not succeed (after any retries)."""
+
+    retryable: bool = False
+    hint: str = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        category: str | None = None,
+        sub_category: str | None = None,
+        correlation_id: str | None = None,
+        method: str | None = None,
+        endpoint: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        errors: Sequence[Mapping[str, Any]] | None = None,
+        retry_after: float | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = redact(message)
+        self.status = status
+        self.category = category
+        self.sub_category = sub_category
+        self.correlation_id = correlation_id
+        self.method = method
+        self.endpoint = endpoint
+        self.context = dict(context) if context else {}
+        self.errors = list(errors) if errors else []
+        self.retry_after = retry_after
+        if hint is not None:
+            self.hint = hint
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        where = f"{self.method} {self.endpoint}" if self.method and self.endpoint else (self.endpoint or "")
+        parts = []
+        if where:
+            parts.append(where)
+        if self.status is not None:
+            parts.append(f"-> {self.status}")
+        if self.category:
+            parts.append(self.category + (f"/{self.sub_category}" if self.sub_category else ""))
+        head = " ".join(parts)
+        text = f"{head}: {self.message}" if head else self.message
+        if self.hint:
+            text = f"{text} ({self.hint})"
+        if self.correlation_id:
+            text = f"{text} [correlationId {self.correlation_id}]"
+        return redact(text)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+
+class AuthenticationError(HubSpotError):
+    """401: the token is missing, wrong or expired (and could not be refreshed)."""
+
+    hint = "check HUBSPOT_ACCESS_TOKEN, or run `hubspot-elt auth login` for OAuth"
+
+
+class RefreshTokenInvalidError(AuthenticationError):
+    """The OAuth refresh token was rejected (BAD_REFRESH_TOKEN): the user must log in again."""
+
+    hint = "run `hubspot-elt auth login` to authorize again"
+
+
+class MissingScopesError(HubSpotError):
+    """403: the token lacks scopes; `.missing_scopes` lists them when HubSpot says which."""
+
+    def __init__(self, message: str, *, missing_scopes: Sequence[str] = (), **kwargs: Any) -> None:
+        self.missing_scopes = list(missing_scopes)
+        if self.missing_scopes and "hint" not in kwargs:
+            kwargs["hint"] = "grant the app these scopes: " + ", ".join(self.missing_scopes)
+        super().__init__(message, **kwargs)
+
+
+class NotFoundError(HubSpotError):
+    """404: the record or route does not exist."""
+
+
+class ValidationError(HubSpotError):
+    """400 (or another 4xx): HubSpot rejected the request as written."""
+
+
+class ConflictError(HubSpotError):
+    """409: the write conflicts with existing data (e.g. a duplicate unique value)."""
+
+
+class LockedError(HubSpotError):
+    """423: the resource is locked by another write; retried after at least 2 s."""
+
+    retryable = True
+
+
+class MigrationInProgressError(HubSpotError):
+    """477: the account is being migrated; retried after HubSpot's Retry-After."""
+
+    retryable = True
+
+
+class RateLimitError(HubSpotError):
+    """429: a rate limit was hit; `.policy` is HubSpot's policyName (TEN_SECONDLY_ROLLING, SECONDLY, DAILY)."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, policy: str | None = None, **kwargs: Any) -> None:
+        self.policy = policy
+        super().__init__(message, **kwargs)
+
+
+class DailyLimitError(RateLimitError):
+    """The account's daily quota is spent, or only the reserve left for other integrations remains. Not retried."""
+
+    retryable = False
+    hint = "the daily quota resets at midnight in the account's time zone; lower the load or raise HUBSPOT_DAILY_RESERVE's share only if nothing else uses this account"
+
+
+class ServerError(HubSpotError):
+    """5xx or 521-524: HubSpot failed; retried with back-off."""
+
+    retryable = True
+
+
+class MalformedResponseError(HubSpotError):
+    """The answer was not the JSON HubSpot promises (HTML page, truncated body); retried."""
+
+    retryable = True
+
+
+class ConnectionFailedError(HubSpotError):
+    """The connection could not be made, was reset, or timed out; retried."""
+
+    retryable = True
+    hint = "check HUBSPOT_BASE_URL and the network"
+
+
+class RequestTimeoutError(ConnectionFailedError):
+    """No answer within the read timeout; retried."""
+
+
+class CircuitOpenError(HubSpotError):
+    """Too many consecutive failures against the host: calls fail fast until `.probe_at` (epoch seconds)."""
+
+    def __init__(self, message: str, *, probe_at: float | None = None, **kwargs: Any) -> None:
+        self.probe_at = probe_at
+        super().__init__(message, **kwargs)
+
+
+class ConfigurationError(HubSpotError):
+    """The client is not configured to authenticate (missing token, key or OAuth app settings)."""
+
+
+class TokenStoreError(HubSpotError):
+    """The encrypted token store is missing, unreadable, or was encrypted with another key."""
+
+
+_BY_STATUS: dict[int, type[HubSpotError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: MissingScopesError,
+    404: NotFoundError,
+    409: ConflictError,
+    423: LockedError,
+    429: RateLimitError,
+    477: MigrationInProgressError,
+}
+
+
+def error_class_for(status: int) -> type[HubSpotError]:
+    """The error type for an HTTP status (5xx and 521-524 are `ServerError`; unknown 4xx `ValidationError`)."""
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    if status >= 500:
+        return ServerError
+    return ValidationError
+
+
+def _missing_scopes(body: Mapping[str, Any]) -> list[str]:
+    found: list[str] = []
+    for item in body.get("errors") or []:
+        if not isinstance(item, Mapping):
+            continue
+        ctx = item.get("context") or {}
+        for key in ("requiredGranularScopes", "requiredScopes", "missingScopes", "scopes"):
+            values = ctx.get(key) if isinstance(ctx, Mapping) else None
+            if isinstance(values, list):
+                found.extend(str(v) for v in values)
+        message = item.get("message")
+        if not found and isinstance(message, str) and message and " " not in message.strip():
+            found.append(message.strip())  # HubSpot's sandbox-like shape: {"message": "<scope>"}
+    ctx = body.get("context")
+    if isinstance(ctx, Mapping):
+        for key in ("requiredGranularScopes", "requiredScopes", "missingScopes"):
+            values = ctx.get(key)
+            if isinstance(values, list):
+                found.extend(str(v) for v in values)
+    seen: dict[str, None] = {}
+    for scope in found:
+        seen.setdefault(scope, None)
+    return list(seen)
+
+
+def error_from_response(
+    status: int,
+    body: Any,
+    *,
+    method: str,
+    endpoint: str,
+    correlation_id: str | None = None,
+    retry_after: float | None = None,
+    fallback_message: str | None = None,
+) -> HubSpotError:
+    """The typed error for a non-ok answer. `body` is the parsed JSON (or None when it was not JSON)."""
+    data: Mapping[str, Any] = body if isinstance(body, Mapping) else {}
+    message = data.get("message") or data.get("error_description") or fallback_message or f"HTTP {status}"
+    category = data.get("category") or data.get("errorType") or data.get("status") if data else None
+    if category == "error":
+        category = data.get("errorType")
+    sub_category = data.get("subCategory")
+    if isinstance(sub_category, Mapping):  # HubSpot sometimes nests it
+        sub_category = sub_category.get("type") or str(sub_category)
+    corr = data.get("correlationId") or correlation_id
+    common: dict[str, Any] = dict(
+        status=status,
+        category=str(category) if category else None,
+        sub_category=str(sub_category) if sub_category else None,
+        correlation_id=str(corr) if corr else None,
+        method=method,
+        endpoint=endpoint,
+        context=data.get("context") if isinstance(data.get("context"), Mapping) else None,
+        errors=[e for e in data.get("errors") or [] if isinstance(e, Mapping)],
+        retry_after=retry_after,
+    )
+    if status == 400 and (data.get("status") == "BAD_REFRESH_TOKEN" or data.get("error") == "invalid_grant"):
+        common["category"] = "BAD_REFRESH_TOKEN"
+        return RefreshTokenInvalidError("HubSpot rejected the refresh token: " + str(message), **common)
+    if status == 429:
+        policy = data.get("policyName")
+        if policy == "DAILY":
+            return DailyLimitError(str(message), policy=policy, **common)
+        return RateLimitError(str(message), policy=str(policy) if policy else None, **common)
+    cls = error_class_for(status)
+    if cls is MissingScopesError:
+        return MissingScopesError(str(message), missing_scopes=_missing_scopes(data), **common)
+    return cls(str(message), **common)

@@ -1,0 +1,316 @@
+"""HubSpot's rate budgets, shared by every thread and every process on the machine that uses the same app.
+
+Budgets (per app, keyed by `TokenProvider.rate_limit_key`, a hash, never the token):
+- general: the 10-second rolling budget of the tier (free/starter 100, pro/professional/enterprise 190,
+  increase 250, oauth 110; unlimited = none), learned from `X-HubSpot-RateLimit-Max` /
+  `-Interval-Milliseconds` when HubSpot sends them;
+- search: 5 requests per second (HubSpot sends no headers for it);
+- associations (v4 batch) and none: not limited.
+- daily: from `X-HubSpot-RateLimit-Daily` / `-Daily-Remaining`; `acquire` raises `DailyLimitError` once only
+  the reserve (`daily_reserve` share of the daily quota) is left, so other integrations keep working.
+
+How: a sliding-window log in one SQLite file per app under `Settings.state_dir` (WAL mode). `acquire` takes
+SQLite's write lock (`BEGIN IMMEDIATE`, which serializes processes and threads alike), drops entries older
+than the window, and records the send if fewer than `limit` remain, else computes exactly when the oldest
+blocking entry expires and sleeps that long without holding the lock. HubSpot counts requests when they
+arrive, so the window is kept `rate_limit_margin` longer (10.3 s, 1.03 s by default): latency jitter up to
+the margin can then never squeeze `limit + 1` arrivals into one server window. When HubSpot's
+`-Remaining` shows more use than this log knows of (another integration on the same app), phantom entries
+bring the log up to the server's count; a 429 fills the window so every worker pauses.
+
+Why not pyrate-limiter's SQLiteBucket (checked, v4.5): its blocking path re-dates a waiting item to
+"original timestamp + planned sleep" instead of the real send time, so on a loaded machine the log runs
+behind real sends and admits bursts early (429s at 95% of budget); its rates are fixed at construction, so
+it cannot adopt HubSpot's `-Max` header or add the phantoms `-Remaining` calls for; and it has no notion of
+a daily quota with a reserve. The log here is ~150 lines over sqlite3 and is tested across processes.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from hubspot_assets.hubspot.errors import DailyLimitError
+from hubspot_assets.hubspot.logging import RATELIMIT_LOGGER, get_logger
+from hubspot_assets.settings import Settings
+
+log = get_logger(RATELIMIT_LOGGER)
+
+TEN_SECOND_LIMITS: dict[str, int | None] = {
+    "free": 100,
+    "starter": 100,
+    "pro": 190,
+    "professional": 190,
+    "enterprise": 190,
+    "increase": 250,
+    "oauth": 110,
+    "unlimited": None,
+}
+GENERAL_WINDOW_S = 10.0
+SEARCH_PER_SECOND = 5
+DAILY_STATE_TTL_S = 600.0  # after this long without fresh daily headers, let a request through to learn again
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sends (budget TEXT NOT NULL, ts REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS sends_budget_ts ON sends (budget, ts);
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v REAL NOT NULL, at REAL NOT NULL);
+"""
+
+
+def _header_int(headers: Mapping[str, str], name: str) -> int | None:
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        return None
+
+
+class RateLimiter:
+    """Cross-process rate budgets for one HubSpot app. Thread-safe and fork-safe."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        key: str,
+        tier: str | None = None,
+        clock: Any = time.time,
+        sleep: Any = time.sleep,
+    ) -> None:
+        self.key = key
+        self.tier = tier or settings.tier
+        self.margin = settings.rate_limit_margin
+        self.daily_reserve = settings.daily_reserve
+        state_dir = settings.absolute(settings.state_dir)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.path: Path = state_dir / f"ratelimit-{key}.sqlite"
+        self._clock = clock
+        self._sleep = sleep
+        self._local = threading.local()
+        self._remaining: dict[str, int | None] = {}
+        self._conn()  # creates the file and schema up front, so the first request pays no setup cost
+
+    # -- storage --------------------------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None or getattr(self._local, "pid", None) != os.getpid():
+            con = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=OFF")  # the log is disposable state; losing it costs one window
+            con.executescript(_SCHEMA)
+            self._local.con = con
+            self._local.pid = os.getpid()
+        return con
+
+    class _Tx:
+        def __init__(self, con: sqlite3.Connection) -> None:
+            self.con = con
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.con.execute("BEGIN IMMEDIATE")
+            return self.con
+
+        def __exit__(self, exc_type: Any, *rest: Any) -> None:
+            self.con.execute("ROLLBACK" if exc_type else "COMMIT")
+
+    def _tx(self) -> RateLimiter._Tx:
+        return RateLimiter._Tx(self._conn())
+
+    @staticmethod
+    def _meta(con: sqlite3.Connection, key: str) -> tuple[float, float] | None:
+        row = con.execute("SELECT v, at FROM meta WHERE k = ?", (key,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    @staticmethod
+    def _set_meta(con: sqlite3.Connection, key: str, value: float, at: float) -> None:
+        con.execute("INSERT OR REPLACE INTO meta (k, v, at) VALUES (?, ?, ?)", (key, value, at))
+
+    # -- limits ---------------------------------------------------------------------------------------------
+    def _limit(self, con: sqlite3.Connection, budget: str) -> tuple[int, float] | None:
+        if budget == "general":
+            configured = TEN_SECOND_LIMITS.get(self.tier, 190)
+            learned = self._meta(con, "general_max")
+            if configured is None and learned is None:
+                return None
+            limit = int(learned[0]) if learned else int(configured)  # type: ignore[arg-type]
+            interval = self._meta(con, "general_interval_ms")
+            window = (interval[0] / 1000.0) if interval else GENERAL_WINDOW_S
+            return limit, window * (1 + self.margin)
+        if budget == "search":
+            if self.tier == "unlimited":
+                return None
+            return SEARCH_PER_SECOND, 1.0 * (1 + self.margin)
+        return None  # associations batch and unauthenticated calls are outside the 10-second budget
+
+    def limit(self, budget: Any) -> tuple[int, float] | None:
+        """(requests, window seconds incl. margin) for a budget, or None when it is not limited."""
+        with self._tx() as con:
+            return self._limit(con, getattr(budget, "value", budget))
+
+    # -- the public surface used by the transport -----------------------------------------------------------
+    def acquire(self, budget: Any, *, method: str | None = None, endpoint: str | None = None) -> float:
+        """Block until a request on `budget` may be sent, record it, and return the seconds waited.
+
+        Raises `DailyLimitError` when only the daily reserve is left (or a DAILY 429 was seen recently).
+        """
+        name = getattr(budget, "value", budget)
+        if name == "none":
+            return 0.0
+        waited = 0.0
+        while True:
+            with self._tx() as con:
+                now = self._clock()
+                self._check_daily(con, now, method, endpoint)
+                limit = self._limit(con, name)
+                if limit is None:
+                    self._count_daily(con)
+                    self._remaining[name] = None
+                    return waited
+                count, window = limit
+                con.execute("DELETE FROM sends WHERE budget = ? AND ts <= ?", (name, now - window))
+                used = con.execute("SELECT COUNT(*) FROM sends WHERE budget = ?", (name,)).fetchone()[0]
+                if used < count:
+                    con.execute("INSERT INTO sends (budget, ts) VALUES (?, ?)", (name, now))
+                    self._count_daily(con)
+                    self._remaining[name] = count - used - 1
+                    return waited
+                # The entry whose expiry frees a slot: the (used - count + 1)-th oldest.
+                row = con.execute(
+                    "SELECT ts FROM sends WHERE budget = ? ORDER BY ts LIMIT 1 OFFSET ?", (name, used - count)
+                ).fetchone()
+                delay = max(0.001, row[0] + window - now) if row else 0.001
+                self._remaining[name] = 0
+            self._sleep(delay)
+            waited += delay
+
+    def observe(self, budget: Any, headers: Mapping[str, str], status: int | None) -> None:
+        """Learn from HubSpot's rate-limit headers (absent headers are fine)."""
+        name = getattr(budget, "value", budget)
+        limit_max = _header_int(headers, "X-HubSpot-RateLimit-Max")
+        interval_ms = _header_int(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
+        remaining = _header_int(headers, "X-HubSpot-RateLimit-Remaining")
+        daily = _header_int(headers, "X-HubSpot-RateLimit-Daily")
+        daily_remaining = _header_int(headers, "X-HubSpot-RateLimit-Daily-Remaining")
+        if limit_max is None and daily_remaining is None:
+            return
+        now = self._clock()
+        con = self._conn()
+        needs_write = daily_remaining is not None
+        if name == "general" and limit_max is not None:
+            known = self._meta(con, "general_max")
+            known_interval = self._meta(con, "general_interval_ms")
+            if known is None or int(known[0]) != limit_max or (
+                interval_ms is not None and (known_interval is None or int(known_interval[0]) != interval_ms)
+            ):
+                needs_write = True
+            if remaining is not None:
+                window = (interval_ms / 1000.0 if interval_ms else GENERAL_WINDOW_S) * (1 + self.margin)
+                ours = con.execute(
+                    "SELECT COUNT(*) FROM sends WHERE budget = 'general' AND ts > ?", (now - window,)
+                ).fetchone()[0]
+                if limit_max - remaining > ours:
+                    needs_write = True
+        if not needs_write:
+            return
+        with self._tx() as con:
+            if name == "general" and limit_max is not None:
+                known = self._meta(con, "general_max")
+                if known is None or int(known[0]) != limit_max:
+                    log.info("rate limit learned from HubSpot: %d requests per window", limit_max)
+                self._set_meta(con, "general_max", limit_max, now)
+                if interval_ms:
+                    self._set_meta(con, "general_interval_ms", interval_ms, now)
+                if remaining is not None:
+                    window = (interval_ms / 1000.0 if interval_ms else GENERAL_WINDOW_S) * (1 + self.margin)
+                    ours = con.execute(
+                        "SELECT COUNT(*) FROM sends WHERE budget = 'general' AND ts > ?", (now - window,)
+                    ).fetchone()[0]
+                    foreign = (limit_max - remaining) - ours
+                    if foreign > 0:
+                        # Someone else spends this app's budget: count their calls as ours.
+                        con.executemany(
+                            "INSERT INTO sends (budget, ts) VALUES ('general', ?)", [(now,)] * foreign
+                        )
+                        log.info("HubSpot counts %d more calls than this machine sent; holding back", foreign)
+            if daily_remaining is not None:
+                if daily is not None:
+                    self._set_meta(con, "daily_max", daily, now)
+                self._set_meta(con, "daily_remaining", daily_remaining, now)
+                self._set_meta(con, "daily_sent_since", 0, now)
+
+    def penalize(self, budget: Any, policy: str | None) -> None:
+        """After a 429 on `budget`: fill its window so every worker pauses until it rolls over."""
+        name = getattr(budget, "value", budget)
+        with self._tx() as con:
+            limit = self._limit(con, name)
+            if limit is None:
+                return
+            count, window = limit
+            now = self._clock()
+            used = con.execute(
+                "SELECT COUNT(*) FROM sends WHERE budget = ? AND ts > ?", (name, now - window)
+            ).fetchone()[0]
+            if used < count:
+                con.executemany("INSERT INTO sends (budget, ts) VALUES (?, ?)", [(name, now)] * (count - used))
+            log.warning("429 (%s) on the %s budget: pausing every worker for one window", policy, name)
+
+    def mark_daily_exhausted(self) -> None:
+        """After a DAILY 429: make every worker on this machine stop too (re-checked after a while)."""
+        with self._tx() as con:
+            now = self._clock()
+            self._set_meta(con, "daily_remaining", 0, now)
+            self._set_meta(con, "daily_sent_since", 0, now)
+
+    def remaining(self, budget: Any) -> int | None:
+        """Requests left in the current window as of this process's last acquire (None = unlimited/unknown)."""
+        return self._remaining.get(getattr(budget, "value", budget))
+
+    def daily_state(self) -> dict[str, float | None]:
+        """What is known of the daily quota: max, remaining at last observation, sent since."""
+        with self._tx() as con:
+            return {
+                k: (row[0] if (row := self._meta(con, k)) else None)
+                for k in ("daily_max", "daily_remaining", "daily_sent_since")
+            }
+
+    def reset(self) -> None:
+        """Forget every recorded send and learned value (tests, benchmarks)."""
+        with self._tx() as con:
+            con.execute("DELETE FROM sends")
+            con.execute("DELETE FROM meta")
+
+    # -- daily quota ----------------------------------------------------------------------------------------
+    def _count_daily(self, con: sqlite3.Connection) -> None:
+        con.execute("UPDATE meta SET v = v + 1 WHERE k = 'daily_sent_since'")
+
+    def _check_daily(self, con: sqlite3.Connection, now: float, method: str | None, endpoint: str | None) -> None:
+        remaining = self._meta(con, "daily_remaining")
+        if remaining is None or now - remaining[1] > DAILY_STATE_TTL_S:
+            return
+        sent = self._meta(con, "daily_sent_since")
+        left = remaining[0] - (sent[0] if sent else 0)
+        daily_max = self._meta(con, "daily_max")
+        reserve = (daily_max[0] * self.daily_reserve) if daily_max else 0.0
+        if left <= 0:
+            raise DailyLimitError(
+                "HubSpot's daily API limit for this account is spent",
+                policy="DAILY",
+                method=method,
+                endpoint=endpoint,
+            )
+        if left <= reserve:
+            raise DailyLimitError(
+                f"stopping before the daily API limit: about {int(left)} of {int(daily_max[0])} calls are left "  # type: ignore[index]
+                f"today and HUBSPOT_DAILY_RESERVE={self.daily_reserve:g} keeps {int(reserve)} for the account's "
+                "other integrations",
+                policy="DAILY",
+                method=method,
+                endpoint=endpoint,
+            )

@@ -1,0 +1,87 @@
+"""`hubspot-elt auth login|status|logout`: connect hubspot-elt to HubSpot through an OAuth app."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+
+import click
+
+from hubspot_assets.hubspot.errors import HubSpotError
+from hubspot_assets.settings import load_settings
+
+
+def _fail(exc: HubSpotError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def auth() -> None:
+    """Connect to HubSpot with an OAuth app (private apps need only HUBSPOT_ACCESS_TOKEN)."""
+
+
+@auth.command()
+@click.option("--no-browser", is_flag=True, help="Print the authorize URL instead of opening a browser.")
+@click.option("--port", type=int, default=None, help="Redirect catcher port (default HUBSPOT_OAUTH_REDIRECT_PORT).")
+@click.option("--scopes", default=None, help="Space- or comma-separated scopes (default HUBSPOT_OAUTH_SCOPES).")
+@click.option("--timeout", type=float, default=300.0, show_default=True, help="Seconds to wait for the redirect.")
+def login(no_browser: bool, port: int | None, scopes: str | None, timeout: float) -> None:
+    """Authorize the app in a browser and store its tokens, encrypted, in HUBSPOT_TOKEN_STORE_PATH."""
+    from hubspot_assets.hubspot import oauth_flow
+
+    settings = load_settings()
+    scope_list = scopes.replace(",", " ").split() if scopes else None
+    try:
+        tokens = oauth_flow.login(
+            settings, port=port, scopes=scope_list, open_browser=not no_browser, timeout=timeout,
+            show=lambda text: click.echo(text),
+        )
+    except HubSpotError as exc:
+        _fail(exc)
+        return
+    click.echo(f"Connected to HubSpot account {tokens.hub_id} with {len(tokens.scopes)} scopes.")
+
+
+@auth.command()
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.option("--offline", is_flag=True, help="Do not ask HubSpot whether the token is still valid.")
+def status(as_json: bool, offline: bool) -> None:
+    """Show the connected account, scopes and token expiry (never the token)."""
+    from hubspot_assets.hubspot import oauth_flow
+
+    settings = load_settings()
+    try:
+        info = oauth_flow.status(settings, check=not offline)
+    except HubSpotError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    if not info["logged_in"]:
+        click.echo(f"Not logged in (no token store at {info['store']}). Run `hubspot-elt auth login`.")
+        sys.exit(1)
+    expires = datetime.fromtimestamp(info["expires_at"], timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    click.echo(f"Account (hub id): {info['hub_id']}")
+    click.echo(f"App client id:    {info.get('client_id')}")
+    click.echo(f"Access token:     expires {expires} ({info['expires_in_s']} s; refreshed automatically)")
+    if "access_token_valid" in info:
+        click.echo(f"HubSpot accepts:  {'yes' if info['access_token_valid'] else 'no (' + str(info.get('check_error')) + ')'}")
+    click.echo("Scopes:           " + (" ".join(info["scopes"]) or "(unknown)"))
+    click.echo(f"Store:            {info['store']}")
+
+
+@auth.command()
+def logout() -> None:
+    """Revoke the refresh token at HubSpot and delete the local token store."""
+    from hubspot_assets.hubspot import oauth_flow
+
+    settings = load_settings()
+    result = oauth_flow.logout(settings)
+    if result["revoked"]:
+        click.echo("Refresh token revoked at HubSpot.")
+    elif result["revoke_error"]:
+        click.echo(f"Could not revoke the refresh token: {result['revoke_error']}", err=True)
+    click.echo("Token store deleted." if result["deleted"] else f"No token store at {result['store']}.")

@@ -35,6 +35,10 @@ class SandboxConfig(BaseModel):
     webhook_backoff_scale: float = 1.0
     webhook_timeout_s: float = 5.0
     daily_limit: int | None = None
+    # S2 (platform): rolling rate-limit window (HubSpot: 10 s; tests shrink it) and webhook at-least-once quirks.
+    rate_window_s: float = Field(default=10.0, gt=0)
+    webhook_duplicate_rate: float = Field(default=0.01, ge=0, le=1, description="Share of events reusing an eventId.")
+    webhook_redeliver_rate: float = Field(default=0.01, ge=0, le=1, description="Share of batches delivered twice.")
 
     @field_validator("scale", mode="before")
     @classmethod

@@ -1,0 +1,183 @@
+"""Associations v4: batch reads with per-input paging, labels, and creating or removing links.
+
+Reading: `POST /crm/v4/associations/{from}/{to}/batch/read` takes up to 1,000 ids and spends the associations
+budget (outside HubSpot's 10-second limit). Each input's links may be paged (`paging.next.after` on that input);
+the rest are read with the per-record `GET /crm/v4/objects/{from}/{id}/associations/{to}` (10-second budget).
+An input without links comes back as a 207 error with subCategory `crm.associations.NO_ASSOCIATIONS_FOUND`:
+that means zero links, not a failure. `toObjectId` is a JSON number in real answers and a string in the
+published description: both are read, and ids are returned as strings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from hubspot_assets.hubspot.models import Association, AssociationLabel, BatchError
+from hubspot_assets.hubspot.paths import ApiPaths
+from hubspot_assets.hubspot.responses import (
+    body_object,
+    chunked,
+    malformed,
+    next_after,
+    parse_model,
+    results_of,
+    unique,
+)
+from hubspot_assets.hubspot.transport import Budget, HubSpotResponse, Transport
+
+log = logging.getLogger(__name__)
+
+ASSOCIATIONS_BATCH_MAX = 1_000
+OBJECT_ASSOCIATIONS_PAGE = 500
+NO_ASSOCIATIONS = "NO_ASSOCIATIONS_FOUND"
+
+
+def _is_no_associations(error: BatchError) -> bool:
+    return NO_ASSOCIATIONS in (error.sub_category or "") or NO_ASSOCIATIONS in (error.category or "")
+
+
+def _links(
+    from_id: str, targets: Any, response: HubSpotResponse, method: str, endpoint: str
+) -> list[Association]:
+    """Association objects for one source record from HubSpot's `to` list (or a per-record GET's results)."""
+    if targets is None:
+        return []
+    if not isinstance(targets, list):
+        raise malformed(method, endpoint, '"to" to be a list of linked records', response)
+    out: list[Association] = []
+    for target in targets:
+        if not isinstance(target, Mapping):
+            raise malformed(method, endpoint, 'each linked record to be an object', response)
+        to_id = target.get("toObjectId", target.get("id"))
+        if to_id in (None, "") or isinstance(to_id, bool):
+            raise malformed(method, endpoint, 'each linked record to carry "toObjectId"', response)
+        for kind in target.get("associationTypes") or []:
+            if not isinstance(kind, Mapping) or kind.get("typeId") is None:
+                raise malformed(method, endpoint, 'each association type to carry "typeId"', response)
+            out.append(
+                Association(
+                    from_id=from_id,
+                    to_id=to_id,
+                    type_id=int(kind["typeId"]),
+                    category=str(kind.get("category") or "HUBSPOT_DEFINED"),
+                    label=kind.get("label") or None,
+                )
+            )
+    return out
+
+
+class AssociationsApi:
+    """Associations between records of two types."""
+
+    def __init__(self, transport: Transport, paths: ApiPaths) -> None:
+        self.transport = transport
+        self.paths = paths
+        self.last_errors: list[BatchError] = []
+        """Errors other than NO_ASSOCIATIONS_FOUND from the last `associations` call (e.g. unknown ids)."""
+
+    def associations(self, from_type: str, to_type: str, ids: Sequence[str | int]) -> Iterator[Association]:
+        """Every link from each of `ids` to records of `to_type`, lazily, one `Association` per (pair, label).
+
+        1,000 ids per batch request; an input whose links are paged is completed with the per-record GET.
+        Ids without links yield nothing. Other per-input errors (such as an id that does not exist) are logged
+        and kept in `last_errors`, not raised, so one bad id does not stop a load.
+        """
+        path, endpoint = self.paths.associations_batch(from_type, to_type, "read")
+        self.last_errors = []
+        for chunk in chunked(unique(ids), ASSOCIATIONS_BATCH_MAX):
+            response = self.transport.request(
+                "POST", path, endpoint=endpoint, json={"inputs": [{"id": i} for i in chunk]}, budget=Budget.ASSOCIATIONS
+            )
+            data = body_object(response, "POST", endpoint)
+            for item in results_of(response, "POST", endpoint):
+                if not isinstance(item, Mapping) or not isinstance(item.get("from"), Mapping):
+                    raise malformed("POST", endpoint, 'each result to carry "from": {"id"}', response)
+                from_id = item["from"].get("id")
+                if from_id in (None, ""):
+                    raise malformed("POST", endpoint, 'each result to carry "from": {"id"}', response)
+                from_id = str(from_id)
+                yield from _links(from_id, item.get("to"), response, "POST", endpoint)
+                paging = item.get("paging")
+                after = None
+                if isinstance(paging, Mapping) and isinstance(paging.get("next"), Mapping):
+                    after = paging["next"].get("after")
+                if after not in (None, ""):
+                    yield from self._object_links(from_type, from_id, to_type, str(after))
+            for raw in data.get("errors") or []:
+                if not isinstance(raw, Mapping):
+                    continue
+                error = parse_model(BatchError, raw, response, "POST", endpoint)
+                if _is_no_associations(error):
+                    continue
+                self.last_errors.append(error)
+                log.warning(
+                    "associations %s->%s: %s (%s) for ids %s",
+                    from_type, to_type, error.message, error.category, ",".join(error.ids[:10]),
+                )
+
+    def _object_links(self, from_type: str, from_id: str, to_type: str, after: str | None) -> Iterator[Association]:
+        path, endpoint = self.paths.object_associations(from_type, from_id, to_type)
+        while True:
+            params = [("limit", str(OBJECT_ASSOCIATIONS_PAGE))]
+            if after is not None:
+                params.append(("after", after))
+            response = self.transport.request("GET", path, endpoint=endpoint, params=params)
+            body_object(response, "GET", endpoint)
+            yield from _links(from_id, results_of(response, "GET", endpoint), response, "GET", endpoint)
+            nxt = next_after(response, "GET", endpoint)
+            if nxt is None or nxt == after:
+                return
+            after = nxt
+
+    def record_associations(self, from_type: str, from_id: str | int, to_type: str) -> list[Association]:
+        """Every link of one record to `to_type` (the per-record GET, paged)."""
+        return list(self._object_links(from_type, str(from_id), to_type, None))
+
+    def labels(self, from_type: str, to_type: str) -> list[AssociationLabel]:
+        """Association types (labels) defined between two object types, HubSpot-defined and user-defined."""
+        path, endpoint = self.paths.association_labels(from_type, to_type)
+        response = self.transport.request("GET", path, endpoint=endpoint)
+        return [parse_model(AssociationLabel, item, response, "GET", endpoint) for item in results_of(response, "GET", endpoint)]
+
+    def associate(
+        self,
+        from_type: str,
+        from_id: str | int,
+        to_type: str,
+        to_id: str | int,
+        *,
+        type_id: int | None = None,
+        category: str = "HUBSPOT_DEFINED",
+    ) -> None:
+        """Link two records: with `type_id` under that label/type, otherwise with HubSpot's default type."""
+        default = type_id is None
+        path, endpoint = self.paths.association_link(from_type, str(from_id), to_type, str(to_id), default=default)
+        body = None if default else [{"associationCategory": category, "associationTypeId": int(type_id)}]  # type: ignore[arg-type]
+        self.transport.request("PUT", path, endpoint=endpoint, json=body)
+
+    def unassociate(self, from_type: str, from_id: str | int, to_type: str, to_id: str | int) -> None:
+        """Remove every link (all labels) between two records."""
+        path, endpoint = self.paths.association_link(from_type, str(from_id), to_type, str(to_id), default=False)
+        self.transport.request("DELETE", path, endpoint=endpoint)
+
+    def batch_associate(
+        self, from_type: str, to_type: str, pairs: Sequence[tuple[str | int, str | int]], *, type_id: int, category: str = "HUBSPOT_DEFINED"
+    ) -> list[BatchError]:
+        """Link many pairs under one type, 1,000 per request; returns per-pair errors (207) instead of raising."""
+        path, endpoint = self.paths.associations_batch(from_type, to_type, "create")
+        errors: list[BatchError] = []
+        inputs = [
+            {"from": {"id": str(a)}, "to": {"id": str(b)}, "types": [{"associationCategory": category, "associationTypeId": type_id}]}
+            for a, b in pairs
+        ]
+        for chunk in chunked(inputs, ASSOCIATIONS_BATCH_MAX):
+            response = self.transport.request("POST", path, endpoint=endpoint, json={"inputs": chunk}, budget=Budget.ASSOCIATIONS)
+            if isinstance(response.data, Mapping):
+                errors.extend(
+                    parse_model(BatchError, e, response, "POST", endpoint)
+                    for e in response.data.get("errors") or []
+                    if isinstance(e, Mapping)
+                )
+        return errors

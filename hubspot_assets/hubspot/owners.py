@@ -1,0 +1,29 @@
+"""Owners: the users and queues records are assigned to (`hubspot_owner_id` on a record is an owner `id`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from hubspot_assets.hubspot.models import Owner
+from hubspot_assets.hubspot.paths import ApiPaths
+from hubspot_assets.hubspot.responses import flag, iter_pages, parse_model
+from hubspot_assets.hubspot.transport import Transport
+
+OWNERS_PAGE = 100
+
+
+class OwnersApi:
+    def __init__(self, transport: Transport, paths: ApiPaths) -> None:
+        self.transport = transport
+        self.paths = paths
+
+    def owners(self, archived: bool = False) -> Iterator[dict[str, Any]]:
+        """Every owner as HubSpot returns it (active ones, or only archived ones with `archived=True`), paged
+        lazily. Each is checked against the `Owner` model; use `Owner.model_validate` for attribute access."""
+        path, endpoint = self.paths.owners()
+        params = [("limit", str(OWNERS_PAGE)), ("archived", flag(archived))]
+        for page in iter_pages(self.transport, path, endpoint, params):
+            for item in page:
+                parse_model(Owner, item, None, "GET", endpoint)
+                yield item

@@ -1,0 +1,113 @@
+"""Webhook settings and subscriptions of a public app (`/webhooks/v3/{appId}/...`).
+
+These calls authenticate with the app's **developer API key** passed as `?hapikey=`, not with the account's
+token (no bearer header is sent). The key is a secret: it never appears in logs or errors (the transport logs
+endpoint templates only). Private-app webhooks are configured in HubSpot's UI and have no API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import SecretStr
+
+from hubspot_assets.hubspot.paths import ApiPaths
+from hubspot_assets.hubspot.responses import body_object, malformed, results_of
+from hubspot_assets.hubspot.transport import Budget, Transport
+
+DeveloperKey = str | SecretStr
+
+
+def _key(developer_api_key: DeveloperKey) -> list[tuple[str, str]]:
+    value = developer_api_key.get_secret_value() if isinstance(developer_api_key, SecretStr) else developer_api_key
+    if not value:
+        raise ValueError("a developer API key is needed for webhook management (HubSpot developer account > Keys)")
+    return [("hapikey", value)]
+
+
+class WebhooksApi:
+    def __init__(self, transport: Transport, paths: ApiPaths) -> None:
+        self.transport = transport
+        self.paths = paths
+
+    def _call(
+        self, method: str, route: tuple[str, str], key: DeveloperKey, body: Any = None
+    ) -> Any:
+        path, endpoint = route
+        response = self.transport.request(
+            method, path, endpoint=endpoint, params=_key(key), json=body, auth=False, budget=Budget.NONE
+        )
+        return response, endpoint
+
+    def webhook_settings(self, app_id: int | str, developer_api_key: DeveloperKey) -> dict[str, Any]:
+        """The app's target URL and throttling (`{"targetUrl", "throttling": {"maxConcurrentRequests"}, ...}`)."""
+        response, endpoint = self._call("GET", self.paths.webhook_settings(app_id), developer_api_key)
+        return body_object(response, "GET", endpoint)
+
+    def update_webhook_settings(
+        self, app_id: int | str, developer_api_key: DeveloperKey, target_url: str, *, max_concurrent_requests: int = 10
+    ) -> dict[str, Any]:
+        """Set where HubSpot POSTs events and how many requests it sends at once (HubSpot's default is 10)."""
+        body = {"targetUrl": target_url, "throttling": {"maxConcurrentRequests": int(max_concurrent_requests)}}
+        response, endpoint = self._call("PUT", self.paths.webhook_settings(app_id), developer_api_key, body)
+        return body_object(response, "PUT", endpoint)
+
+    def delete_webhook_settings(self, app_id: int | str, developer_api_key: DeveloperKey) -> None:
+        """Remove the target URL (HubSpot stops delivering)."""
+        self._call("DELETE", self.paths.webhook_settings(app_id), developer_api_key)
+
+    def webhook_subscriptions(self, app_id: int | str, developer_api_key: DeveloperKey) -> list[dict[str, Any]]:
+        """Every subscription of the app (`id`, `eventType`, `propertyName`?, `active`, `createdAt`, ...)."""
+        response, endpoint = self._call("GET", self.paths.webhook_subscriptions(app_id), developer_api_key)
+        return [_subscription(s, response, "GET", endpoint) for s in results_of(response, "GET", endpoint)]
+
+    def webhook_subscription(
+        self, app_id: int | str, developer_api_key: DeveloperKey, subscription_id: int | str
+    ) -> dict[str, Any]:
+        response, endpoint = self._call("GET", self.paths.webhook_subscriptions(app_id, subscription_id), developer_api_key)
+        return _subscription(body_object(response, "GET", endpoint), response, "GET", endpoint)
+
+    def create_webhook_subscription(
+        self,
+        app_id: int | str,
+        developer_api_key: DeveloperKey,
+        event_type: str,
+        *,
+        property_name: str | None = None,
+        active: bool = True,
+    ) -> dict[str, Any]:
+        """Subscribe to an event type (`contact.propertyChange` needs `property_name`)."""
+        body: dict[str, Any] = {"eventType": event_type, "active": bool(active)}
+        if property_name:
+            body["propertyName"] = property_name
+        response, endpoint = self._call("POST", self.paths.webhook_subscriptions(app_id), developer_api_key, body)
+        return _subscription(body_object(response, "POST", endpoint), response, "POST", endpoint)
+
+    def update_webhook_subscription(
+        self, app_id: int | str, developer_api_key: DeveloperKey, subscription_id: int | str, *, active: bool
+    ) -> dict[str, Any]:
+        """Pause or resume one subscription."""
+        route = self.paths.webhook_subscriptions(app_id, subscription_id)
+        response, endpoint = self._call("PATCH", route, developer_api_key, {"active": bool(active)})
+        return _subscription(body_object(response, "PATCH", endpoint), response, "PATCH", endpoint)
+
+    def delete_webhook_subscription(
+        self, app_id: int | str, developer_api_key: DeveloperKey, subscription_id: int | str
+    ) -> None:
+        self._call("DELETE", self.paths.webhook_subscriptions(app_id, subscription_id), developer_api_key)
+
+    def batch_update_webhook_subscriptions(
+        self, app_id: int | str, developer_api_key: DeveloperKey, updates: Sequence[tuple[int | str, bool]]
+    ) -> list[dict[str, Any]]:
+        """Set `active` on many subscriptions at once: `updates` is `[(subscription_id, active), ...]`."""
+        body = {"inputs": [{"id": int(i) if str(i).isdigit() else i, "active": bool(a)} for i, a in updates]}
+        route = self.paths.webhook_subscriptions_batch_update(app_id)
+        response, endpoint = self._call("POST", route, developer_api_key, body)
+        return [_subscription(s, response, "POST", endpoint) for s in results_of(response, "POST", endpoint)]
+
+
+def _subscription(item: Any, response: Any, method: str, endpoint: str) -> dict[str, Any]:
+    if not isinstance(item, Mapping) or item.get("id") in (None, "") or not item.get("eventType"):
+        raise malformed(method, endpoint, 'a subscription object with "id" and "eventType"', response)
+    return dict(item)

@@ -1,0 +1,25 @@
+"""The sandbox ASGI application: every area's routes over one store, behind the platform middleware."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.types import ASGIApp
+
+from hubspot_assets.sandbox.admin import admin_routes
+from hubspot_assets.sandbox.config import SandboxConfig
+from hubspot_assets.sandbox.crm import crm_routes
+from hubspot_assets.sandbox.errors import HubSpotError, hubspot_error_handler, html_not_found_handler
+from hubspot_assets.sandbox.store import Store
+
+
+def create_app(config: SandboxConfig) -> ASGIApp:
+    """Build the sandbox app for `config` (data is generated lazily from its seed and scale)."""
+    store = Store(config)
+    routes = [
+        *admin_routes(store, None, None, None),
+        *crm_routes(store, None),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HubSpotError: hubspot_error_handler,
+                                                       404: html_not_found_handler})
+    app.state.store = store
+    return app

@@ -7,17 +7,22 @@ from starlette.types import ASGIApp
 
 from hubspot_assets.sandbox.admin import admin_routes
 from hubspot_assets.sandbox.config import SandboxConfig
+from hubspot_assets.sandbox.conversations import ConversationsService, conversation_routes
 from hubspot_assets.sandbox.crm import crm_routes
 from hubspot_assets.sandbox.errors import HubSpotError, hubspot_error_handler, html_not_found_handler
 from hubspot_assets.sandbox.store import Store
+from hubspot_assets.sandbox.transcripts import TranscriptService, transcript_routes
 
 
 def create_app(config: SandboxConfig) -> ASGIApp:
     """Build the sandbox app for `config` (data is generated lazily from its seed and scale)."""
     store = Store(config)
+    conversations = ConversationsService(config, store)
+    transcripts = TranscriptService(config, store)
     routes = [
-        *admin_routes(store, None, None, None),
+        *admin_routes(store, None, conversations, None),
         *crm_routes(store, None),
+        *conversation_routes(conversations), *transcript_routes(transcripts),
     ]
     app = Starlette(routes=routes, exception_handlers={HubSpotError: hubspot_error_handler,
                                                        404: html_not_found_handler})

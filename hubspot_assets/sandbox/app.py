@@ -10,7 +10,11 @@ from hubspot_assets.sandbox.config import SandboxConfig
 from hubspot_assets.sandbox.conversations import ConversationsService, conversation_routes
 from hubspot_assets.sandbox.crm import crm_routes
 from hubspot_assets.sandbox.errors import HubSpotError, hubspot_error_handler, html_not_found_handler
+from hubspot_assets.sandbox.oauth import oauth_routes
+from hubspot_assets.sandbox.platform import PlatformMiddleware, PlatformState, platform_admin_routes
 from hubspot_assets.sandbox.store import Store
+from hubspot_assets.sandbox.usage import usage_routes
+from hubspot_assets.sandbox.webhooks import WebhookDispatcher, webhook_routes
 from hubspot_assets.sandbox.transcripts import TranscriptService, transcript_routes
 
 
@@ -19,12 +23,18 @@ def create_app(config: SandboxConfig) -> ASGIApp:
     store = Store(config)
     conversations = ConversationsService(config, store)
     transcripts = TranscriptService(config, store)
+    platform = PlatformState(config)
+    dispatcher = WebhookDispatcher(config, platform)
     routes = [
-        *admin_routes(store, None, conversations, None),
-        *crm_routes(store, None),
+        *admin_routes(store, platform, conversations, dispatcher),
+        *platform_admin_routes(platform, dispatcher),
+        *oauth_routes(platform), *webhook_routes(platform, dispatcher), *usage_routes(platform),
+        *crm_routes(store, dispatcher),
         *conversation_routes(conversations), *transcript_routes(transcripts),
     ]
     app = Starlette(routes=routes, exception_handlers={HubSpotError: hubspot_error_handler,
                                                        404: html_not_found_handler})
     app.state.store = store
-    return app
+    app.state.platform = platform
+    app.state.dispatcher = dispatcher
+    return PlatformMiddleware(app, platform)

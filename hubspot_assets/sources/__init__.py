@@ -1,0 +1,517 @@
+"""The HubSpot dlt source: every CRM object type (custom ones discovered), their properties, owners, pipelines,
+associations (v4), merges, property history, conversations and call transcripts, into `hubspot_raw`.
+
+Write path: every table merges on its key (dlt `merge`, `delete-insert`), so full loads, incremental loads,
+reconciliations and partial refreshes all go through the same resources and a record loaded twice is one row.
+Metadata tables (properties, pipelines, owners, inboxes...) are small complete snapshots and are replaced.
+
+Modes (`mode=`):
+- `incremental` (default): records modified since the stored cursor minus `lookback_s` (search's index lags), or
+  everything on the first run; associations, history, merges and transcripts of the changed records.
+- `reconcile`: incremental, plus deletes (archived records become `archived = true` with `archived_at`; records
+  gone from HubSpot, e.g. GDPR deletions, are removed), records missed earlier, and every association re-read.
+- `full`: every record re-read, then reconciled.
+
+Cursors live in dlt's resource state, which dlt stores in the warehouse with each load (table
+`_dlt_pipeline_state`), so a run that fails half-way commits neither data nor cursor and the next run redoes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.sources import DltResource
+
+from hubspot_assets.sources.extraction import (
+    Changes,
+    Extraction,
+    ObjectCatalog,
+    discover_catalog,
+    parse_property_history,
+)
+from hubspot_assets.sources.helpers import (
+    association_table,
+    chunks,
+    delete_markers,
+    history_rows,
+    merge_rows,
+    message_row,
+    owner_row,
+    participant_rows,
+    pipeline_rows,
+    property_rows,
+    thread_row,
+    utterance_rows,
+)
+from hubspot_assets.sources.settings import (
+    HARD_DELETE_COLUMN,
+    MODES,
+    STANDARD_OBJECTS,
+    TABLE_ASSOCIATIONS,
+    TABLE_CHANNEL_ACCOUNTS,
+    TABLE_CHANNELS,
+    TABLE_INBOXES,
+    TABLE_MERGES,
+    TABLE_MESSAGE_PARTICIPANTS,
+    TABLE_MESSAGES,
+    TABLE_OWNERS,
+    TABLE_PIPELINE_STAGES,
+    TABLE_PIPELINES,
+    TABLE_PROPERTIES,
+    TABLE_PROPERTY_HISTORY,
+    TABLE_PROPERTY_OPTIONS,
+    TABLE_THREADS,
+    TABLE_TRANSCRIPT_UTTERANCES,
+)
+
+__all__ = ["hubspot", "discover_catalog", "parse_property_history", "ObjectCatalog", "RESOURCE_DESCRIPTIONS"]
+
+log = logging.getLogger(__name__)
+
+# Records are buffered into Arrow tables of this many rows: fewer, larger parquet writes.
+ARROW_BATCH_ROWS = 2000
+
+MERGE = {"disposition": "merge", "strategy": "delete-insert"}
+RECORD_COLUMNS_HINTS = {
+    "id": {"data_type": "bigint", "nullable": False},
+    "updated_at": {"dedup_sort": "desc"},
+    HARD_DELETE_COLUMN: {"data_type": "bool", "hard_delete": True},
+}
+
+PARTICIPANT_TEXT_COLUMNS = ("actor_id", "name", "delivery_type", "delivery_value", "recipient_field")
+UTTERANCE_TEXT_COLUMNS = ("utterance_id", "speaker_id", "speaker_name", "speaker_email", "text", "language_code",
+                          "transcript_source")
+HISTORY_TEXT_COLUMNS = ("value", "source_type", "source_id", "source_label", "updated_by_user_id")
+
+RESOURCE_DESCRIPTIONS: dict[str, str] = {
+    **{name: f"HubSpot {name.replace('_', ' ')}: one row per record, every property as a typed column." for name in STANDARD_OBJECTS},
+    "custom_objects": "Every custom object type of the account, one table per type (named after the object).",
+    TABLE_OWNERS: "HubSpot owners (users and queues), active and archived; `hubspot_owner_id` on records joins `id`.",
+    TABLE_PIPELINES: "Deal and ticket pipelines.",
+    TABLE_PIPELINE_STAGES: "Stages of each pipeline, with probability (deals) or ticket state (tickets).",
+    TABLE_PROPERTIES: "Property definitions of every loaded object type (label, type, group).",
+    TABLE_PROPERTY_OPTIONS: "Option values and labels of enumeration properties.",
+    TABLE_ASSOCIATIONS: "Links between records (v4 API): one row per link and association type, with category and label.",
+    TABLE_MERGES: "Records merged into another: merged_id now lives on as survivor_id.",
+    TABLE_PROPERTY_HISTORY: "Every historical value of the properties chosen in HUBSPOT_PROPERTY_HISTORY.",
+    TABLE_INBOXES: "Conversations inboxes.",
+    TABLE_CHANNELS: "Conversations channels (live chat, email, Facebook Messenger...).",
+    TABLE_CHANNEL_ACCOUNTS: "Conversations channel accounts (one per connected chat widget, mailbox, page...).",
+    TABLE_THREADS: "Conversation threads.",
+    TABLE_MESSAGES: "Every message of every thread (messages, comments, welcome messages, assignments, status changes).",
+    TABLE_MESSAGE_PARTICIPANTS: "Senders and recipients of each message.",
+    TABLE_TRANSCRIPT_UTTERANCES: "Call transcripts, one row per utterance (speaker, text, times), linked to the call.",
+}
+
+
+def _arrow_hint(table: pa.Table, table_name: str | None = None) -> Any:
+    return dlt.mark.with_table_name(table, table_name) if table_name else table
+
+
+def _records(
+    run: Extraction, object_type: str, cursor_ms: int | None, table_name: str | None = None
+) -> Iterator[Any]:
+    """Typed Arrow tables of the records of `object_type` that the mode asks for; returns the new cursor."""
+    layout = run.layout(object_type)
+    since = run.window_start(cursor_ms, complete=False)
+    changes = Changes(complete=since is None, since_ms=since)
+    buffer: list[dict] = []
+    for page in run.record_pages(object_type, layout.properties, since):
+        changes.add(page)
+        buffer.extend(page)
+        if len(buffer) >= ARROW_BATCH_ROWS:
+            yield _arrow_hint(layout.table(buffer), table_name)
+            buffer = []
+    if buffer:
+        yield _arrow_hint(layout.table(buffer), table_name)
+    run.remember(object_type, changes)
+    if run.mode in ("reconcile", "full"):
+        yield from _reconcile_records(run, object_type, changes, table_name)
+    return max(filter(None, (cursor_ms, changes.max_updated_ms)), default=None)
+
+
+def _reconcile_records(run: Extraction, object_type: str, seen: Changes, table_name: str | None) -> Iterator[Any]:
+    """Archived records -> rows with archived/archived_at; live records the warehouse lacks or holds as archived
+    -> re-read; records gone from HubSpot (GDPR deletions, merged away, purged) -> deleted."""
+    layout = run.layout(object_type)
+    live = run.changes(object_type, None, complete=True)
+    live_ids = set(live.ids)
+    archived_ids: set[int] = set()
+    buffer: list[dict] = []
+    for page in run.client.list_records(object_type, list(layout.properties), archived=True):
+        archived_ids.update(int(r["id"]) for r in page)
+        buffer.extend(page)
+        if len(buffer) >= ARROW_BATCH_ROWS:
+            yield _arrow_hint(layout.table(buffer), table_name)
+            buffer = []
+    if buffer:
+        yield _arrow_hint(layout.table(buffer), table_name)
+    stored = dict(run.warehouse_query("SELECT id, archived FROM {table}", table_name or object_type))
+    already_read = set(seen.ids)
+    reread = sorted(i for i in live_ids if (i not in stored or stored[i]) and i not in already_read)
+    for ids in chunks(reread, 100):
+        result = run.client.read_records(object_type, [str(i) for i in ids], list(layout.properties))
+        if result.results:
+            yield _arrow_hint(layout.table(result.results), table_name)
+    gone = [i for i in stored if i not in live_ids and i not in archived_ids]
+    if gone:
+        log.info("%s: %d record(s) no longer in HubSpot are removed from the warehouse", object_type, len(gone))
+        yield _arrow_hint(delete_markers(gone), table_name)
+
+
+def _object_resource(run_ref: dict, object_type: str) -> DltResource:
+    @dlt.resource(
+        name=object_type,
+        table_name=object_type,
+        write_disposition=MERGE,
+        primary_key="id",
+        columns=RECORD_COLUMNS_HINTS,
+    )
+    def records() -> Iterator[Any]:
+        run: Extraction | None = run_ref.get("run")
+        if run is None or object_type not in run.catalog.all:
+            return
+        state = dlt.current.resource_state()
+        state["cursor_ms"] = yield from _records(run, object_type, state.get("cursor_ms"))
+
+    return records
+
+
+def custom_table_name(name: str) -> str:
+    """The table of a custom object: its name, prefixed when it would collide with another hubspot_raw table."""
+    reserved = set(STANDARD_OBJECTS) | set(RESOURCE_DESCRIPTIONS)
+    return f"custom_{name}" if name in reserved else name
+
+
+@dlt.source(name="hubspot", max_table_nesting=0)
+def hubspot(
+    client: Any = None,
+    catalog: ObjectCatalog | None = None,
+    mode: str = "incremental",
+    lookback_s: int = 300,
+    property_history: dict[str, Sequence[str]] | None = None,
+) -> Sequence[DltResource]:
+    """Every HubSpot entity as dlt resources (see the module docstring for modes and write paths).
+
+    Args:
+        client: a `HubSpotClient`. None builds the resources without any API call (Dagster asset specs); such a
+            source yields nothing.
+        catalog: the object types to load (`discover_catalog(client, objects)`); default: discovered here.
+        mode: `incremental`, `reconcile` or `full`.
+        lookback_s: overlap subtracted from the stored cursors, so records search had not indexed yet are read.
+        property_history: object type -> properties whose history to load (`parse_property_history`).
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)} (got {mode!r})")
+    run_ref: dict[str, Extraction] = {}
+    if client is not None:
+        catalog = catalog or discover_catalog(client)
+        run_ref["run"] = Extraction(client, catalog, mode=mode, lookback_s=lookback_s)
+    history = dict(property_history or {})
+
+    def active() -> Extraction | None:
+        return run_ref.get("run")
+
+    # -- metadata ----------------------------------------------------------------------------------------------
+    @dlt.resource(name=TABLE_PROPERTIES, write_disposition="replace", primary_key=("object_type", "name"))
+    def properties() -> Iterator[list[dict]]:
+        run = active()
+        if run is None:
+            return
+        for object_type in run.catalog.all:
+            yield [property_rows(object_type, p)[0] for p in run.properties(object_type)]
+
+    @dlt.resource(
+        name=TABLE_PROPERTY_OPTIONS,
+        write_disposition="replace",
+        primary_key=("object_type", "property_name", "value"),
+    )
+    def property_options() -> Iterator[list[dict]]:
+        run = active()
+        if run is None:
+            return
+        for object_type in run.catalog.all:
+            rows = [opt for p in run.properties(object_type) for opt in property_rows(object_type, p)[1]]
+            if rows:
+                yield rows
+
+    @dlt.resource(name=TABLE_OWNERS, write_disposition="replace", primary_key="id")
+    def owners() -> Iterator[list[dict]]:
+        run = active()
+        if run is None:
+            return
+        for archived in (False, True):
+            rows = [owner_row(o) | {"archived": archived} for o in run.client.owners(archived=archived)]
+            if rows:
+                yield rows
+
+    @dlt.resource(name=TABLE_PIPELINES, write_disposition="replace", primary_key=("object_type", "id"))
+    def pipelines() -> Iterator[list[dict]]:
+        run = active()
+        if run is None:
+            return
+        for object_type in run.pipeline_objects():
+            yield [pipeline_rows(object_type, p)[0] for p in run.pipelines(object_type)]
+
+    @dlt.resource(
+        name=TABLE_PIPELINE_STAGES, write_disposition="replace", primary_key=("object_type", "pipeline_id", "id")
+    )
+    def pipeline_stages() -> Iterator[list[dict]]:
+        run = active()
+        if run is None:
+            return
+        for object_type in run.pipeline_objects():
+            yield [s for p in run.pipelines(object_type) for s in pipeline_rows(object_type, p)[1]]
+
+    # -- custom objects ----------------------------------------------------------------------------------------
+    @dlt.resource(
+        name="custom_objects", write_disposition=MERGE, primary_key="id", columns=RECORD_COLUMNS_HINTS
+    )
+    def custom_objects() -> Iterator[Any]:
+        run = active()
+        if run is None:
+            return
+        cursors = dlt.current.resource_state().setdefault("cursor_ms", {})
+        for name in run.catalog.custom:
+            cursors[name] = yield from _records(run, name, cursors.get(name), custom_table_name(name))
+
+    # -- merges, associations, history, transcripts (reuse what the record resources read) ------------------------
+    @dlt.resource(
+        name=TABLE_MERGES, write_disposition=MERGE, primary_key=("object_type", "merged_id")
+    )
+    def merges() -> Iterator[list[dict]]:
+        run = active()
+        if run is None:
+            return
+        cursors = dlt.current.resource_state().setdefault("cursor_ms", {})
+        for object_type in run.catalog.all:
+            changes = run.changes(object_type, cursors.get(object_type))
+            rows = [
+                row
+                for record_id, extra in changes.extras.items()
+                for row in merge_rows(object_type, record_id, extra.get("hs_merged_object_ids"))
+            ]
+            if rows:
+                yield rows
+            cursors[object_type] = max(filter(None, (cursors.get(object_type), changes.max_updated_ms)), default=None)
+
+    @dlt.resource(
+        name=TABLE_ASSOCIATIONS,
+        write_disposition=MERGE,
+        primary_key=("from_object_type", "from_id", "to_object_type", "to_id", "type_id"),
+        merge_key=("from_object_type", "from_id", "to_object_type"),
+        columns={HARD_DELETE_COLUMN: {"data_type": "bool", "hard_delete": True}},
+    )
+    def associations() -> Iterator[pa.Table]:
+        run = active()
+        if run is None:
+            return
+        cursors = dlt.current.resource_state().setdefault("cursor_ms", {})
+        complete = run.mode in ("reconcile", "full")
+        for from_type, targets in run.catalog.association_plan().items():
+            changes = run.changes(from_type, cursors.get(from_type), complete=complete)
+            for ids in chunks(sorted(set(changes.ids)), 5000):
+                for to_type in targets:
+                    links = run.client.associations(from_type, to_type, [str(i) for i in ids])
+                    yield association_table(from_type, to_type, links, ids)
+            if changes.complete:
+                stale = [
+                    row[0]
+                    for row in run.warehouse_query(
+                        "SELECT DISTINCT from_id FROM {table} WHERE from_object_type = %s", TABLE_ASSOCIATIONS, from_type
+                    )
+                    if row[0] not in set(changes.ids)
+                ]
+                for to_type in targets:
+                    if stale:
+                        yield association_table(from_type, to_type, [], stale)
+            cursors[from_type] = max(filter(None, (cursors.get(from_type), changes.max_updated_ms)), default=None)
+
+    @dlt.resource(
+        name=TABLE_PROPERTY_HISTORY,
+        write_disposition=MERGE,
+        primary_key="history_id",
+        columns={
+            **{name: {"data_type": "text"} for name in HISTORY_TEXT_COLUMNS},
+            "object_id": {"data_type": "bigint"},
+            "timestamp": {"data_type": "timestamp"},
+        },
+    )
+    def property_history_resource() -> Iterator[list[dict]]:
+        run = active()
+        if run is None or not history:
+            return
+        cursors = dlt.current.resource_state().setdefault("cursor_ms", {})
+        for object_type, props in history.items():
+            if object_type not in run.catalog.all:
+                continue
+            changes = run.changes(object_type, cursors.get(object_type))
+            for ids in chunks(sorted(set(changes.ids)), 100):
+                result = run.client.read_records(
+                    object_type, [str(i) for i in ids], ["hs_object_id"], properties_with_history=list(props)
+                )
+                rows = [row for record in result.results for row in history_rows(object_type, record)]
+                if rows:
+                    yield rows
+            cursors[object_type] = max(filter(None, (cursors.get(object_type), changes.max_updated_ms)), default=None)
+
+    @dlt.resource(
+        name=TABLE_TRANSCRIPT_UTTERANCES,
+        write_disposition=MERGE,
+        primary_key=("transcript_id", "position"),
+        merge_key="transcript_id",
+        columns={
+            **{name: {"data_type": "text"} for name in UTTERANCE_TEXT_COLUMNS},
+            "call_id": {"data_type": "bigint"},
+            "start_time_ms": {"data_type": "bigint"},
+            "end_time_ms": {"data_type": "bigint"},
+            "transcript_created_at": {"data_type": "timestamp"},
+        },
+    )
+    def call_transcript_utterances() -> Iterator[list[dict]]:
+        run = active()
+        if run is None or "calls" not in run.catalog.all:
+            return
+        from hubspot_assets.hubspot.errors import MissingScopesError, NotFoundError
+
+        state = dlt.current.resource_state()
+        changes = run.changes("calls", state.get("cursor_ms"), complete=run.mode == "full")
+        for call_id, extra in sorted(changes.extras.items()):
+            transcript_id = extra.get("hs_call_transcription_id")
+            if not transcript_id:
+                continue
+            try:
+                transcript = run.client.transcript(str(transcript_id))
+            except MissingScopesError:
+                run.warn_once(
+                    "transcripts",
+                    "Call transcripts skipped: the credentials lack the scope crm.extensions_calling_transcripts.read "
+                    "(it needs an OAuth app: run `hubspot-elt auth login`). Everything else is loaded.",
+                )
+                return  # cursor not advanced: once the scope is granted, every transcript is loaded
+            except NotFoundError:
+                continue
+            rows = utterance_rows(transcript, call_id)
+            if rows:
+                yield rows
+        state["cursor_ms"] = max(filter(None, (state.get("cursor_ms"), changes.max_updated_ms)), default=None)
+
+    # -- conversations -----------------------------------------------------------------------------------------
+    def _conversations_call(fn, what: str):
+        from hubspot_assets.hubspot.errors import MissingScopesError
+
+        try:
+            return list(fn())
+        except MissingScopesError:
+            run = active()
+            if run is not None:
+                run.warn_once("conversations", f"Conversations {what} skipped: the credentials lack conversations.read.")
+            return None
+
+    def _simple(name: str, method: str) -> DltResource:
+        @dlt.resource(name=name, write_disposition="replace", primary_key="id")
+        def snapshot() -> Iterator[list[dict]]:
+            run = active()
+            if run is None:
+                return
+            items = _conversations_call(lambda: getattr(run.client, method)(), name)
+            if items:
+                from hubspot_assets.sources.helpers import flatten
+
+                yield [flatten(item) for item in items]
+
+        return snapshot
+
+    thread_memo: dict[str, Any] = {}
+
+    @dlt.resource(name=TABLE_THREADS, write_disposition=MERGE, primary_key="id")
+    def threads() -> Iterator[list[dict]]:
+        run = active()
+        if run is None:
+            return
+        state = dlt.current.resource_state()
+        rows, since, newest = _read_threads(run, state.get("cursor_ms"))
+        if rows is None:
+            return
+        thread_memo["read"] = (since, [r["id"] for r in rows if not r.get("archived")])
+        if rows:
+            yield rows
+        state["cursor_ms"] = max(filter(None, (state.get("cursor_ms"), newest)), default=None)
+
+    def _read_threads(run: Extraction, cursor_ms: int | None) -> tuple[list[dict] | None, int | None, int | None]:
+        from hubspot_assets.sources.helpers import max_epoch_ms
+
+        since = run.window_start(cursor_ms, complete=False)
+        pages = _conversations_call(lambda: run.client.threads(latest_message_after_ms=since), "threads")
+        if pages is None:
+            return None, since, None
+        rows = [thread_row(t) for page in pages for t in page]
+        if run.mode in ("reconcile", "full"):
+            archived = _conversations_call(lambda: run.client.threads(archived=True), "archived threads") or []
+            rows += [thread_row(t) | {"archived": True} for page in archived for t in page]
+        newest = max_epoch_ms((r.get("latest_message_timestamp") for r in rows), None)
+        return rows, since, newest
+
+    @dlt.resource(name="conversation_messages_raw", selected=False)
+    def raw_messages() -> Iterator[list[dict]]:
+        run = active()
+        if run is None:
+            return
+        state = dlt.current.resource_state()
+        cursor = state.get("cursor_ms")
+        since = run.window_start(cursor, complete=False)
+        known = thread_memo.get("read")
+        if known is not None and (known[0] is None or (since is not None and known[0] <= since)):
+            thread_ids, newest = known[1], None
+        else:
+            rows, _, newest = _read_threads(run, cursor)
+            if rows is None:
+                return
+            thread_ids = [r["id"] for r in rows if not r.get("archived")]
+        for thread_id in thread_ids:
+            for page in run.client.messages(thread_id):
+                if page:
+                    yield [m | {"conversationsThreadId": m.get("conversationsThreadId") or thread_id} for m in page]
+        if newest is not None:
+            state["cursor_ms"] = max(filter(None, (cursor, newest)), default=None)
+
+    @dlt.transformer(data_from=raw_messages, name=TABLE_MESSAGES, write_disposition=MERGE, primary_key="id")
+    def messages(page: list[dict]) -> Iterator[list[dict]]:
+        yield [message_row(m) for m in page]
+
+    @dlt.transformer(
+        data_from=raw_messages,
+        name=TABLE_MESSAGE_PARTICIPANTS,
+        write_disposition=MERGE,
+        primary_key=("message_id", "role", "position"),
+        merge_key="message_id",
+        columns={name: {"data_type": "text"} for name in PARTICIPANT_TEXT_COLUMNS},
+    )
+    def message_participants(page: list[dict]) -> Iterator[list[dict]]:
+        rows = [row for m in page for row in participant_rows(m)]
+        if rows:
+            yield rows
+
+    return [
+        properties,
+        property_options,
+        owners,
+        pipelines,
+        pipeline_stages,
+        *[_object_resource(run_ref, name) for name in STANDARD_OBJECTS],
+        custom_objects,
+        merges,
+        associations,
+        property_history_resource,
+        call_transcript_utterances,
+        _simple(TABLE_INBOXES, "inboxes"),
+        _simple(TABLE_CHANNELS, "channels"),
+        _simple(TABLE_CHANNEL_ACCOUNTS, "channel_accounts"),
+        threads,
+        messages,
+        message_participants,
+    ]

@@ -1,0 +1,204 @@
+"""HubSpot property types -> warehouse column types, and pages of CRM records -> typed Arrow tables.
+
+HubSpot sends every property value as a string (or null). The warehouse should hold numbers, dates, timestamps
+and booleans, so each property's declared `type` picks an Arrow type here; dlt takes the column types from the
+Arrow schema and loads the table as parquet (insert statements are far too slow for 300-property rows).
+
+Conversion is column-wise with Arrow casts (fast); a column whose values Arrow cannot cast in one go (epoch
+milliseconds in a datetime property, a date-only value, a stray word in a number) falls back to a per-value
+parser, and a value that still cannot be read becomes null rather than failing the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hubspot_assets.sources.settings import HARD_DELETE_COLUMN, PROPERTY_PREFIX_ON_CLASH, RECORD_COLUMNS
+
+log = logging.getLogger(__name__)
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+# HubSpot property `type` -> Arrow type. Anything unknown (and enumeration, phone_number, string) is text;
+# multi-select enumerations stay `;`-joined text, as HubSpot sends them.
+ARROW_TYPES: Mapping[str, pa.DataType] = {
+    "bool": pa.bool_(),
+    "boolean": pa.bool_(),
+    "number": pa.float64(),
+    "date": pa.date32(),
+    "datetime": TIMESTAMP,
+    "enumeration": pa.string(),
+    "phone_number": pa.string(),
+    "string": pa.string(),
+}
+
+# Number properties that hold ids are whole numbers; floats would print `1.0` and lose precision past 2**53.
+INTEGER_NUMBER_PROPERTIES = frozenset({"hs_object_id"})
+
+
+def _field(obj: Any, name: str, default: Any = None) -> Any:
+    """Read `name` from a pydantic model, a dataclass or a dict (the client returns models; tests may pass dicts)."""
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def arrow_type_for(prop: Any) -> pa.DataType:
+    """The Arrow type of one HubSpot property definition (`name`, `type` as in GET /crm/v3/properties)."""
+    name = _field(prop, "name")
+    hs_type = (_field(prop, "type") or "string").lower()
+    if hs_type == "number" and (name in INTEGER_NUMBER_PROPERTIES or str(name).endswith("_id")):
+        return pa.int64()
+    return ARROW_TYPES.get(hs_type, pa.string())
+
+
+def column_name(property_name: str) -> str:
+    """The warehouse column of a property: its own name, unless it clashes with a record-level column."""
+    if property_name in RECORD_COLUMNS or property_name == HARD_DELETE_COLUMN:
+        return PROPERTY_PREFIX_ON_CLASH + property_name
+    return property_name
+
+
+@dataclass(frozen=True)
+class RecordLayout:
+    """The fixed column layout of one CRM object table: record columns, then every property in HubSpot's order."""
+
+    object_type: str
+    properties: tuple[str, ...]
+    schema: pa.Schema
+
+    @classmethod
+    def from_properties(cls, object_type: str, properties: Iterable[Any]) -> RecordLayout:
+        names: list[str] = []
+        fields = [
+            pa.field("id", pa.int64(), nullable=False),
+            pa.field("created_at", TIMESTAMP),
+            pa.field("updated_at", TIMESTAMP),
+            pa.field("archived", pa.bool_()),
+            pa.field("archived_at", TIMESTAMP),
+        ]
+        seen: set[str] = set()
+        for prop in properties:
+            name = _field(prop, "name")
+            if not name or name in seen or _field(prop, "archived", False):
+                continue
+            seen.add(name)
+            names.append(name)
+            fields.append(pa.field(column_name(name), arrow_type_for(prop)))
+        return cls(object_type, tuple(names), pa.schema(fields))
+
+    def table(self, records: Sequence[Mapping[str, Any]]) -> pa.Table:
+        """A typed Arrow table of HubSpot records (their shape: id, properties, createdAt, updatedAt, archived...)."""
+        columns: list[pa.Array] = [
+            _to_int64([r.get("id") for r in records]),
+            to_timestamp([r.get("createdAt") for r in records]),
+            to_timestamp([r.get("updatedAt") for r in records]),
+            pa.array([bool(r.get("archived", False)) for r in records], pa.bool_()),
+            to_timestamp([r.get("archivedAt") for r in records]),
+        ]
+        props = [r.get("properties") or {} for r in records]
+        for name, field in zip(self.properties, list(self.schema)[5:], strict=True):
+            columns.append(convert([p.get(name) for p in props], field.type))
+        return pa.Table.from_arrays(columns, schema=self.schema)
+
+
+def convert(values: list[Any], arrow_type: pa.DataType) -> pa.Array:
+    """HubSpot string values -> an Arrow array of `arrow_type` (empty strings are null for non-text types)."""
+    if pa.types.is_string(arrow_type):
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
+    cleaned = [None if v is None or v == "" else v for v in values]
+    if pa.types.is_timestamp(arrow_type):
+        return to_timestamp(cleaned)
+    if pa.types.is_date32(arrow_type):
+        return _cast_or_parse(cleaned, arrow_type, _parse_date)
+    if pa.types.is_boolean(arrow_type):
+        return _cast_or_parse([v.lower() if isinstance(v, str) else v for v in cleaned], arrow_type, _parse_bool)
+    if pa.types.is_int64(arrow_type):
+        return _to_int64(cleaned)
+    return _cast_or_parse(cleaned, arrow_type, _parse_float)
+
+
+def to_timestamp(values: list[Any]) -> pa.Array:
+    """ISO-8601 strings (or epoch-millisecond numbers/strings, or date-only strings) -> UTC timestamps."""
+    cleaned = [None if v is None or v == "" else v for v in values]
+    if all(v is None or isinstance(v, str) for v in cleaned):
+        return _cast_or_parse(cleaned, TIMESTAMP, _parse_datetime)
+    return pa.array([_parse_datetime(v) for v in cleaned], TIMESTAMP)
+
+
+def _to_int64(values: list[Any]) -> pa.Array:
+    try:
+        return pa.array([None if v is None or v == "" else int(v) for v in values], pa.int64())
+    except (TypeError, ValueError):
+        return pa.array([_parse_int(v) for v in values], pa.int64())
+
+
+def _cast_or_parse(values: list[Any], arrow_type: pa.DataType, parse) -> pa.Array:
+    try:
+        return pc.cast(pa.array(values, pa.string()), arrow_type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        parsed = [parse(v) for v in values]
+        unreadable = sum(1 for v, p in zip(values, parsed, strict=True) if v is not None and p is None)
+        if unreadable:
+            log.warning("%d value(s) could not be read as %s and were loaded as null", unreadable, arrow_type)
+        return pa.array(parsed, arrow_type)
+
+
+def _parse_float(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _parse_int(value: Any) -> int | None:
+    number = _parse_float(value)
+    return int(number) if number is not None and number.is_integer() else None
+
+
+def _parse_bool(value: Any) -> bool | None:
+    text = str(value).strip().lower() if value is not None else None
+    if text in ("true", "1", "yes", "y", "on"):
+        return True
+    if text in ("false", "0", "no", "n", "off"):
+        return False
+    return None
+
+
+def _parse_datetime(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, int | float) or (isinstance(value, str) and value.lstrip("-").isdigit()):
+        return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _parse_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    moment = _parse_datetime(value)
+    return moment.date() if moment else None
+
+
+def epoch_ms(value: Any) -> int | None:
+    """An ISO-8601 string, datetime or epoch-ms value -> epoch milliseconds (None when unreadable)."""
+    moment = _parse_datetime(value)
+    return int(moment.timestamp() * 1000) if moment else None

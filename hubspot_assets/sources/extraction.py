@@ -1,0 +1,248 @@
+"""The state of one extraction run shared by the resources of the HubSpot source.
+
+Resources are extracted one after another (dlt's `fifo` mode), so what one resource learned (the ids of the
+records that changed, the property definitions) is reused by the next instead of asked from HubSpot again: a
+run with no changes costs about one search per object type plus the metadata calls.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import dlt
+
+from hubspot_assets.sources.columns import RecordLayout, _field, epoch_ms
+from hubspot_assets.sources.settings import (
+    ASSOCIATION_HUBS,
+    ENGAGEMENT_OBJECTS,
+    LINE_ITEM_TARGETS,
+    PIPELINE_OBJECTS,
+    STANDARD_OBJECTS,
+)
+
+log = logging.getLogger(__name__)
+
+# Properties read alongside ids because other tables need them (transcripts, merges).
+EXTRA_PROPERTIES = ("hs_call_transcription_id", "hs_merged_object_ids")
+
+
+@dataclass(frozen=True)
+class ObjectCatalog:
+    """The object types a run loads: standard ones and the custom objects the account has (name -> type id)."""
+
+    standard: tuple[str, ...]
+    custom: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return (*self.standard, *self.custom)
+
+    def association_plan(self) -> dict[str, tuple[str, ...]]:
+        """from type -> to types, so each link between two loaded types is read once, from one side."""
+        loaded = set(self.all)
+        plan: dict[str, list[str]] = {}
+        hubs = [h for h in ASSOCIATION_HUBS if h in loaded]
+        for i, left in enumerate(hubs):
+            plan.setdefault(left, []).extend(hubs[i + 1 :])
+        for name in self.all:
+            if name in ASSOCIATION_HUBS:
+                continue
+            if name in ENGAGEMENT_OBJECTS or name in self.custom:
+                targets = hubs
+            elif name == "line_items":
+                targets = [t for t in LINE_ITEM_TARGETS if t in loaded]
+            else:
+                targets = []
+            plan.setdefault(name, []).extend(targets)
+        return {k: tuple(v) for k, v in plan.items() if v}
+
+
+@dataclass
+class Changes:
+    """Records seen for one object type in this run: all live ones (`complete`) or those modified since `since_ms`."""
+
+    complete: bool
+    since_ms: int | None
+    ids: list[int] = field(default_factory=list)
+    max_updated_ms: int | None = None
+    extras: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, records: Sequence[Mapping[str, Any]]) -> None:
+        for record in records:
+            record_id = int(record["id"])
+            self.ids.append(record_id)
+            updated = epoch_ms(record.get("updatedAt"))
+            if updated is not None and (self.max_updated_ms is None or updated > self.max_updated_ms):
+                self.max_updated_ms = updated
+            props = record.get("properties") or {}
+            extra = {name: props[name] for name in EXTRA_PROPERTIES if props.get(name)}
+            if extra:
+                self.extras[record_id] = extra
+
+    def covers(self, since_ms: int | None) -> bool:
+        """True when these records include every record modified since `since_ms` (None: every live record)."""
+        if self.complete:
+            return True
+        return since_ms is not None and self.since_ms is not None and self.since_ms <= since_ms
+
+
+class Extraction:
+    """What one run knows: the client, the mode, the catalog and the caches the resources share."""
+
+    def __init__(self, client: Any, catalog: ObjectCatalog, *, mode: str, lookback_s: int) -> None:
+        self.client = client
+        self.catalog = catalog
+        self.mode = mode
+        self.lookback_ms = lookback_s * 1000
+        self._properties: dict[str, list[Any]] = {}
+        self._layouts: dict[str, RecordLayout] = {}
+        self._changes: dict[str, Changes] = {}
+        self._pipelines: dict[str, list[dict]] = {}
+        self._warned: set[str] = set()
+
+    # -- metadata caches -------------------------------------------------------------------------------------------
+    def properties(self, object_type: str) -> list[Any]:
+        if object_type not in self._properties:
+            self._properties[object_type] = list(self.client.properties(object_type))
+        return self._properties[object_type]
+
+    def layout(self, object_type: str) -> RecordLayout:
+        if object_type not in self._layouts:
+            self._layouts[object_type] = RecordLayout.from_properties(object_type, self.properties(object_type))
+        return self._layouts[object_type]
+
+    def pipelines(self, object_type: str) -> list[dict]:
+        if object_type not in self._pipelines:
+            self._pipelines[object_type] = list(self.client.pipelines(object_type))
+        return self._pipelines[object_type]
+
+    def pipeline_objects(self) -> tuple[str, ...]:
+        return tuple(t for t in PIPELINE_OBJECTS if t in self.catalog.all)
+
+    def warn_once(self, key: str, message: str) -> None:
+        """Log a warning the first time `key` is seen in this run (e.g. a missing scope), never again."""
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning(message)
+
+    # -- what changed ----------------------------------------------------------------------------------------------
+    def window_start(self, cursor_ms: int | None, *, complete: bool) -> int | None:
+        """The `since` of a read: None (every record) on a full run, a first run or a reconciliation; otherwise the
+        stored cursor minus the look-back overlap that covers search's indexing lag."""
+        if complete or self.mode == "full" or cursor_ms is None:
+            return None
+        return max(0, cursor_ms - self.lookback_ms)
+
+    def remember(self, object_type: str, changes: Changes) -> None:
+        known = self._changes.get(object_type)
+        if known is None or changes.complete or not known.covers(changes.since_ms):
+            self._changes[object_type] = changes
+
+    def changes(self, object_type: str, cursor_ms: int | None, *, complete: bool = False) -> Changes:
+        """The records of `object_type` modified since `cursor_ms` (minus look-back), or all live ones when
+        `complete`; answered from what an earlier resource of this run read when that covers the window."""
+        since = self.window_start(cursor_ms, complete=complete)
+        known = self._changes.get(object_type)
+        if known is not None and known.covers(since):
+            return known
+        wanted = ["hs_object_id"]
+        names = {_field(p, "name") for p in self.properties(object_type)}
+        wanted += [name for name in EXTRA_PROPERTIES if name in names]
+        changes = Changes(complete=since is None, since_ms=since)
+        for page in self.record_pages(object_type, wanted, since):
+            changes.add(page)
+        self.remember(object_type, changes)
+        return changes
+
+    def record_pages(
+        self, object_type: str, properties: Sequence[str], since_ms: int | None
+    ) -> Iterator[list[dict]]:
+        """Pages of live records: all of them (list endpoint) or those modified since `since_ms` (search, which
+        the client restarts past 10,000 results)."""
+        if since_ms is None:
+            return self.client.list_records(object_type, list(properties))
+        return self.client.modified_since(object_type, since_ms, list(properties))
+
+    # -- the warehouse as it stands (reconciliation compares it with HubSpot) ---------------------------------------
+    def warehouse_query(self, sql_template: str, table: str, *args: Any) -> list[tuple]:
+        """Rows of a query on a `hubspot_raw` table (`{table}` in the template); [] when the table does not exist
+        yet (first run) or the pipeline has no SQL destination."""
+        try:
+            pipeline = dlt.current.pipeline()
+        except Exception:  # not running inside a pipeline (a direct iteration in a test)
+            return []
+        try:
+            with pipeline.sql_client() as client:
+                qualified = client.make_qualified_table_name(table)
+                with client.execute_query(sql_template.format(table=qualified), *args) as cursor:
+                    return list(cursor.fetchall())
+        except Exception as error:  # the table (or dataset) does not exist yet
+            if "does not exist" in str(error) or "not found" in str(error).lower() or "Catalog Error" in str(error):
+                return []
+            raise
+
+
+def discover_catalog(client: Any, objects: Sequence[str] | None = None) -> ObjectCatalog:
+    """Ask HubSpot which object types exist (standard + custom schemas) and check the requested ones.
+
+    Raises ValueError naming the unknown types and the valid ones when `objects` (HUBSPOT_OBJECTS) names a type the
+    account does not have. This is the first call of every run, so a wrong token or base URL fails here, fast.
+    """
+    types = list(client.object_types())
+    custom: dict[str, str] = {}
+    known_names: dict[str, str] = {}
+    for object_type in types:
+        name = _field(object_type, "name")
+        type_id = str(_field(object_type, "object_type_id") or _field(object_type, "objectTypeId") or "")
+        known_names[name] = name
+        if type_id:
+            known_names[type_id] = name
+        if type_id.startswith("2-") or (name not in STANDARD_OBJECTS and _field(object_type, "custom", False)):
+            custom[name] = type_id
+    for name in STANDARD_OBJECTS:
+        known_names.setdefault(name, name)
+    if objects:
+        wanted = [o.strip() for o in objects if o and o.strip()]
+        unknown = [o for o in wanted if o not in known_names]
+        if unknown:
+            valid = ", ".join(sorted({*STANDARD_OBJECTS, *custom}))
+            raise ValueError(
+                f"Unknown HubSpot object type(s) in HUBSPOT_OBJECTS / --objects: {', '.join(unknown)}. "
+                f"Set it to a comma-separated list of: {valid}"
+            )
+        names = [known_names[o] for o in wanted]
+        return ObjectCatalog(
+            standard=tuple(n for n in STANDARD_OBJECTS if n in names),
+            custom={n: custom[n] for n in names if n in custom},
+        )
+    return ObjectCatalog(standard=STANDARD_OBJECTS, custom=custom)
+
+
+def parse_property_history(spec: str | None, catalog: ObjectCatalog | None = None) -> dict[str, tuple[str, ...]]:
+    """'contacts:lifecyclestage,email;deals:dealstage' -> {"contacts": ("lifecyclestage", "email"), ...}.
+
+    Raises ValueError with the expected format (or the unknown object type) for a bad HUBSPOT_PROPERTY_HISTORY.
+    """
+    result: dict[str, tuple[str, ...]] = {}
+    for part in (spec or "").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        object_type, sep, names = part.partition(":")
+        props = tuple(n.strip() for n in names.split(",") if n.strip())
+        if not sep or not object_type.strip() or not props:
+            raise ValueError(
+                f"HUBSPOT_PROPERTY_HISTORY entry {part!r} is not '<object type>:<property>[,<property>...]' "
+                "(example: 'contacts:lifecyclestage,email;deals:dealstage')"
+            )
+        object_type = object_type.strip()
+        if catalog is not None and object_type not in catalog.all:
+            raise ValueError(
+                f"HUBSPOT_PROPERTY_HISTORY names object type {object_type!r}, which this run does not load; "
+                f"use one of: {', '.join(catalog.all)}"
+            )
+        result[object_type] = props
+    return result

@@ -1,0 +1,138 @@
+"""One extraction run, as the Dagster assets, `hubspot-elt sync`, the demo and the benchmarks all run it.
+
+`prepare()` checks the settings against HubSpot before anything is written (a missing or revoked token, a wrong
+base URL, an unknown object type in HUBSPOT_OBJECTS or HUBSPOT_PROPERTY_HISTORY each fail here with a message
+that says what to set); `run_sync()` loads under the writer lock and publishes the read-only snapshot.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hubspot_assets.settings import Settings
+from hubspot_assets.sources import hubspot
+from hubspot_assets.sources.extraction import ObjectCatalog, discover_catalog, parse_property_history
+from hubspot_assets.sources.settings import MODES
+from hubspot_assets.sources.warehouse import make_pipeline, publish_snapshot, writer_lock
+
+# Parquet, not insert statements: ~50x faster for 300-property rows, and the Arrow tables go straight to it.
+LOADER_FILE_FORMAT = "parquet"
+
+
+class SetupError(ValueError):
+    """The settings cannot work (what to set is in the message)."""
+
+
+@dataclass
+class Prepared:
+    client: Any
+    catalog: ObjectCatalog
+    property_history: dict[str, tuple[str, ...]]
+    mode: str
+
+    def source(self, settings: Settings) -> Any:
+        return hubspot(
+            client=self.client,
+            catalog=self.catalog,
+            mode=self.mode,
+            lookback_s=settings.lookback_s,
+            property_history=self.property_history,
+        )
+
+
+def split_objects(value: str | Sequence[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else list(value)
+    names = [i.strip() for i in items if i and i.strip()]
+    return names or None
+
+
+def prepare(settings: Settings, *, mode: str = "incremental", objects: str | Sequence[str] | None = None,
+            client: Any = None) -> Prepared:
+    """A client and the checked catalog for one run; raises on settings that cannot work.
+
+    Raises `SetupError` (bad mode, object type or history spec) or the client's typed errors
+    (`ConfigurationError` for missing credentials, `AuthenticationError` for a revoked token,
+    `ConnectionFailedError`/`NotFoundError`/`MalformedResponseError` for a wrong HUBSPOT_BASE_URL).
+    """
+    if mode not in MODES:
+        raise SetupError(f"sync mode must be one of {', '.join(MODES)} (got {mode!r})")
+    if client is None:
+        from hubspot_assets.hubspot.client import HubSpotClient
+
+        client = HubSpotClient.from_settings(settings)
+    try:
+        catalog = discover_catalog(client, split_objects(objects if objects is not None else settings.objects))
+        history = parse_property_history(settings.property_history, catalog)
+    except ValueError as error:
+        raise SetupError(str(error)) from error
+    except Exception as error:
+        _explain_connection_error(settings, error)
+        raise
+    return Prepared(client, catalog, history, mode)
+
+
+def _explain_connection_error(settings: Settings, error: Exception) -> None:
+    """Add the base URL hint to errors that mean "this is not a HubSpot API" (wrong HUBSPOT_BASE_URL)."""
+    name = type(error).__name__
+    if name in ("ConnectionFailedError", "MalformedResponseError", "NotFoundError", "RequestTimeoutError"):
+        hint = (
+            f"is HUBSPOT_BASE_URL right? It is {settings.base_url!r}; use https://api.hubapi.com for HubSpot "
+            "or the sandbox URL (e.g. http://127.0.0.1:8765)"
+        )
+        if hasattr(error, "hint") and hint not in (error.hint or ""):
+            error.hint = f"{error.hint}; {hint}" if error.hint else hint
+
+
+@dataclass
+class SyncReport:
+    mode: str
+    seconds: float
+    row_counts: dict[str, int]
+    api: dict[str, Any] = field(default_factory=dict)
+    snapshot: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(self.row_counts.values())
+
+
+def run_sync(
+    settings: Settings,
+    *,
+    mode: str = "incremental",
+    objects: str | Sequence[str] | None = None,
+    client: Any = None,
+    progress: object | None = None,
+    snapshot: bool = True,
+) -> SyncReport:
+    """Extract, normalize and load one run into the warehouse (merge), then publish the snapshot.
+
+    Holds the warehouse writer lock for the whole load. A failure half-way commits nothing that matters: dlt
+    writes cursors with the data, so the next run redoes the unfinished work.
+    """
+    started = time.monotonic()
+    prepared = prepare(settings, mode=mode, objects=objects, client=client)
+    with writer_lock(settings):
+        pipeline = make_pipeline(settings, progress=progress)
+        load_info = pipeline.run(prepared.source(settings), loader_file_format=LOADER_FILE_FORMAT)
+        load_info.raise_on_failed_jobs()
+        row_counts = dict(pipeline.last_trace.last_normalize_info.row_counts) if pipeline.last_trace else {}
+        published = publish_snapshot(settings) if snapshot else None
+    api = {}
+    metrics = getattr(getattr(prepared.client, "transport", None), "metrics", None)
+    if metrics is not None and hasattr(metrics, "snapshot"):
+        api = metrics.snapshot()
+    return SyncReport(
+        mode=mode,
+        seconds=time.monotonic() - started,
+        row_counts={k: v for k, v in row_counts.items() if not k.startswith("_dlt")},
+        api=api,
+        snapshot=published,
+    )

@@ -1,0 +1,86 @@
+"""The DuckDB warehouse file: the dlt pipeline that writes it, the one-writer lock, and the read-only snapshot.
+
+DuckDB lets one process write a database file at a time, and a reader cannot open a file another process is
+writing. So:
+- every writer (Dagster runs, `hubspot-elt sync`) takes `writer_lock()` (a file lock next to the warehouse) before
+  opening it; a second writer waits for the first instead of failing on DuckDB's lock. In Dagster, the assets also
+  run in the `hubspot_warehouse` concurrency pool;
+- after each successful load, `publish_snapshot()` copies the warehouse to the snapshot file atomically (write a
+  temporary copy, then rename over the old snapshot). Analysts query the snapshot, never the live file:
+      duckdb.connect("data/warehouse.snapshot.duckdb", read_only=True)
+  or `duckdb -readonly data/warehouse.snapshot.duckdb`. A query that started on the previous snapshot keeps
+  reading it (the old file stays open until closed), so no reader ever sees a lock error or a half-written load.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dlt
+import duckdb
+from filelock import FileLock
+
+from hubspot_assets.settings import Settings
+from hubspot_assets.sources.settings import DATASET_NAME, PIPELINE_NAME
+
+
+def warehouse_path(settings: Settings) -> Path:
+    """The absolute warehouse path (HUBSPOT_WAREHOUSE_PATH); its folder is created if missing."""
+    path = settings.absolute(settings.warehouse_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def snapshot_path(settings: Settings) -> Path:
+    """Where the read-only snapshot goes (HUBSPOT_SNAPSHOT_PATH, default `<warehouse>.snapshot.duckdb`)."""
+    if settings.snapshot_path is not None:
+        return settings.absolute(settings.snapshot_path)
+    path = warehouse_path(settings)
+    return path.with_name(f"{path.stem}.snapshot{path.suffix or '.duckdb'}")
+
+
+def make_pipeline(settings: Settings, *, progress: object | None = None) -> dlt.Pipeline:
+    """The dlt pipeline that loads `hubspot_raw` into the warehouse. Its working folder lives next to the warehouse
+    (`.dlt/<warehouse name>/`), so two warehouses never share dlt state; the state that matters (cursors) is
+    stored in the warehouse itself and restored from it."""
+    path = warehouse_path(settings)
+    pipelines_dir = path.parent / ".dlt" / path.stem
+    # One resource after another: later resources reuse the ids earlier ones read (see sources/extraction.py).
+    dlt.config["extract.next_item_mode"] = "fifo"
+    return dlt.pipeline(
+        pipeline_name=PIPELINE_NAME,
+        destination=dlt.destinations.duckdb(str(path)),
+        dataset_name=DATASET_NAME,
+        pipelines_dir=str(pipelines_dir),
+        progress=progress,  # type: ignore[arg-type]
+    )
+
+
+@contextmanager
+def writer_lock(settings: Settings, timeout_s: float = -1) -> Iterator[None]:
+    """Hold the warehouse's writer lock (one writing process at a time); waits (forever by default)."""
+    path = warehouse_path(settings)
+    with FileLock(str(path) + ".writer.lock", timeout=timeout_s):
+        yield
+
+
+def publish_snapshot(settings: Settings) -> Path:
+    """Copy the warehouse to the snapshot path atomically; call it with the writer lock held, after a load."""
+    source = warehouse_path(settings)
+    target = snapshot_path(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Fold the write-ahead log into the file, so the copy holds every committed change.
+    with duckdb.connect(str(source)) as connection:
+        connection.execute("CHECKPOINT")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{time.time_ns()}.tmp")
+    try:
+        shutil.copyfile(source, temporary)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return target

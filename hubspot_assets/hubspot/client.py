@@ -307,19 +307,21 @@ class HubSpotClient:
         archived: bool = False,
         inbox_id: str | int | None = None,
         associated_contact_id: str | int | None = None,
+        page_size: int = 500,
     ) -> Iterator[list[dict[str, Any]]]:
-        """Threads, one list per page; incremental with `latest_message_after_ms` (sorted by
-        latestMessageTimestamp ascending)."""
+        """Threads, one list per page (at most 500); incremental with `latest_message_after_ms` (only threads
+        whose latest message is after it, sorted by latestMessageTimestamp ascending)."""
         return self._conversations.threads(
             latest_message_after_ms=latest_message_after_ms,
             archived=archived,
             inbox_id=inbox_id,
             associated_contact_id=associated_contact_id,
+            page_size=page_size,
         )
 
-    def messages(self, thread_id: str | int) -> Iterator[list[dict[str, Any]]]:
-        """Every entry of a thread, one list per page."""
-        return self._conversations.messages(thread_id)
+    def messages(self, thread_id: str | int, *, page_size: int = 100) -> Iterator[list[dict[str, Any]]]:
+        """Every entry of a thread (messages, comments, status changes...), one list per page."""
+        return self._conversations.messages(thread_id, page_size=page_size)
 
     def transcript(self, transcript_id: str | int) -> dict[str, Any]:
         """A call transcript; raises `MissingScopesError` (naming the scope) without OAuth transcript access."""

@@ -68,9 +68,9 @@ _FAMILIES = {
         pipelines="/crm/pipelines/2026-03",
         transcripts="/crm/extensions/calling/2026-03/transcripts",
         conversations="/conversations/conversations/2026-09",
-        # HubSpot has published no dated webhooks-management or usage paths; both families use these.
+        # HubSpot has published no dated webhooks-management path; both families use v3 there.
         webhooks="/webhooks/v3",
-        usage="/account-info/v3/api-usage/daily/private-apps",
+        usage="/account-info/2026-03/api-usage/daily/private-apps",
     ),
 }
 

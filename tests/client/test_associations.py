@@ -1,0 +1,86 @@
+"""Associations v4: batch reads chunked to 1,000 with per-input paging, NO_ASSOCIATIONS_FOUND read as none,
+numeric `toObjectId` returned as strings, labels, and creating/removing links."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import requests
+
+from hubspot_assets.hubspot.models import Association
+from tests.client.c2_support import by_endpoint, live_ids, make_client, request_stats, reset_stats
+
+BATCH_READ = "POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read"
+
+
+def test_batch_read_equals_per_record_reads_with_string_ids(sandbox, tmp_path):
+    client = make_client(sandbox, tmp_path)
+    ids = live_ids(sandbox, "contacts")[:60]
+    links = list(client.associations("contacts", "companies", ids))
+    assert links and all(isinstance(a, Association) for a in links)
+    assert all(isinstance(a.to_id, str) and a.to_id.isdigit() for a in links)
+    grouped: dict[str, set] = defaultdict(set)
+    for a in links:
+        grouped[a.from_id].add((a.to_id, a.type_id, a.label))
+    for contact_id in ids[:15]:
+        single = {(a.to_id, a.type_id, a.label) for a in client.record_associations("contacts", contact_id, "companies")}
+        assert grouped.get(contact_id, set()) == single
+
+
+def test_sandbox_sends_numeric_to_object_ids(sandbox):
+    # What makes the string conversion necessary: the raw answer carries JSON numbers, as HubSpot's does.
+    ids = live_ids(sandbox, "contacts")[:20]
+    raw = requests.post(
+        f"{sandbox.url}/crm/v4/associations/contacts/companies/batch/read",
+        json={"inputs": [{"id": i} for i in ids]}, headers=sandbox.headers, timeout=30,
+    ).json()
+    kinds = {type(t["toObjectId"]) for r in raw["results"] for t in r["to"]}
+    assert int in kinds
+
+
+def test_record_without_links_reads_as_none(sandbox, tmp_path):
+    client = make_client(sandbox, tmp_path)
+    lonely = client.create_record("contacts", {"email": "lonely.c2@example.org", "firstname": "Lonely"})
+    linked = live_ids(sandbox, "contacts")[:5]
+    links = list(client.associations("contacts", "companies", [lonely["id"], *linked]))
+    assert not [a for a in links if a.from_id == lonely["id"]]
+    assert {a.from_id for a in links} <= set(linked)
+    assert client.association_errors == []  # NO_ASSOCIATIONS_FOUND is not an error
+
+
+def test_batch_reads_are_chunked_to_1000_inputs(sandbox, tmp_path):
+    client = make_client(sandbox, tmp_path)
+    ids = live_ids(sandbox, "contacts")
+    extra = [str(10_000_000 + k) for k in range(1_001 - len(ids))] if len(ids) <= 1_000 else []
+    reset_stats(sandbox)
+    list(client.associations("contacts", "companies", [*ids, *extra]))
+    assert by_endpoint(request_stats(sandbox), BATCH_READ) == 2
+
+
+def test_paged_inputs_are_completed_per_record(sandbox_factory, tmp_path):
+    sandbox = sandbox_factory()
+    client = make_client(sandbox, tmp_path)
+    company = client.create_record("companies", {"name": "Hub of many", "domain": "many.example.org"})
+    contacts = live_ids(sandbox, "contacts")[:700]
+    errors = client.batch_associate("contacts", "companies", [(c, company["id"]) for c in contacts], type_id=279)
+    assert errors == []
+    reset_stats(sandbox)
+    links = [a for a in client.associations("companies", "contacts", [company["id"]])]
+    assert {a.to_id for a in links} == set(contacts)
+    assert len(links) == len({(a.to_id, a.type_id) for a in links})
+    stats = request_stats(sandbox)
+    assert by_endpoint(stats, "GET /crm/v4/objects/{objectType}/{objectId}/associations/{toObjectType}") >= 1
+
+
+def test_associate_with_label_and_unassociate(sandbox, tmp_path):
+    client = make_client(sandbox, tmp_path)
+    labels = client.association_labels("contacts", "companies")
+    assert any(l.type_id == 279 for l in labels) and any(l.type_id == 1 and l.label == "Primary" for l in labels)
+    contact = client.create_record("contacts", {"email": "linker.c2@example.org"})
+    company = client.create_record("companies", {"name": "Linked Co"})
+    client.associate("contacts", contact["id"], "companies", company["id"])  # default type
+    client.associate("contacts", contact["id"], "companies", company["id"], type_id=1)  # primary
+    links = client.record_associations("contacts", contact["id"], "companies")
+    assert {a.type_id for a in links if a.to_id == company["id"]} >= {1, 279}
+    client.unassociate("contacts", contact["id"], "companies", company["id"])
+    assert client.record_associations("contacts", contact["id"], "companies") == []

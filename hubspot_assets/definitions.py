@@ -2,4 +2,6 @@
 
 import dagster as dg
 
-defs = dg.Definitions(assets=[], jobs=[], schedules=[], sensors=[], resources={})
+from hubspot_assets.defs import extraction_definitions
+
+defs = dg.Definitions.merge(extraction_definitions())

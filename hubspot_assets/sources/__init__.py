@@ -18,6 +18,7 @@ Cursors live in dlt's resource state, which dlt stores in the warehouse with eac
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -176,7 +177,7 @@ def _object_resource(run_ref: dict, object_type: str) -> DltResource:
         if run is None or object_type not in run.catalog.all:
             return
         state = dlt.current.resource_state()
-        state["cursor_ms"] = yield from _records(run, object_type, state.get("cursor_ms"))
+        state["cursor_ms"] = yield from run.metered(object_type, _records(run, object_type, state.get("cursor_ms")))
 
     return records
 
@@ -194,6 +195,7 @@ def hubspot(
     mode: str = "incremental",
     lookback_s: int = 300,
     property_history: dict[str, Sequence[str]] | None = None,
+    extraction: Extraction | None = None,
 ) -> Sequence[DltResource]:
     """Every HubSpot entity as dlt resources (see the module docstring for modes and write paths).
 
@@ -204,11 +206,14 @@ def hubspot(
         mode: `incremental`, `reconcile` or `full`.
         lookback_s: overlap subtracted from the stored cursors, so records search had not indexed yet are read.
         property_history: object type -> properties whose history to load (`parse_property_history`).
+        extraction: the run state to use (lets the caller read `api_calls` and `warnings` afterwards).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)} (got {mode!r})")
     run_ref: dict[str, Extraction] = {}
-    if client is not None:
+    if extraction is not None:
+        run_ref["run"] = extraction
+    elif client is not None:
         catalog = catalog or discover_catalog(client)
         run_ref["run"] = Extraction(client, catalog, mode=mode, lookback_s=lookback_s)
     history = dict(property_history or {})
@@ -216,8 +221,24 @@ def hubspot(
     def active() -> Extraction | None:
         return run_ref.get("run")
 
+    def metered(name: str):
+        """Count the HTTP requests a resource makes (asset metadata `api_requests`)."""
+
+        def decorate(fn):
+            @functools.wraps(fn)
+            def wrapper():
+                run = active()
+                if run is None:
+                    return
+                yield from run.metered(name, fn())
+
+            return wrapper
+
+        return decorate
+
     # -- metadata ----------------------------------------------------------------------------------------------
     @dlt.resource(name=TABLE_PROPERTIES, write_disposition="replace", primary_key=("object_type", "name"))
+    @metered(TABLE_PROPERTIES)
     def properties() -> Iterator[list[dict]]:
         run = active()
         if run is None:
@@ -230,6 +251,7 @@ def hubspot(
         write_disposition="replace",
         primary_key=("object_type", "property_name", "value"),
     )
+    @metered(TABLE_PROPERTY_OPTIONS)
     def property_options() -> Iterator[list[dict]]:
         run = active()
         if run is None:
@@ -240,6 +262,7 @@ def hubspot(
                 yield rows
 
     @dlt.resource(name=TABLE_OWNERS, write_disposition="replace", primary_key="id")
+    @metered(TABLE_OWNERS)
     def owners() -> Iterator[list[dict]]:
         run = active()
         if run is None:
@@ -250,6 +273,7 @@ def hubspot(
                 yield rows
 
     @dlt.resource(name=TABLE_PIPELINES, write_disposition="replace", primary_key=("object_type", "id"))
+    @metered(TABLE_PIPELINES)
     def pipelines() -> Iterator[list[dict]]:
         run = active()
         if run is None:
@@ -260,6 +284,7 @@ def hubspot(
     @dlt.resource(
         name=TABLE_PIPELINE_STAGES, write_disposition="replace", primary_key=("object_type", "pipeline_id", "id")
     )
+    @metered(TABLE_PIPELINE_STAGES)
     def pipeline_stages() -> Iterator[list[dict]]:
         run = active()
         if run is None:
@@ -271,6 +296,7 @@ def hubspot(
     @dlt.resource(
         name="custom_objects", write_disposition=MERGE, primary_key="id", columns=RECORD_COLUMNS_HINTS
     )
+    @metered("custom_objects")
     def custom_objects() -> Iterator[Any]:
         run = active()
         if run is None:
@@ -283,6 +309,7 @@ def hubspot(
     @dlt.resource(
         name=TABLE_MERGES, write_disposition=MERGE, primary_key=("object_type", "merged_id")
     )
+    @metered(TABLE_MERGES)
     def merges() -> Iterator[list[dict]]:
         run = active()
         if run is None:
@@ -306,6 +333,7 @@ def hubspot(
         merge_key=("from_object_type", "from_id", "to_object_type"),
         columns={HARD_DELETE_COLUMN: {"data_type": "bool", "hard_delete": True}},
     )
+    @metered(TABLE_ASSOCIATIONS)
     def associations() -> Iterator[pa.Table]:
         run = active()
         if run is None:
@@ -341,6 +369,7 @@ def hubspot(
             "timestamp": {"data_type": "timestamp"},
         },
     )
+    @metered(TABLE_PROPERTY_HISTORY)
     def property_history_resource() -> Iterator[list[dict]]:
         run = active()
         if run is None or not history:
@@ -372,6 +401,7 @@ def hubspot(
             "transcript_created_at": {"data_type": "timestamp"},
         },
     )
+    @metered(TABLE_TRANSCRIPT_UTTERANCES)
     def call_transcript_utterances() -> Iterator[list[dict]]:
         run = active()
         if run is None or "calls" not in run.catalog.all:
@@ -414,6 +444,7 @@ def hubspot(
 
     def _simple(name: str, method: str) -> DltResource:
         @dlt.resource(name=name, write_disposition="replace", primary_key="id")
+        @metered(name)
         def snapshot() -> Iterator[list[dict]]:
             run = active()
             if run is None:
@@ -429,6 +460,7 @@ def hubspot(
     thread_memo: dict[str, Any] = {}
 
     @dlt.resource(name=TABLE_THREADS, write_disposition=MERGE, primary_key="id")
+    @metered(TABLE_THREADS)
     def threads() -> Iterator[list[dict]]:
         run = active()
         if run is None:
@@ -457,6 +489,7 @@ def hubspot(
         return rows, since, newest
 
     @dlt.resource(name="conversation_messages_raw", selected=False)
+    @metered(TABLE_MESSAGES)
     def raw_messages() -> Iterator[list[dict]]:
         run = active()
         if run is None:

@@ -8,6 +8,7 @@ run with no changes costs about one search per object type plus the metadata cal
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,6 +103,21 @@ class Extraction:
         self._changes: dict[str, Changes] = {}
         self._pipelines: dict[str, list[dict]] = {}
         self._warned: set[str] = set()
+        self.api_calls: Counter[str] = Counter()  # HTTP requests per resource (for asset metadata)
+        self.warnings: list[str] = []
+
+    def requests_sent(self) -> int:
+        metrics = getattr(getattr(self.client, "transport", None), "metrics", None)
+        return int(getattr(metrics, "requests", 0) or 0)
+
+    def metered(self, name: str, items: Iterator[Any]) -> Iterator[Any]:
+        """Pass `items` through, adding the HTTP requests made while producing them to `api_calls[name]`."""
+        before = self.requests_sent()
+        try:
+            result = yield from items
+        finally:
+            self.api_calls[name] += self.requests_sent() - before
+        return result
 
     # -- metadata caches -------------------------------------------------------------------------------------------
     def properties(self, object_type: str) -> list[Any]:
@@ -126,6 +142,7 @@ class Extraction:
         """Log a warning the first time `key` is seen in this run (e.g. a missing scope), never again."""
         if key not in self._warned:
             self._warned.add(key)
+            self.warnings.append(message)
             log.warning(message)
 
     # -- what changed ----------------------------------------------------------------------------------------------

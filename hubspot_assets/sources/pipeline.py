@@ -15,7 +15,7 @@ from typing import Any
 
 from hubspot_assets.settings import Settings
 from hubspot_assets.sources import hubspot
-from hubspot_assets.sources.extraction import ObjectCatalog, discover_catalog, parse_property_history
+from hubspot_assets.sources.extraction import Extraction, ObjectCatalog, discover_catalog, parse_property_history
 from hubspot_assets.sources.settings import MODES
 from hubspot_assets.sources.warehouse import make_pipeline, publish_snapshot, writer_lock
 
@@ -33,14 +33,17 @@ class Prepared:
     catalog: ObjectCatalog
     property_history: dict[str, tuple[str, ...]]
     mode: str
+    extraction: Extraction
 
     def source(self, settings: Settings) -> Any:
+        """The dlt source of this run (call once per run: the extraction state is shared by its resources)."""
         return hubspot(
             client=self.client,
             catalog=self.catalog,
             mode=self.mode,
             lookback_s=settings.lookback_s,
             property_history=self.property_history,
+            extraction=self.extraction,
         )
 
 
@@ -74,7 +77,8 @@ def prepare(settings: Settings, *, mode: str = "incremental", objects: str | Seq
     except Exception as error:
         _explain_connection_error(settings, error)
         raise
-    return Prepared(client, catalog, history, mode)
+    extraction = Extraction(client, catalog, mode=mode, lookback_s=settings.lookback_s)
+    return Prepared(client, catalog, history, mode, extraction)
 
 
 def _explain_connection_error(settings: Settings, error: Exception) -> None:
@@ -97,6 +101,7 @@ class SyncReport:
     api: dict[str, Any] = field(default_factory=dict)
     snapshot: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    api_calls: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -135,4 +140,6 @@ def run_sync(
         row_counts={k: v for k, v in row_counts.items() if not k.startswith("_dlt")},
         api=api,
         snapshot=published,
+        warnings=list(prepared.extraction.warnings),
+        api_calls=dict(prepared.extraction.api_calls),
     )

@@ -1,0 +1,169 @@
+"""Webhook delivery from the sandbox, checked by a real receiver: signatures, batching, retries, filtering."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import socket
+import time
+
+import pytest
+import requests
+
+from tests.sandbox.webhook_receiver import Received, WebhookReceiver
+
+SECRET = "sandbox-client-secret"  # SandboxConfig default client secret
+
+
+def v1_ok(rx: Received) -> bool:
+    expected = hashlib.sha256(SECRET.encode() + rx.body).hexdigest()
+    return rx.headers["X-HubSpot-Signature-Version"] == "v1" and hmac.compare_digest(
+        expected, rx.headers["X-HubSpot-Signature"])
+
+
+def v3_ok(rx: Received) -> bool:
+    uri = f"http://{rx.headers['Host']}{rx.path}"
+    stamp = rx.headers["X-HubSpot-Request-Timestamp"]
+    mac = hmac.new(SECRET.encode(), b"POST" + uri.encode() + rx.body + stamp.encode(), hashlib.sha256)
+    fresh = abs(time.time() * 1000 - int(stamp)) < 300_000
+    return fresh and hmac.compare_digest(base64.b64encode(mac.digest()).decode(), rx.headers["X-HubSpot-Signature-v3"])
+
+
+def events(n: int, kind: str = "contact.creation", **extra) -> list[dict]:
+    return [{"subscriptionType": kind, "objectId": 1000 + i, "occurredAt": 1_760_000_000_000 + i,
+             "changeSource": "CRM", **extra} for i in range(n)]
+
+
+@pytest.fixture
+def start(sandbox_factory):
+    def _start(rx: WebhookReceiver | None, **overrides):
+        settings = {"webhook_backoff_scale": 0.001, "webhook_duplicate_rate": 0.0, "webhook_redeliver_rate": 0.0}
+        settings.update(overrides)
+        return sandbox_factory(webhook_target=rx.url if rx else None, **settings)
+    return _start
+
+
+def wait_idle(sb) -> dict:
+    answer = sb.admin("webhooks/wait", {"timeout_s": 10})
+    assert answer["idle"], answer
+    return sb.admin("webhooks/deliveries")
+
+
+def test_events_arrive_in_signed_batches_of_fewer_than_100(start):
+    with WebhookReceiver() as rx:
+        sb = start(rx)
+        assert sb.admin("webhooks/emit", {"events": events(250)})["queued"] == 250
+        log = wait_idle(sb)
+        posts = rx.received
+        assert len(posts) == 3 and all(len(p.events) < 100 for p in posts)
+        assert all(v1_ok(p) and v3_ok(p) for p in posts)
+        delivered = [e for p in posts for e in p.events]
+        assert sorted(e["objectId"] for e in delivered) == list(range(1000, 1250))
+        assert len({e["eventId"] for e in delivered}) == 250
+        for event in delivered:
+            assert event["portalId"] == 62515 and event["appId"] == 1000001 and event["attemptNumber"] == 0
+            assert isinstance(event["subscriptionId"], int) and event["subscriptionType"] == "contact.creation"
+        assert log["events_delivered"] == 250 and log["states"] == {"delivered": 3}
+
+
+def test_tampered_body_fails_both_signature_checks(start):
+    with WebhookReceiver() as rx:
+        sb = start(rx)
+        sb.admin("webhooks/emit", {"events": events(1)})
+        post = rx.wait_for(1)[0]
+        forged = Received(post.path, post.headers, post.body.replace(b"1000", b"1001"))
+        assert v1_ok(post) and v3_ok(post)
+        assert not v1_ok(forged) and not v3_ok(forged)
+
+
+def test_v2_signature_covers_method_and_uri_when_configured(start):
+    with WebhookReceiver() as rx:
+        sb = start(rx)
+        sb.admin("webhooks/config", {"signature_version": "v2"})
+        sb.admin("webhooks/emit", {"events": events(2)})
+        post = rx.wait_for(1)[0]
+        uri = f"http://{post.headers['Host']}{post.path}"
+        expected = hashlib.sha256(SECRET.encode() + b"POST" + uri.encode() + post.body).hexdigest()
+        assert post.headers["X-HubSpot-Signature-Version"] == "v2"
+        assert post.headers["X-HubSpot-Signature"] == expected and v3_ok(post)
+
+
+def test_error_answers_are_retried_with_growing_attempt_number(start):
+    answers = {0: 500, 1: 404}
+    with WebhookReceiver(lambda n: answers.get(n, 200)) as rx:
+        sb = start(rx)
+        sb.admin("webhooks/emit", {"events": events(5)})
+        log = wait_idle(sb)
+        posts = rx.received
+        assert [p.events[0]["attemptNumber"] for p in posts] == [0, 1, 2]
+        assert len({tuple(sorted(e["eventId"] for e in p.events)) for p in posts}) == 1  # same batch each time
+        batch = log["batches"][-1]
+        assert batch["state"] == "delivered" and [a["status"] for a in batch["attempts"]] == [500, 404, 200]
+
+
+def test_answer_slower_than_timeout_counts_as_failure_and_is_retried(start):
+    with WebhookReceiver(lambda n: ("sleep", 1.0, 204) if n == 0 else 204) as rx:
+        sb = start(rx)
+        sb.admin("webhooks/config", {"timeout_s": 0.3})
+        sb.admin("webhooks/emit", {"events": events(1)})
+        log = wait_idle(sb)
+        attempts = log["batches"][-1]["attempts"]
+        assert attempts[0]["status"] is None and "no answer within 0.3 s" in attempts[0]["error"]
+        assert attempts[1]["status"] == 204 and log["batches"][-1]["state"] == "delivered"
+        assert [p.events[0]["attemptNumber"] for p in rx.received] == [0, 1]
+
+
+def test_delivery_gives_up_after_ten_retries(start):
+    with WebhookReceiver(lambda n: 503) as rx:
+        sb = start(rx, webhook_backoff_scale=0.00001)  # HubSpot's ~24 h schedule squeezed into ~1 s
+        sb.admin("webhooks/emit", {"events": events(1)})
+        log = wait_idle(sb)
+        assert [p.events[0]["attemptNumber"] for p in rx.received] == list(range(11))
+        assert log["batches"][-1]["state"] == "failed" and len(log["batches"][-1]["attempts"]) == 11
+
+
+def test_connection_failure_is_retried_against_the_current_target(start):
+    with socket.socket() as dead:
+        dead.bind(("127.0.0.1", 0))
+        dead_url = f"http://127.0.0.1:{dead.getsockname()[1]}/gone"  # bound, never listening: refused
+        with WebhookReceiver() as rx:
+            sb = start(None)
+            sb.admin("webhooks/target", {"url": dead_url}, method="PUT")
+            sb.admin("webhooks/emit", {"events": events(1)})
+            deadline = time.monotonic() + 10
+            while not sb.admin("webhooks/deliveries")["batches"][-1]["attempts"]:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            sb.admin("webhooks/target", {"url": rx.url}, method="PUT")
+            post = rx.wait_for(1)[0]
+            first = wait_idle(sb)["batches"][-1]["attempts"][0]
+            assert first["error"].startswith("connection failed") and post.events[0]["attemptNumber"] >= 1
+
+
+def test_at_least_once_quirks_duplicate_event_ids_and_redelivered_batches(start):
+    with WebhookReceiver() as rx:
+        sb = start(rx, webhook_duplicate_rate=1.0, webhook_redeliver_rate=1.0)
+        sb.admin("webhooks/emit", {"events": events(3)})
+        wait_idle(sb)
+        posts = rx.wait_for(2)
+        assert len(posts) == 2 and sorted(posts[0].body) == sorted(posts[1].body)
+        assert len({e["eventId"] for e in posts[0].events}) == 1  # eventId is not unique
+
+
+def test_settings_api_sets_and_clears_the_target(start):
+    with WebhookReceiver() as rx:
+        sb = start(None)
+        base = f"{sb.url}/webhooks/v3/1000001/settings"
+        key = {"hapikey": "sandbox-developer-key"}
+        assert requests.get(base, params=key, timeout=10).status_code == 404
+        put = requests.put(base, params=key, timeout=10,
+                           json={"targetUrl": rx.url, "throttling": {"maxConcurrentRequests": 5}})
+        assert put.status_code == 200 and put.json()["targetUrl"] == rx.url
+        assert put.json()["throttling"] == {"maxConcurrentRequests": 5, "period": "SECONDLY"}
+        sb.admin("webhooks/emit", {"events": events(2)})
+        assert len(rx.wait_for(1)[0].events) == 2
+        assert requests.delete(base, params=key, timeout=10).status_code == 204
+        sb.admin("webhooks/emit", {"events": events(4)})
+        assert sb.admin("webhooks/deliveries")["counts"]["dropped_no_target"] == 4
+        assert len(rx.received) == 1

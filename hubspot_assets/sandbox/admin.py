@@ -12,16 +12,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hubspot_assets.sandbox.crm import read_json
 from hubspot_assets.sandbox.errors import json_response
+from hubspot_assets.sandbox.mutations import Mutator
 from hubspot_assets.sandbox.store import Store
 
 
 def admin_routes(store: Store, platform: Any = None, conversations: Any = None, dispatcher: Any = None) -> list[Route]:
     """Routes of the admin API over the store (platform, conversations and dispatcher may be None)."""
+    mutator = Mutator(store, dispatcher, conversations)
 
     def ping(request: Request) -> Response:
         return json_response({"ok": True})
@@ -49,7 +53,12 @@ def admin_routes(store: Store, platform: Any = None, conversations: Any = None, 
             platform.reset_stats()
         return json_response({"reset": True})
 
+    async def mutate(request: Request) -> Response:
+        body = await read_json(request)
+        return json_response(await run_in_threadpool(mutator.apply, body))
+
     return [
+        Route("/_sandbox/mutate", mutate, methods=["POST"]),
         Route("/_sandbox/ping", ping, methods=["GET"]),
         Route("/_sandbox/stats", stats, methods=["GET"]),
         Route("/_sandbox/stats/reset", reset, methods=["POST"]),

@@ -5,14 +5,23 @@ schemas, owners, pipelines and associations v4, in both the legacy (`/crm/v3/...
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import numpy as np
+import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from hubspot_assets.sandbox.errors import HubSpotError, json_response, not_found, validation_error
-from hubspot_assets.sandbox.store import Store
+from hubspot_assets.sandbox.generator import iso
+from hubspot_assets.sandbox.mutations import Mutator
+from hubspot_assets.sandbox.portal import ASSOCIATIONS, PIPELINES, SPECS, association_labels, resolve_type_name
+from hubspot_assets.sandbox.search import parse_search_request, to_number
+from hubspot_assets.sandbox.store import LIVE, Store
 
 MAX_PAGE = 100
 MAX_PAGE_WITH_HISTORY = 50
@@ -82,9 +91,10 @@ def next_link(request: Request, after: str) -> str:
 class ObjectsApi:
     """Object list/read/write handlers over one store."""
 
-    def __init__(self, store: Store, dispatcher: Any = None) -> None:
+    def __init__(self, store: Store, dispatcher: Any = None, mutator: Mutator | None = None) -> None:
         self.store = store
         self.dispatcher = dispatcher
+        self.mutator = mutator or Mutator(store, dispatcher)
 
     def _type(self, request: Request) -> str:
         return self.store.resolve_type(request.path_params["objectType"])
@@ -142,13 +152,791 @@ class ObjectsApi:
         return json_response(record)
 
 
+    # -- batch read ------------------------------------------------------------------------------------------------
+
+    def batch_read(self, request: Request, body: Any) -> Response:
+        object_type = self._type(request)
+        spec = self.store.spec(object_type)
+        body = require_object(body)
+        inputs = require_inputs(body, MAX_BATCH)
+        id_property = body.get("idProperty")
+        if id_property is not None and not isinstance(id_property, str):
+            raise validation_error("idProperty must be a property name")
+        properties = names_field(body, "properties")
+        history = names_field(body, "propertiesWithHistory")
+        archived = query_bool(request, "archived")
+        started = now_iso(self.store)
+        found: list[int] = []
+        missing: list[str] = []
+        for i, item in enumerate(inputs):
+            raw = input_id(item, i)
+            rid = self._lookup(object_type, raw, id_property)
+            if rid is None or not self.store.exists(object_type, rid, archived=archived):
+                missing.append(raw)
+            elif rid not in found:
+                found.append(rid)
+        names = properties if properties else self.store.default_properties(object_type)
+        results = self.store.records(object_type, found, names, history or ())
+        body_out: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": started,
+                                    "completedAt": now_iso(self.store)}
+        if missing:
+            body_out["numErrors"] = 1
+            body_out["errors"] = [{
+                "status": "error", "category": "OBJECT_NOT_FOUND",
+                "message": f"Could not get some {spec.singular.upper()} objects, they may be deleted or not exist. "
+                           "Check that ids are valid.",
+                "context": {"ids": missing},
+            }]
+            return json_response(body_out, 207)
+        return json_response(body_out)
+
+    def _lookup(self, object_type: str, raw: str, id_property: str | None) -> int | None:
+        if id_property and id_property != "hs_object_id":
+            return self.store.find_by_property(object_type, id_property, raw)
+        try:
+            return int(raw)
+        except ValueError:
+            return None
+
+    # -- search ----------------------------------------------------------------------------------------------------
+
+    def search(self, request: Request, body: Any) -> Response:
+        object_type = self._type(request)
+        known = set(self.store.property_names(object_type))
+        req = parse_search_request(body, object_type=object_type, known_properties=known)
+        spec = self.store.spec(object_type)
+        st = self.store.types[object_type]
+        n = st.cols.n
+        ids, state, updated = st.cols.ids[:n], st.cols.state[:n], st.cols.updated[:n]
+        created = st.cols.created[:n]
+        visible = state == LIVE
+        lag = self.store.config.search_lag_ms
+        if lag > 0:
+            visible &= updated <= self.store.now_ms() - lag
+        names = req.properties if req.properties else self.store.default_properties(object_type)
+        fast = fast_search(req, spec, ids, created, updated, visible)
+        if fast is not None:
+            total, page_ids = fast
+            results = self.store.records(object_type, page_ids, names, req.properties_with_history or ())
+        else:
+            needed = sorted(req.needed_properties() & known)
+            candidates = ids[visible]
+            matched: list[dict] = []
+            for start in range(0, len(candidates), 5000):
+                chunk = candidates[start:start + 5000]
+                matched += [r for r in self.store.records(object_type, chunk, needed) if req.matches(r)]
+            total = len(matched)
+            if req.sorts:
+                matched = req.sort(matched)
+            page_ids = [int(r["id"]) for r in matched[req.offset:req.offset + req.limit]]
+            results = self.store.records(object_type, page_ids, names, req.properties_with_history or ())
+        for record in results:
+            record.pop("archivedAt", None)
+        out: dict[str, Any] = {"total": total, "results": results}
+        end = req.offset + req.limit
+        if end < total:
+            out["paging"] = {"next": {"after": str(end)}}
+        return json_response(out)
+
+    # -- writes ----------------------------------------------------------------------------------------------------
+
+    def _associations_input(self, object_type: str, raw: Any, where: str) -> list[tuple[str, int, list]]:
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            raise validation_error(f"{where}associations must be a list of {{\"to\": {{\"id\"}}, \"types\": [...]}}")
+        out = []
+        for k, item in enumerate(raw):
+            if not isinstance(item, dict) or not isinstance(item.get("to"), dict):
+                raise validation_error(f"{where}associations[{k}] must have a 'to' object with an 'id'")
+            to_id = int_field(item["to"].get("id"), f"{where}associations[{k}].to.id")
+            types = parse_types(item.get("types"), f"{where}associations[{k}].types")
+            if not types:
+                raise validation_error(f"{where}associations[{k}].types must name at least one association type")
+            to_type = self.store.type_for_association(object_type, types[0][1])
+            if to_type is None:
+                raise validation_error(f"{where}associations[{k}]: association type {types[0][1]} is not defined "
+                                       f"for {object_type}")
+            out.append((to_type, to_id, types))
+        return out
+
+    def _write_names(self, object_type: str, props: dict) -> list[str]:
+        return list(dict.fromkeys([*self.store.default_properties(object_type), *props]))
+
+    def create(self, request: Request, body: Any) -> Response:
+        object_type = self._type(request)
+        body = require_object(body)
+        props = body.get("properties", {})
+        assoc = self._associations_input(object_type, body.get("associations"), "")
+        rid = self.mutator.create(object_type, props, assoc)
+        record = self.store.records(object_type, [rid], self._write_names(object_type, props))[0]
+        return json_response(record, 201)
+
+    def update(self, request: Request, body: Any) -> Response:
+        object_type = self._type(request)
+        spec = self.store.spec(object_type)
+        body = require_object(body)
+        raw = request.path_params["objectId"]
+        rid = self._lookup(object_type, raw, request.query_params.get("idProperty"))
+        if rid is None or not self.store.exists(object_type, rid):
+            raise not_found(spec.label, raw)
+        props = body.get("properties", {})
+        self.mutator.update(object_type, rid, props)
+        record = self.store.records(object_type, [rid], self._write_names(object_type, props))[0]
+        return json_response(record)
+
+    def archive(self, request: Request) -> Response:
+        object_type = self._type(request)
+        raw = request.path_params["objectId"]
+        try:
+            rid = int(raw)
+        except ValueError:
+            return Response(status_code=204)
+        self.mutator.archive(object_type, rid)
+        return Response(status_code=204)
+
+    def batch_create(self, request: Request, body: Any) -> Response:
+        object_type = self._type(request)
+        inputs = require_inputs(require_object(body), MAX_BATCH)
+        started = now_iso(self.store)
+        prepared = []
+        for i, item in enumerate(inputs):
+            if not isinstance(item, dict):
+                raise validation_error(f"inputs[{i}] must be an object with 'properties'")
+            try:
+                self.store.check_properties(object_type, item.get("properties", {}))
+            except HubSpotError as exc:
+                raise HubSpotError(400, f"inputs[{i}]: {exc.message}", exc.category, extra=exc.extra) from None
+            prepared.append((item.get("properties", {}),
+                             self._associations_input(object_type, item.get("associations"), f"inputs[{i}].")))
+        results = []
+        for props, assoc in prepared:
+            rid = self.mutator.create(object_type, props, assoc)
+            results.append(self.store.records(object_type, [rid], self._write_names(object_type, props))[0])
+        return json_response({"status": "COMPLETE", "results": results, "startedAt": started,
+                              "completedAt": now_iso(self.store)}, 201)
+
+    def batch_update(self, request: Request, body: Any) -> Response:
+        object_type = self._type(request)
+        spec = self.store.spec(object_type)
+        inputs = require_inputs(require_object(body), MAX_BATCH)
+        started = now_iso(self.store)
+        work, missing = [], []
+        for i, item in enumerate(inputs):
+            raw = input_id(item, i)
+            try:
+                self.store.check_properties(object_type, item.get("properties", {}))
+            except HubSpotError as exc:
+                raise HubSpotError(400, f"inputs[{i}]: {exc.message}", exc.category, extra=exc.extra) from None
+            rid = self._lookup(object_type, raw, item.get("idProperty"))
+            if rid is None or not self.store.exists(object_type, rid):
+                missing.append(raw)
+            else:
+                work.append((rid, item.get("properties", {})))
+        results = []
+        for rid, props in work:
+            self.mutator.update(object_type, rid, props)
+            results.append(self.store.records(object_type, [rid], self._write_names(object_type, props))[0])
+        out: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": started,
+                               "completedAt": now_iso(self.store)}
+        if missing:
+            out["numErrors"] = len(missing)
+            out["errors"] = [{"status": "error", "category": "OBJECT_NOT_FOUND",
+                              "message": f"Could not update {spec.singular} {raw}: it does not exist or is archived",
+                              "context": {"ids": [raw]}} for raw in missing]
+            return json_response(out, 207)
+        return json_response(out)
+
+    def batch_upsert(self, request: Request, body: Any) -> Response:
+        object_type = self._type(request)
+        inputs = require_inputs(require_object(body), MAX_BATCH)
+        started = now_iso(self.store)
+        unique = self.store.unique_properties(object_type)
+        plan = []
+        for i, item in enumerate(inputs):
+            raw = input_id(item, i)
+            id_property = item.get("idProperty")
+            if not isinstance(id_property, str) or id_property not in unique:
+                raise validation_error(f"inputs[{i}].idProperty must name a unique-value property of {object_type} "
+                                       f"({', '.join(sorted(unique))}), got {id_property!r}")
+            props = item.get("properties", {})
+            try:
+                self.store.check_properties(object_type, props)
+            except HubSpotError as exc:
+                raise HubSpotError(400, f"inputs[{i}]: {exc.message}", exc.category, extra=exc.extra) from None
+            plan.append((raw, id_property, props))
+        results = []
+        for raw, id_property, props in plan:
+            rid = self._lookup(object_type, raw, id_property)
+            is_new = rid is None or not self.store.exists(object_type, rid)
+            if is_new:
+                if id_property == "hs_object_id":
+                    raise validation_error(f"Cannot upsert {object_type} {raw} by hs_object_id: it does not exist")
+                rid = self.mutator.create(object_type, {**props, id_property: raw})
+            else:
+                self.mutator.update(object_type, rid, props)
+            record = self.store.records(object_type, [rid], self._write_names(object_type, props))[0]
+            record["new"] = is_new
+            results.append(record)
+        return json_response({"status": "COMPLETE", "results": results, "startedAt": started,
+                              "completedAt": now_iso(self.store)})
+
+    def batch_archive(self, request: Request, body: Any) -> Response:
+        object_type = self._type(request)
+        inputs = require_inputs(require_object(body), MAX_BATCH)
+        for i, item in enumerate(inputs):
+            raw = input_id(item, i)
+            try:
+                self.mutator.archive(object_type, int(raw))
+            except ValueError:
+                continue
+        return Response(status_code=204)
+
+    def merge(self, request: Request, body: Any) -> Response:
+        object_type = self._type(request)
+        spec = self.store.spec(object_type)
+        body = require_object(body)
+        primary = int_field(body.get("primaryObjectId"), "primaryObjectId")
+        merged = int_field(body.get("objectIdToMerge"), "objectIdToMerge")
+        for rid in (primary, merged):
+            if not self.store.exists(object_type, rid):
+                raise not_found(spec.label, str(rid))
+        self.mutator.merge(object_type, primary, merged)
+        record = self.store.records(object_type, [primary],
+                                    [*self.store.default_properties(object_type), "hs_merged_object_ids"])[0]
+        return json_response(record)
+
+    def gdpr_delete(self, request: Request, body: Any) -> Response:
+        body = require_object(body)
+        raw = body.get("objectId")
+        if raw is None or isinstance(raw, (dict, list, bool)):
+            raise validation_error("objectId is required: the contact id, or its email with idProperty=email")
+        rid = self._lookup("contacts", str(raw), body.get("idProperty"))
+        if rid is None or not self.store.exists("contacts", rid, archived=None):
+            raise not_found("Contact", str(raw))
+        self.mutator.gdpr_delete("contacts", rid)
+        return Response(status_code=204)
+
+
+# --- helpers -----------------------------------------------------------------------------------------------------
+
+MAX_BATCH = 100
+MAX_ASSOC_BATCH = 1000
+ASSOC_PAGE = 500
+
+
+def now_iso(store: Store) -> str:
+    return iso(int(time.time() * 1000))
+
+
+def require_object(body: Any) -> dict:
+    if not isinstance(body, dict):
+        raise validation_error("Invalid input JSON: the request body must be a JSON object")
+    return body
+
+
+def require_inputs(body: dict, maximum: int) -> list:
+    inputs = body.get("inputs")
+    if not isinstance(inputs, list):
+        raise validation_error("Invalid input JSON: 'inputs' must be a list")
+    if len(inputs) > maximum:
+        raise validation_error(f"Too many inputs: {len(inputs)} given, at most {maximum} are allowed per batch",
+                               context={"inputs": [str(len(inputs))]})
+    return inputs
+
+
+def input_id(item: Any, i: int) -> str:
+    if not isinstance(item, dict) or isinstance(item.get("id"), (dict, list, bool)) or item.get("id") in (None, ""):
+        raise validation_error(f"inputs[{i}] must be an object with an 'id' (string)")
+    return str(item["id"])
+
+
+def int_field(value: Any, name: str) -> int:
+    if isinstance(value, bool) or value is None:
+        raise validation_error(f"'{name}' is required and must be a record id")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise validation_error(f"'{name}' must be a record id, got {value!r}") from None
+
+
+def names_field(body: dict, name: str) -> list[str]:
+    raw = body.get(name)
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise validation_error(f"'{name}' must be a list of property names")
+    return [x.strip() for x in raw if x.strip()]
+
+
+def parse_types(raw: Any, where: str) -> list[tuple[str, int]]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise validation_error(f"{where} must be a list of {{\"associationCategory\", \"associationTypeId\"}}")
+    out = []
+    for k, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise validation_error(f"{where}[{k}] must be an object")
+        category = item.get("associationCategory", "HUBSPOT_DEFINED")
+        if category not in ("HUBSPOT_DEFINED", "USER_DEFINED", "INTEGRATOR_DEFINED"):
+            raise validation_error(f"{where}[{k}].associationCategory must be HUBSPOT_DEFINED, USER_DEFINED or "
+                                   f"INTEGRATOR_DEFINED, got {category!r}")
+        out.append((category, int_field(item.get("associationTypeId"), f"{where}[{k}].associationTypeId")))
+    return out
+
+
+async def read_json(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise validation_error(f"Invalid input JSON: {exc}") from None
+
+
+def with_body(handler: Callable[[Request, Any], Response]) -> Callable[[Request], Awaitable[Response]]:
+    """An async endpoint that reads the JSON body, then runs the (blocking) handler in the threadpool."""
+    async def endpoint(request: Request) -> Response:
+        body = await read_json(request)
+        return await run_in_threadpool(handler, request, body)
+    return endpoint
+
+
+_FAST_OPS = {"EQ", "GT", "GTE", "LT", "LTE", "BETWEEN"}
+
+
+def fast_search(req: Any, spec: Any, ids: np.ndarray, created: np.ndarray, updated: np.ndarray,
+                visible: np.ndarray) -> tuple[int, list[int]] | None:
+    """Vectorized search for the incremental-sync shape: one filter group of range filters on hs_object_id,
+    the create date or the last-modified date, sorted by one of those (or unsorted). None when not applicable."""
+    columns = {"hs_object_id": ids, spec.createdate: created, spec.lastmodified: updated}
+    if req.query or len(req.filter_groups) > 1:
+        return None
+    if req.sorts and req.sorts[0].property_name not in columns:
+        return None
+    mask = visible.copy()
+    for f in (req.filter_groups[0] if req.filter_groups else ()):
+        if f.property_name not in columns or f.operator not in _FAST_OPS:
+            return None
+        low = to_number(f.value)
+        high = to_number(f.high_value) if f.operator == "BETWEEN" else None
+        if low is None or (f.operator == "BETWEEN" and high is None):
+            return None
+        col = columns[f.property_name]
+        if f.operator == "EQ":
+            mask &= col == low
+        elif f.operator == "GT":
+            mask &= col > low
+        elif f.operator == "GTE":
+            mask &= col >= low
+        elif f.operator == "LT":
+            mask &= col < low
+        elif f.operator == "LTE":
+            mask &= col <= low
+        else:
+            mask &= (col >= low) & (col <= high)
+    hits = np.flatnonzero(mask)
+    total = len(hits)
+    if req.sorts:
+        sort = req.sorts[0]
+        values = columns[sort.property_name][hits]
+        order = np.argsort(-values if sort.descending else values, kind="stable")
+        hits = hits[order]
+    page = hits[req.offset:req.offset + req.limit]
+    return total, ids[page].tolist()
+
+
+# --- properties, schemas, owners, pipelines ----------------------------------------------------------------------
+
+class MetadataApi:
+    """Properties, schemas, owners and pipelines (static per sandbox, computed once)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._properties: dict[str, list[dict]] = {}
+
+    def properties_of(self, object_type: str) -> list[dict]:
+        cached = self._properties.get(object_type)
+        if cached is None:
+            cached = [p.describe(i) for i, p in enumerate(self.store.spec(object_type).properties)]
+            self._properties[object_type] = cached
+        return cached
+
+    def list_properties(self, request: Request) -> Response:
+        object_type = self.store.resolve_type(request.path_params["objectType"])
+        if query_bool(request, "archived"):
+            return json_response({"results": []})
+        wanted = query_list(request, "properties")
+        results = self.properties_of(object_type)
+        if wanted:
+            results = [p for p in results if p["name"] in set(wanted)]
+        return json_response({"results": results})
+
+    def read_property(self, request: Request) -> Response:
+        object_type = self.store.resolve_type(request.path_params["objectType"])
+        name = request.path_params["propertyName"]
+        for prop in self.properties_of(object_type):
+            if prop["name"] == name:
+                return json_response(prop)
+        raise HubSpotError(404, f"Property {name} does not exist", "OBJECT_NOT_FOUND",
+                           context={"propertyName": [name]})
+
+    def groups_of(self, object_type: str) -> list[dict]:
+        seen: dict[str, None] = {}
+        for prop in self.store.spec(object_type).properties:
+            seen.setdefault(prop.group, None)
+        return [{"name": name, "label": name.replace("_", " ").title(), "displayOrder": i, "archived": False}
+                for i, name in enumerate(seen)]
+
+    def list_groups(self, request: Request) -> Response:
+        object_type = self.store.resolve_type(request.path_params["objectType"])
+        return json_response({"results": self.groups_of(object_type)})
+
+    def read_group(self, request: Request) -> Response:
+        object_type = self.store.resolve_type(request.path_params["objectType"])
+        name = request.path_params["groupName"]
+        for group in self.groups_of(object_type):
+            if group["name"] == name:
+                return json_response(group)
+        raise HubSpotError(404, f"Property group {name} does not exist", "OBJECT_NOT_FOUND",
+                           context={"groupName": [name]})
+
+    def schema(self, spec: Any) -> dict:
+        associations = []
+        for kind in ASSOCIATIONS:
+            if spec.name in (kind.child, kind.parent):
+                other = self.store.spec(kind.parent if kind.child == spec.name else kind.child)
+                type_id = kind.child_to_parent if kind.child == spec.name else kind.parent_to_child
+                associations.append({"fromObjectTypeId": spec.type_id, "toObjectTypeId": other.type_id,
+                                     "name": f"{spec.singular}_to_{other.singular}".upper(), "id": str(type_id),
+                                     "createdAt": "2022-06-01T00:00:00.000Z", "updatedAt": "2022-06-01T00:00:00.000Z"})
+        return {
+            "id": spec.type_id.split("-")[1],
+            "name": spec.name,
+            "labels": {"singular": spec.label, "plural": spec.label + "s"},
+            "objectTypeId": spec.type_id,
+            "fullyQualifiedName": spec.fully_qualified_name,
+            "primaryDisplayProperty": spec.primary_display,
+            "secondaryDisplayProperties": [p for p in spec.default_properties if p != spec.primary_display],
+            "requiredProperties": [spec.primary_display],
+            "searchableProperties": list(spec.default_properties),
+            "properties": self.properties_of(spec.name),
+            "associations": associations,
+            "metaType": "PORTAL_SPECIFIC",
+            "archived": False,
+            "createdAt": "2022-06-01T00:00:00.000Z",
+            "updatedAt": "2024-06-01T00:00:00.000Z",
+        }
+
+    def list_schemas(self, request: Request) -> Response:
+        if query_bool(request, "archived"):
+            return json_response({"results": []})
+        return json_response({"results": [self.schema(s) for s in SPECS if s.custom]})
+
+    def read_schema(self, request: Request) -> Response:
+        raw = request.path_params["objectType"]
+        name = resolve_type_name(raw)
+        if name is None or not self.store.spec(name).custom:
+            raise HubSpotError(404, f"Unable to find object schema for {raw}", "OBJECT_NOT_FOUND",
+                               context={"objectType": [raw]})
+        return json_response(self.schema(self.store.spec(name)))
+
+    def list_owners(self, request: Request) -> Response:
+        limit = query_int(request, "limit", 100, 1, 500)
+        after = parse_after(request.query_params.get("after"))
+        archived = query_bool(request, "archived")
+        email = request.query_params.get("email")
+        owners = [o for o in self.store.owners if o["archived"] == archived and int(o["id"]) >= after
+                  and (email is None or o["email"].lower() == email.lower())]
+        body: dict[str, Any] = {"results": owners[:limit]}
+        if len(owners) > limit:
+            nxt = owners[limit]["id"]
+            body["paging"] = {"next": {"after": nxt, "link": next_link(request, nxt)}}
+        return json_response(body)
+
+    def read_owner(self, request: Request) -> Response:
+        raw = request.path_params["ownerId"]
+        id_property = request.query_params.get("idProperty", "id")
+        if id_property not in ("id", "userId"):
+            raise validation_error(f"idProperty must be id or userId, got {id_property!r}")
+        archived = query_bool(request, "archived")
+        for owner in self.store.owners:
+            value = owner["id"] if id_property == "id" else str(owner["userId"])
+            if value == raw and owner["archived"] == archived:
+                return json_response(owner)
+        raise HubSpotError(404, f"Owner {raw} does not exist", "OBJECT_NOT_FOUND", context={"id": [raw]})
+
+    def _pipeline_type(self, request: Request) -> str:
+        object_type = self.store.resolve_type(request.path_params["objectType"])
+        if object_type not in PIPELINES:
+            raise validation_error(f"Pipelines are only available for deals and tickets, not {object_type}")
+        return object_type
+
+    @staticmethod
+    def pipeline_body(pipeline: Any) -> dict:
+        stamp = "2022-01-01T00:00:00.000Z"
+        return {
+            "id": pipeline.id, "label": pipeline.label, "displayOrder": 0, "archived": False,
+            "createdAt": stamp, "updatedAt": stamp,
+            "stages": [{"id": s.id, "label": s.label, "displayOrder": i, "archived": False,
+                        "metadata": dict(s.metadata), "createdAt": stamp, "updatedAt": stamp,
+                        "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT"}
+                       for i, s in enumerate(pipeline.stages)],
+        }
+
+    def _pipeline(self, request: Request) -> Any:
+        object_type = self._pipeline_type(request)
+        pipeline_id = request.path_params["pipelineId"]
+        for pipeline in PIPELINES[object_type]:
+            if pipeline.id == pipeline_id:
+                return pipeline
+        raise HubSpotError(404, f"Pipeline {pipeline_id} does not exist", "OBJECT_NOT_FOUND",
+                           context={"pipelineId": [pipeline_id]})
+
+    def list_pipelines(self, request: Request) -> Response:
+        object_type = self._pipeline_type(request)
+        return json_response({"results": [self.pipeline_body(p) for p in PIPELINES[object_type]]})
+
+    def read_pipeline(self, request: Request) -> Response:
+        return json_response(self.pipeline_body(self._pipeline(request)))
+
+    def list_stages(self, request: Request) -> Response:
+        return json_response({"results": self.pipeline_body(self._pipeline(request))["stages"]})
+
+
+# --- associations v4 ---------------------------------------------------------------------------------------------
+
+class AssociationsApi:
+    """Associations v4: batch read/create/archive, per-object list, create/remove, labels."""
+
+    def __init__(self, store: Store, mutator: Mutator) -> None:
+        self.store = store
+        self.mutator = mutator
+
+    def _pair(self, request: Request, a: str = "fromObjectType", b: str = "toObjectType") -> tuple[str, str]:
+        return self.store.resolve_type(request.path_params[a]), self.store.resolve_type(request.path_params[b])
+
+    def _page(self, from_type: str, from_id: int, to_type: str, after: int, limit: int) -> tuple[list[dict],
+                                                                                               int | None]:
+        links = [(to_id, types) for to_id, types in self.store.links(from_type, from_id, to_type) if to_id >= after]
+        page = [{"toObjectId": to_id, "associationTypes": types} for to_id, types in links[:limit]]
+        return page, (links[limit][0] if len(links) > limit else None)
+
+    def batch_read(self, request: Request, body: Any) -> Response:
+        from_type, to_type = self._pair(request)
+        inputs = require_inputs(require_object(body), MAX_ASSOC_BATCH)
+        started = now_iso(self.store)
+        results, missing = [], []
+        for i, item in enumerate(inputs):
+            raw = input_id(item, i)
+            after = parse_after(str(item["after"])) if item.get("after") not in (None, "") else 0
+            try:
+                rid = int(raw)
+            except ValueError:
+                missing.append(raw)
+                continue
+            page, nxt = self._page(from_type, rid, to_type, after, ASSOC_PAGE) if self.store.exists(
+                from_type, rid) else ([], None)
+            if not page:
+                missing.append(raw)
+                continue
+            result: dict[str, Any] = {"from": {"id": raw}, "to": page}
+            if nxt is not None:
+                result["paging"] = {"next": {"after": str(nxt)}}
+            results.append(result)
+        out: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": started,
+                               "completedAt": now_iso(self.store)}
+        if missing:
+            from_label, to_label = self.store.spec(from_type).singular, self.store.spec(to_type).singular
+            out["numErrors"] = len(missing)
+            out["errors"] = [{
+                "status": "error", "category": "OBJECT_NOT_FOUND",
+                "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+                "message": f"No {to_label} is associated with {from_label} {raw}.",
+                "context": {"fromObjectId": [raw], "fromObjectType": [from_type], "toObjectType": [to_type]},
+            } for raw in missing]
+            return json_response(out, 207)
+        return json_response(out)
+
+    def list_for_object(self, request: Request) -> Response:
+        from_type, to_type = self._pair(request, "objectType", "toObjectType")
+        raw = request.path_params["objectId"]
+        rid = parse_record_id(raw, self.store.spec(from_type).label)
+        limit = query_int(request, "limit", 500, 1, 500)
+        after = parse_after(request.query_params.get("after"))
+        page, nxt = self._page(from_type, rid, to_type, after, limit) if self.store.exists(from_type, rid) \
+            else ([], None)
+        body: dict[str, Any] = {"results": page}
+        if nxt is not None:
+            body["paging"] = {"next": {"after": str(nxt), "link": next_link(request, str(nxt))}}
+        return json_response(body)
+
+    def _check_types(self, from_type: str, to_type: str, types: list[tuple[str, int]], where: str) -> None:
+        known = {label["typeId"] for label in association_labels(from_type, to_type)}
+        for _, type_id in types:
+            if type_id not in known:
+                raise validation_error(f"{where}: association type {type_id} is not defined from {from_type} to "
+                                       f"{to_type} (known: {', '.join(map(str, sorted(known))) or 'none'})")
+
+    def _link_body(self, from_type: str, from_id: int, to_type: str, to_id: int) -> dict:
+        labels = [t["label"] for to, types in self.store.links(from_type, from_id, to_type) if to == to_id
+                  for t in types if t["label"]]
+        return {"fromObjectTypeId": self.store.spec(from_type).type_id, "fromObjectId": from_id,
+                "toObjectTypeId": self.store.spec(to_type).type_id, "toObjectId": to_id, "labels": labels}
+
+    def _require(self, object_type: str, rid: int) -> None:
+        if not self.store.exists(object_type, rid):
+            raise not_found(self.store.spec(object_type).label, str(rid))
+
+    def create_one(self, request: Request, body: Any) -> Response:
+        from_type, to_type = self._pair(request, "objectType", "toObjectType")
+        from_id = parse_record_id(request.path_params["objectId"], self.store.spec(from_type).label)
+        to_id = parse_record_id(request.path_params["toObjectId"], self.store.spec(to_type).label)
+        types = parse_types(body, "body")
+        if not types:
+            raise validation_error("The body must list at least one {associationCategory, associationTypeId}")
+        self._check_types(from_type, to_type, types, "body")
+        self._require(from_type, from_id)
+        self._require(to_type, to_id)
+        self.mutator.associate(from_type, from_id, to_type, to_id, types)
+        return json_response(self._link_body(from_type, from_id, to_type, to_id), 201)
+
+    def create_default(self, request: Request, body: Any) -> Response:
+        from_type, to_type = self._pair(request, "objectType", "toObjectType")
+        from_id = parse_record_id(request.path_params["objectId"], self.store.spec(from_type).label)
+        to_id = parse_record_id(request.path_params["toObjectId"], self.store.spec(to_type).label)
+        self._require(from_type, from_id)
+        self._require(to_type, to_id)
+        self.mutator.associate(from_type, from_id, to_type, to_id)
+        return json_response({"status": "COMPLETE", "results": [
+            {"from": {"id": str(from_id)}, "to": {"id": str(to_id)},
+             "associationSpec": {"associationCategory": "HUBSPOT_DEFINED",
+                                 "associationTypeId": association_labels(from_type, to_type)[0]["typeId"]
+                                 if association_labels(from_type, to_type) else 1}}]})
+
+    def remove_one(self, request: Request) -> Response:
+        from_type, to_type = self._pair(request, "objectType", "toObjectType")
+        try:
+            from_id, to_id = int(request.path_params["objectId"]), int(request.path_params["toObjectId"])
+        except ValueError:
+            return Response(status_code=204)
+        self.mutator.unassociate(from_type, from_id, to_type, to_id)
+        return Response(status_code=204)
+
+    def batch_create(self, request: Request, body: Any) -> Response:
+        from_type, to_type = self._pair(request)
+        inputs = require_inputs(require_object(body), MAX_ASSOC_BATCH)
+        started = now_iso(self.store)
+        plan, errors = [], []
+        for i, item in enumerate(inputs):
+            if not isinstance(item, dict) or not isinstance(item.get("from"), dict) or \
+                    not isinstance(item.get("to"), dict):
+                raise validation_error(f"inputs[{i}] must have 'from': {{\"id\"}} and 'to': {{\"id\"}}")
+            from_id = int_field(item["from"].get("id"), f"inputs[{i}].from.id")
+            to_id = int_field(item["to"].get("id"), f"inputs[{i}].to.id")
+            types = parse_types(item.get("types"), f"inputs[{i}].types")
+            self._check_types(from_type, to_type, types, f"inputs[{i}].types")
+            if not self.store.exists(from_type, from_id) or not self.store.exists(to_type, to_id):
+                errors.append({"status": "error", "category": "OBJECT_NOT_FOUND",
+                               "message": f"inputs[{i}]: {from_type} {from_id} or {to_type} {to_id} does not exist",
+                               "context": {"fromObjectId": [str(from_id)], "toObjectId": [str(to_id)]}})
+                continue
+            plan.append((from_id, to_id, types))
+        results = []
+        for from_id, to_id, types in plan:
+            self.mutator.associate(from_type, from_id, to_type, to_id, types)
+            results.append(self._link_body(from_type, from_id, to_type, to_id))
+        out: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": started,
+                               "completedAt": now_iso(self.store)}
+        if errors:
+            out["numErrors"] = len(errors)
+            out["errors"] = errors
+            return json_response(out, 207)
+        return json_response(out, 201)
+
+    def batch_archive(self, request: Request, body: Any) -> Response:
+        from_type, to_type = self._pair(request)
+        inputs = require_inputs(require_object(body), MAX_ASSOC_BATCH)
+        for i, item in enumerate(inputs):
+            if not isinstance(item, dict) or not isinstance(item.get("from"), dict) or \
+                    not isinstance(item.get("to"), list):
+                raise validation_error(f"inputs[{i}] must have 'from': {{\"id\"}} and 'to': [{{\"id\"}}, ...]")
+            from_id = int_field(item["from"].get("id"), f"inputs[{i}].from.id")
+            for k, to in enumerate(item["to"]):
+                to_id = int_field(to.get("id") if isinstance(to, dict) else None, f"inputs[{i}].to[{k}].id")
+                self.mutator.unassociate(from_type, from_id, to_type, to_id)
+        return Response(status_code=204)
+
+    def labels(self, request: Request) -> Response:
+        from_type, to_type = self._pair(request)
+        return json_response({"results": association_labels(from_type, to_type)})
+
+
 def crm_routes(store: Store, dispatcher: Any = None) -> list[Route]:
     """Every CRM route (legacy and 2026-03 families) over `store`; changes emit webhooks through `dispatcher`."""
-    objects = ObjectsApi(store, dispatcher)
+    mutator = Mutator(store, dispatcher)
+    objects = ObjectsApi(store, dispatcher, mutator)
+    meta = MetadataApi(store)
+    assoc = AssociationsApi(store, mutator)
     routes: list[Route] = []
     for prefix in ("/crm/v3/objects", "/crm/objects/2026-03"):
         routes += [
+            Route(prefix + "/contacts/gdpr-delete", with_body(objects.gdpr_delete), methods=["POST"]),
+            Route(prefix + "/{objectType}/batch/read", with_body(objects.batch_read), methods=["POST"]),
+            Route(prefix + "/{objectType}/batch/create", with_body(objects.batch_create), methods=["POST"]),
+            Route(prefix + "/{objectType}/batch/update", with_body(objects.batch_update), methods=["POST"]),
+            Route(prefix + "/{objectType}/batch/upsert", with_body(objects.batch_upsert), methods=["POST"]),
+            Route(prefix + "/{objectType}/batch/archive", with_body(objects.batch_archive), methods=["POST"]),
+            Route(prefix + "/{objectType}/search", with_body(objects.search), methods=["POST"]),
+            Route(prefix + "/{objectType}/merge", with_body(objects.merge), methods=["POST"]),
             Route(prefix + "/{objectType}", objects.list_objects, methods=["GET"]),
+            Route(prefix + "/{objectType}", with_body(objects.create), methods=["POST"]),
             Route(prefix + "/{objectType}/{objectId}", objects.read_object, methods=["GET"]),
+            Route(prefix + "/{objectType}/{objectId}", with_body(objects.update), methods=["PATCH"]),
+            Route(prefix + "/{objectType}/{objectId}", objects.archive, methods=["DELETE"]),
+        ]
+    for prefix in ("/crm/v4/objects", "/crm/objects/2026-03"):
+        base = prefix + "/{objectType}/{objectId}/associations"
+        routes += [
+            Route(base + "/default/{toObjectType}/{toObjectId}", with_body(assoc.create_default), methods=["PUT"]),
+            Route(base + "/{toObjectType}", assoc.list_for_object, methods=["GET"]),
+            Route(base + "/{toObjectType}/{toObjectId}", with_body(assoc.create_one), methods=["PUT"]),
+            Route(base + "/{toObjectType}/{toObjectId}", assoc.remove_one, methods=["DELETE"]),
+        ]
+    for prefix in ("/crm/v4/associations", "/crm/associations/2026-03"):
+        base = prefix + "/{fromObjectType}/{toObjectType}"
+        routes += [
+            Route(base + "/batch/read", with_body(assoc.batch_read), methods=["POST"]),
+            Route(base + "/batch/create", with_body(assoc.batch_create), methods=["POST"]),
+            Route(base + "/batch/archive", with_body(assoc.batch_archive), methods=["POST"]),
+            Route(base + "/labels", assoc.labels, methods=["GET"]),
+        ]
+    for prefix in ("/crm/v3/properties", "/crm/properties/2026-03"):
+        routes += [
+            Route(prefix + "/{objectType}", meta.list_properties, methods=["GET"]),
+            Route(prefix + "/{objectType}/groups", meta.list_groups, methods=["GET"]),
+            Route(prefix + "/{objectType}/groups/{groupName}", meta.read_group, methods=["GET"]),
+            Route(prefix + "/{objectType}/{propertyName}", meta.read_property, methods=["GET"]),
+        ]
+    for prefix in ("/crm/v3/schemas", "/crm-object-schemas/v3/schemas", "/crm/object-schemas/2026-03/schemas"):
+        routes += [
+            Route(prefix, meta.list_schemas, methods=["GET"]),
+            Route(prefix + "/{objectType}", meta.read_schema, methods=["GET"]),
+        ]
+    for prefix in ("/crm/v3/owners", "/crm/owners/2026-03"):
+        routes += [
+            Route(prefix, meta.list_owners, methods=["GET"]),
+            Route(prefix + "/", meta.list_owners, methods=["GET"]),
+            Route(prefix + "/{ownerId}", meta.read_owner, methods=["GET"]),
+        ]
+    for prefix in ("/crm/v3/pipelines", "/crm/pipelines/2026-03"):
+        routes += [
+            Route(prefix + "/{objectType}", meta.list_pipelines, methods=["GET"]),
+            Route(prefix + "/{objectType}/{pipelineId}", meta.read_pipeline, methods=["GET"]),
+            Route(prefix + "/{objectType}/{pipelineId}/stages", meta.list_stages, methods=["GET"]),
         ]
     return routes

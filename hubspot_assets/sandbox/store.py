@@ -430,6 +430,17 @@ class Store:
                 return label["category"], match[0]["typeId"] if match else type_id, label["label"]
         return None
 
+    def type_for_association(self, from_type: str, type_id: int) -> str | None:
+        """The object type an association type id (from `from_type`) points to, or None if unknown."""
+        for spec in SPECS:
+            if any(label["typeId"] == type_id for label in association_labels(from_type, spec.name)):
+                return spec.name
+        return None
+
+    def unique_properties(self, object_type: str) -> set[str]:
+        """Properties that identify a record (usable as idProperty in upserts)."""
+        return {"hs_object_id"} | {p.name for p in self.types[object_type].spec.properties if p.has_unique_value}
+
     def associate(self, from_type: str, from_id: int, to_type: str, to_id: int,
                   types: Sequence[tuple[str, int]] = ()) -> None:
         """Link two records (both directions); types are (category, typeId) from->to, default type if empty."""

@@ -22,6 +22,12 @@ def _register() -> None:
         pass
     else:
         main.add_command(auth)
+    try:
+        from hubspot_assets.sync import sync
+    except ImportError:  # pragma: no cover - area not written yet
+        pass
+    else:
+        main.add_command(sync)
 
 
 _register()

@@ -143,7 +143,7 @@ def _reconcile_records(run: Extraction, object_type: str, seen: Changes, table_n
     live_ids = set(live.ids)
     archived_ids: set[int] = set()
     buffer: list[dict] = []
-    for page in run.client.list_records(object_type, list(layout.properties), archived=True):
+    for page in run.client.list_records(run.api_name(object_type), list(layout.properties), archived=True):
         archived_ids.update(int(r["id"]) for r in page)
         buffer.extend(page)
         if len(buffer) >= ARROW_BATCH_ROWS:
@@ -155,7 +155,7 @@ def _reconcile_records(run: Extraction, object_type: str, seen: Changes, table_n
     already_read = set(seen.ids)
     reread = sorted(i for i in live_ids if (i not in stored or stored[i]) and i not in already_read)
     for ids in chunks(reread, 100):
-        result = run.client.read_records(object_type, [str(i) for i in ids], list(layout.properties))
+        result = run.client.read_records(run.api_name(object_type), [str(i) for i in ids], list(layout.properties))
         if result.results:
             yield _arrow_hint(layout.table(result.results), table_name)
     gone = [i for i in stored if i not in live_ids and i not in archived_ids]
@@ -237,7 +237,15 @@ def hubspot(
         return decorate
 
     # -- metadata ----------------------------------------------------------------------------------------------
-    @dlt.resource(name=TABLE_PROPERTIES, write_disposition="replace", primary_key=("object_type", "name"))
+    @dlt.resource(
+        name=TABLE_PROPERTIES,
+        write_disposition="replace",
+        primary_key=("object_type", "name"),
+        columns={
+            **{c: {"data_type": "text"} for c in ("label", "type", "field_type", "group_name", "description")},
+            **{c: {"data_type": "bool"} for c in ("calculated", "hubspot_defined", "has_unique_value", "hidden")},
+        },
+    )
     @metered(TABLE_PROPERTIES)
     def properties() -> Iterator[list[dict]]:
         run = active()
@@ -344,7 +352,9 @@ def hubspot(
             changes = run.changes(from_type, cursors.get(from_type), complete=complete)
             for ids in chunks(sorted(set(changes.ids)), 5000):
                 for to_type in targets:
-                    links = run.client.associations(from_type, to_type, [str(i) for i in ids])
+                    links = run.client.associations(
+                        run.api_name(from_type), run.api_name(to_type), [str(i) for i in ids]
+                    )
                     yield association_table(from_type, to_type, links, ids)
             if changes.complete:
                 stale = [
@@ -381,7 +391,7 @@ def hubspot(
             changes = run.changes(object_type, cursors.get(object_type))
             for ids in chunks(sorted(set(changes.ids)), 100):
                 result = run.client.read_records(
-                    object_type, [str(i) for i in ids], ["hs_object_id"], properties_with_history=list(props)
+                    run.api_name(object_type), [str(i) for i in ids], ["hs_object_id"], properties_with_history=list(props)
                 )
                 rows = [row for record in result.results for row in history_rows(object_type, record)]
                 if rows:

@@ -119,10 +119,14 @@ class Extraction:
             self.api_calls[name] += self.requests_sent() - before
         return result
 
+    def api_name(self, object_type: str) -> str:
+        """What to put in API paths: the type id for custom objects (HubSpot's advice), the name otherwise."""
+        return self.catalog.custom.get(object_type) or object_type
+
     # -- metadata caches -------------------------------------------------------------------------------------------
     def properties(self, object_type: str) -> list[Any]:
         if object_type not in self._properties:
-            self._properties[object_type] = list(self.client.properties(object_type))
+            self._properties[object_type] = list(self.client.properties(self.api_name(object_type)))
         return self._properties[object_type]
 
     def layout(self, object_type: str) -> RecordLayout:
@@ -180,8 +184,8 @@ class Extraction:
         """Pages of live records: all of them (list endpoint) or those modified since `since_ms` (search, which
         the client restarts past 10,000 results)."""
         if since_ms is None:
-            return self.client.list_records(object_type, list(properties))
-        return self.client.modified_since(object_type, since_ms, list(properties))
+            return self.client.list_records(self.api_name(object_type), list(properties))
+        return self.client.modified_since(self.api_name(object_type), since_ms, list(properties))
 
     # -- the warehouse as it stands (reconciliation compares it with HubSpot) ---------------------------------------
     def warehouse_query(self, sql_template: str, table: str, *args: Any) -> list[tuple]:

@@ -1,0 +1,89 @@
+"""`python -m hubspot_assets.demo` (`make demo`): start the local HubSpot sandbox, run the full pipeline into DuckDB
+and print what was loaded.
+
+Options: `--warehouse PATH` (default data/demo/warehouse.duckdb), `--scale small|medium|large|<contacts>`,
+`--seed N`, `--mode full|incremental|reconcile`. Nothing here touches the real HubSpot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+from hubspot_assets.settings import load_settings
+from hubspot_assets.sources.settings import DATASET_NAME
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hubspot_assets.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--warehouse", default="data/demo/warehouse.duckdb", help="DuckDB file to load into")
+    parser.add_argument("--scale", default="small")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--mode", default="full", choices=("full", "incremental", "reconcile"))
+    args = parser.parse_args(argv)
+    console = Console()
+
+    from hubspot_assets.sandbox.config import SandboxConfig
+    from hubspot_assets.sandbox.server import SandboxServer
+
+    config = SandboxConfig(seed=args.seed, scale=args.scale, tier="unlimited")
+    console.print(f"[bold]Starting the HubSpot sandbox[/] (seed {args.seed}, scale {args.scale})...")
+    server = SandboxServer(config).start()
+    try:
+        console.print(f"Sandbox at {server.url}")
+        settings = load_settings(
+            base_url=server.url,
+            access_token=server.token,
+            tier="unlimited",
+            warehouse_path=Path(args.warehouse).resolve(),
+            snapshot_path=None,
+        )
+        from hubspot_assets.sync import run_with_progress
+
+        report = run_with_progress(settings, mode=args.mode, console=console)
+        _print_warehouse(console, settings.absolute(settings.warehouse_path), report)
+    finally:
+        server.stop()
+    return 0
+
+
+def _print_warehouse(console: Console, path: Path, report) -> None:
+    table = Table(title=f"{DATASET_NAME} in {path}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("columns", justify="right")
+    table.add_column("loaded this run", justify="right")
+    with duckdb.connect(str(report.snapshot or path), read_only=True) as connection:
+        names = [
+            row[0]
+            for row in connection.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
+                "AND table_name NOT LIKE '\\_dlt%' ESCAPE '\\' ORDER BY 1",
+                [DATASET_NAME],
+            ).fetchall()
+        ]
+        for name in names:
+            rows = connection.execute(f'SELECT count(*) FROM {DATASET_NAME}."{name}"').fetchone()[0]
+            columns = connection.execute(
+                "SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+                [DATASET_NAME, name],
+            ).fetchone()[0]
+            table.add_row(name, f"{rows:,}", str(columns), f"{report.row_counts.get(name, 0):,}")
+    console.print(table)
+    api = report.api or {}
+    console.print(
+        f"{report.rows:,} rows in {report.seconds:.1f} s; HubSpot requests: {api.get('requests', '?')}, "
+        f"429s: {api.get('rate_limited', 0)}. Query the read-only snapshot: "
+        f"duckdb -readonly {report.snapshot}"
+    )
+    for warning in report.warnings:
+        console.print(f"[yellow]note:[/] {warning}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

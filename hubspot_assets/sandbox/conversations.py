@@ -16,7 +16,8 @@ Interfaces for the admin API (S1):
   `conversation.newMessage` webhook event (`objectId` = thread id, `messageId`, `messageType`).
 - `apply_new_thread(op) -> list[event]`: `{"op": "new_thread", "contact_id"?, "text"?, "channel_id"?}` opens a
   thread with one incoming message; returns `conversation.creation` and `conversation.newMessage` events.
-- `truth(kind)`: kind "threads" -> every thread `{id, updatedAt, latestMessageTimestamp, archived}`;
+- `truth(kind)`: kind "threads" -> `{"objectType", "total" (live), "archived", "results": [{id, updatedAt,
+  latestMessageTimestamp, archived}]}` for every thread, ascending by id;
   kind "messages" -> every message `{id, threadId, type, createdAt}` (O(messages): fine at small scale).
 - `stats() -> {"threads": {"total", "archived"}, "messages": {"total"}}` (cheap, no message generation).
 """
@@ -673,7 +674,9 @@ class ConversationsService:
                 live = np.flatnonzero(~t.archived)
                 if not len(live):
                     raise validation_error("There is no thread to add a message to")
-                pick = random.Random(f"{self.config.seed}:mutation:{self._mutations}").randrange(len(live))
+                # An op's own `seed` (the admin API's random shortcut sends one) makes the pick reproducible.
+                salt = op.get("seed", f"mutation:{self._mutations}")
+                pick = random.Random(f"{self.config.seed}:{salt}").randrange(len(live))
                 k = int(live[pick])
             tid = int(t.id[k])
             now = max(int(self.store.now_ms()), int(t.latest[k]) + 1)
@@ -780,7 +783,9 @@ class ConversationsService:
                 results = [{"id": str(int(t.id[k])), "updatedAt": _iso(int(t.latest[k])),
                             "latestMessageTimestamp": _iso(int(t.latest[k])), "archived": bool(t.archived[k])}
                            for k in range(t.n)]
-                return {"objectType": "threads", "total": t.n, "archived": int(t.archived.sum()), "results": results}
+                archived = int(t.archived.sum())
+                # Same convention as the CRM truth: `total` counts live threads, `archived` the others.
+                return {"objectType": "threads", "total": t.n - archived, "archived": archived, "results": results}
             if kind == "messages":
                 results = []
                 for k in range(t.n):

@@ -37,7 +37,7 @@ import numpy as np
 from starlette.requests import Request
 from starlette.routing import Route
 
-from hubspot_assets.sandbox.errors import HubSpotError, json_response, not_found, validation_error
+from hubspot_assets.sandbox.errors import json_response, not_found, validation_error
 
 PREFIXES = ("/conversations/v3/conversations", "/conversations/conversations/2026-09")
 
@@ -187,8 +187,9 @@ class _Threads:
     """Thread state as growable numpy columns, indexed by position; ids ascend with position."""
 
     COLUMNS = {
-        "id": np.int64, "contact": np.int64, "created": np.int64, "first": np.int64, "base_latest": np.int64, "latest": np.int64,
-        "base_closed": np.int64, "closed": np.int64, "account": np.int16, "owner": np.int64, "ticket": np.int64,
+        "id": np.int64, "contact": np.int64, "created": np.int64, "first": np.int64, "base_latest": np.int64,
+        "latest": np.int64, "base_closed": np.int64, "closed": np.int64, "account": np.int16, "owner": np.int64,
+        "ticket": np.int64,
         "archived": np.bool_, "spam": np.bool_, "n_msg": np.int16, "n_comment": np.int16, "moved": np.bool_,
     }
 
@@ -246,8 +247,9 @@ def _generate_threads(seed: int, contact_ids: np.ndarray, owner_ids: Sequence[in
     spam = rng.random(n) < 0.02
     moved = rng.random(n) < 0.05
     return _Threads({
-        "id": ids, "contact": contact, "created": created, "first": first_msg, "base_latest": base_latest, "latest": base_latest,
-        "base_closed": base_closed, "closed": base_closed.copy(), "account": account, "owner": owner,
+        "id": ids, "contact": contact, "created": created, "first": first_msg, "base_latest": base_latest,
+        "latest": base_latest.copy(), "base_closed": base_closed, "closed": base_closed.copy(), "account": account,
+        "owner": owner,
         "ticket": ticket, "archived": archived, "spam": spam, "n_msg": n_msg, "n_comment": n_comment, "moved": moved,
     })
 
@@ -539,7 +541,8 @@ class ConversationsService:
             body = common("MESSAGE", at, actor, client)
             html_text = _html_escape(text)
             if channel.kind == "email":
-                rich = f"<div><p>{html_text}</p><p>--<br><a href=\"https://sandbox-portal.example.com\">Sandbox Portal</a></p></div>"
+                rich = (f"<div><p>{html_text}</p><p>--<br>"
+                        "<a href=\"https://sandbox-portal.example.com\">Sandbox Portal</a></p></div>")
                 truncation = "TRUNCATED_TO_MOST_RECENT_REPLY" if rnd.random() < 0.25 else "NOT_TRUNCATED"
             else:
                 rich = f"<div>{html_text}</div>"
@@ -922,4 +925,4 @@ def conversation_routes(service: ConversationsService) -> list[Route]:
     return routes
 
 
-__all__ = ["CHANNELS", "CHANNEL_ACCOUNTS", "INBOXES", "ConversationsService", "HubSpotError", "conversation_routes"]
+__all__ = ["CHANNELS", "CHANNEL_ACCOUNTS", "INBOXES", "ConversationsService", "conversation_routes"]

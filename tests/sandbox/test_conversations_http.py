@@ -205,3 +205,14 @@ def test_messages_page_with_after_and_read_one_by_id(sandbox):
     one = get(sandbox, f"{V2026}/threads/{thread['id']}/messages/{whole[3]['id']}")
     assert one.status_code == 200 and one.json() == whole[3]
     assert get(sandbox, f"{V3}/threads/{thread['id']}/messages", limit=501).status_code == 400
+
+
+def test_conversations_are_identical_for_the_same_seed_and_differ_for_another(sandbox_factory):
+    first, again, other = sandbox_factory(), sandbox_factory(), sandbox_factory(seed=7)
+
+    def snapshot(server) -> tuple[list[dict], list[dict]]:
+        threads = get(server, f"{V3}/threads", limit=50).json()["results"]
+        return threads, all_messages(server, threads[0]["id"])
+
+    assert snapshot(first) == snapshot(again)
+    assert snapshot(first)[0] != snapshot(other)[0]

@@ -28,8 +28,9 @@ def oauth_token(sandbox, scopes: str) -> str:
 
 @pytest.fixture(scope="module")
 def calls_with_transcripts(sandbox) -> list[dict]:
-    answer = requests.get(f"{sandbox.url}/crm/v3/objects/calls", headers=sandbox.headers, timeout=30, params={
-        "limit": 100, "properties": "hs_call_transcription_id,hs_call_duration,hubspot_owner_id,hs_call_has_transcript"})
+    properties = "hs_call_transcription_id,hs_call_duration,hubspot_owner_id,hs_call_has_transcript"
+    answer = requests.get(f"{sandbox.url}/crm/v3/objects/calls", headers=sandbox.headers, timeout=30,
+                          params={"limit": 100, "properties": properties})
     assert answer.status_code == 200, answer.text
     calls = [c for c in answer.json()["results"] if c["properties"].get("hs_call_transcription_id")]
     assert len(calls) >= 5

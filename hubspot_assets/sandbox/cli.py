@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from hubspot_assets.sandbox.faults import FAULTS_HELP
+
 
 @click.group()
 def sandbox() -> None:
@@ -19,7 +21,7 @@ def sandbox() -> None:
 @click.option("--tier", default="pro", show_default=True,
               help="Rate-limit tier: free, starter, pro, professional, enterprise, oauth, increase, unlimited.")
 @click.option("--latency-ms", type=float, default=0, show_default=True, help="Simulated latency per request.")
-@click.option("--faults", default="", help="Fault injection spec (see the sandbox README section).")
+@click.option("--faults", default="", help=FAULTS_HELP)
 @click.option("--webhook-target", default=None, help="URL that receives signed webhook batches.")
 @click.option("--client-id", default="sandbox-client-id", show_default=True, help="OAuth client id.")
 @click.option("--client-secret", default="sandbox-client-secret", help="OAuth client secret (signs webhooks).")

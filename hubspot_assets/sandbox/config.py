@@ -54,6 +54,14 @@ class SandboxConfig(BaseModel):
             raise ValueError(f"scale as a contact count must be at least 1, got {count}")
         return str(count)
 
+    @field_validator("faults")
+    @classmethod
+    def _check_faults(cls, value: str) -> str:
+        from hubspot_assets.sandbox.faults import parse_faults
+
+        parse_faults(value)  # ValueError names the bad rule and shows the grammar
+        return value
+
     @field_validator("tier", mode="before")
     @classmethod
     def _check_tier(cls, value: object) -> str:

@@ -378,6 +378,7 @@ def _compile_contains_token(name: str, target: str) -> Predicate:
     """Whole-word match; `*` wildcards match against the whole value or any single word."""
     target_low = target.lower().strip()
     if "*" in target_low:
+        pieces = [piece for piece in target_low.split("*") if piece]
         pattern = re.compile(".*".join(re.escape(piece) for piece in target_low.split("*")), re.DOTALL)
 
         def wildcard(props: dict[str, Any]) -> bool:
@@ -385,6 +386,10 @@ def _compile_contains_token(name: str, target: str) -> Predicate:
             if value is None or value == "":
                 return False
             text = _as_text(value).lower()
+            # Cheap substring pre-check first: most records lack a literal piece and need no regex at all.
+            for piece in pieces:
+                if piece not in text:
+                    return False
             if pattern.fullmatch(text):
                 return True
             return any(pattern.fullmatch(word) for word in text.split()) or any(
@@ -403,7 +408,10 @@ def _compile_contains_token(name: str, target: str) -> Predicate:
         value = props.get(name)
         if value is None or value == "":
             return False
-        words = _tokens(_as_text(value))
+        text = _as_text(value).lower()
+        if wanted[0] not in text:  # cheap pre-check before tokenizing
+            return False
+        words = _tokens(text)
         if width == 1:
             return wanted[0] in words
         return any(words[i:i + width] == wanted for i in range(len(words) - width + 1))
@@ -454,14 +462,17 @@ def _compile_query(query: str, object_type: str | None) -> Predicate | None:
     if not words:
         return None
     names = searchable_properties(object_type)
+    # "Some word of the text starts with w" is "w occurs where no word character precedes it".
+    starts = [re.compile(r"(?<!\w)" + re.escape(w)) for w in words]
 
     def query_matches(props: dict[str, Any]) -> bool:
-        record_words: list[str] = []
-        for name in names:
-            value = props.get(name)
-            if value:
-                record_words.extend(_tokens(_as_text(value)))
-        return all(any(word.startswith(w) for word in record_words) for w in words)
+        text = " ".join(_as_text(v) for v in (props.get(name) for name in names) if v).lower()
+        if not text:
+            return False
+        for w in words:  # substring pre-check, then the word-start test
+            if w not in text:
+                return False
+        return all(start.search(text) for start in starts)
 
     return query_matches
 

@@ -267,7 +267,7 @@ def _decode_cursor(token: str, width: int) -> tuple[int, ...]:
         parts = tuple(int(p) for p in base64.urlsafe_b64decode(padded.encode()).decode().split(":"))
     except (ValueError, UnicodeDecodeError):
         parts = ()
-    if len(parts) != width:
+    if len(parts) != width or any(p < 0 for p in parts):
         raise validation_error(f"after must be the paging.next.after value of the previous page, got {token!r}")
     return parts
 

@@ -8,7 +8,8 @@ Grammar (`--faults` on the CLI, `SandboxConfig.faults`, or `POST /_sandbox/fault
            | 477          "Migration in progress", arg = Retry-After seconds (default 1)
            | reset        connection closed (RST) without any answer
            | slow         answer delayed by arg seconds (default 6), then served normally
-           | burst429     this and the next arg-1 matching requests answer 429 TEN_SECONDLY_ROLLING (default 5)
+           | burst429     this and the next arg-1 matching requests answer 429 TEN_SECONDLY_ROLLING
+           |              (default 5)
            | 429          a single 429 TEN_SECONDLY_ROLLING (same as burst429=1)
            | truncate     the real answer with its body cut in half (invalid JSON, consistent Content-Length)
            | html         an HTML error page (as a proxy would give), arg = status (default 502)
@@ -17,8 +18,8 @@ Grammar (`--faults` on the CLI, `SandboxConfig.faults`, or `POST /_sandbox/fault
 
 Example: ``500:0.05,reset:0.01,slow=6:0.02,burst429=5:0.01,truncate:0.01,html=503:0.01@/crm/v3/objects/*``.
 
-Each eligible request (every path except `/_sandbox/*`) draws one number from a RNG seeded with the config seed;
-rules whose path matches are tried in order with cumulative rates, so the same seed and the same request
+Each eligible request (every path except `/_sandbox/*`) draws one number from a RNG seeded with the config
+seed; rules whose path matches are tried in order with cumulative rates, so the same seed and the same request
 sequence inject the same faults (tests are not flaky). Tests can also force "the next N matching requests"
 to fail a given way (`force`), which wins over the random rules; an active 429 burst wins over both.
 """
@@ -32,8 +33,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 
 FAULTS_HELP = (
-    "Faults: comma-separated KIND[=ARG]:RATE[@PATH], KIND one of 500 502 503 504 521-524, 477[=retry_after_s], "
-    "reset, slow[=seconds], burst429[=count], 429, truncate, html[=status]; RATE in 0..1; PATH a prefix or glob. "
+    "Faults: comma-separated KIND[=ARG]:RATE[@PATH], KIND one of 500 502 503 504 521-524, "
+    "477[=retry_after_s], reset, slow[=seconds], burst429[=count], 429, truncate, html[=status]; "
+    "RATE in 0..1; PATH a prefix or glob. "
     "Example: 500:0.05,reset:0.01,slow=6:0.02,burst429=5:0.01,truncate:0.01"
 )
 

@@ -1,8 +1,8 @@
 """HubSpot's rate limits, as the sandbox enforces them.
 
-- General budget: a rolling window (10 s on HubSpot) per account and app kind. Private apps share the account's
-  budget per tier (free/starter 100, pro/professional/enterprise 190, increase 250); OAuth apps get 110 per
-  installed account; `unlimited` has no limits at all (sandbox only, for fast tests).
+- General budget: a rolling window (10 s on HubSpot) per account and app kind. Private apps share the
+  account's budget per tier (free/starter 100, pro/professional/enterprise 190, increase 250); OAuth apps get
+  110 per installed account; `unlimited` has no limits at all (sandbox only, for fast tests).
 - Daily quota for private apps (free/starter 250,000, professional 625,000, enterprise 1,000,000, increase
   professional + 1,000,000), none for OAuth. Days roll over at UTC midnight.
 - Search (`POST .../search`): 5 requests per second per account, outside the general budget, no headers.
@@ -70,8 +70,9 @@ class RateLimiter:
     at run time (e.g. a 1-second window in tests).
     """
 
-    def __init__(self, tier: str, window_s: float = 10.0, daily_limit: int | None = None,
-                 search_window_s: float = 1.0) -> None:
+    def __init__(
+        self, tier: str, window_s: float = 10.0, daily_limit: int | None = None, search_window_s: float = 1.0
+    ) -> None:
         self.tier = tier
         self.window_s = window_s
         self.daily_limit = daily_limit
@@ -163,7 +164,9 @@ class RateLimiter:
             window.popleft()
         return window
 
-    def _headers(self, budget: int, quota: int | None, used_today: int, remaining: int | None) -> dict[str, str]:
+    def _headers(
+        self, budget: int, quota: int | None, used_today: int, remaining: int | None
+    ) -> dict[str, str]:
         headers = {
             "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(self.window_s * 1000)),
             "X-HubSpot-RateLimit-Max": str(budget),

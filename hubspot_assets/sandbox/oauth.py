@@ -1,9 +1,9 @@
 """OAuth 2 as HubSpot runs it, for the sandbox: authorize page, token endpoint, introspection, revocation.
 
-- `GET /oauth/authorize?client_id&redirect_uri&scope&optional_scope&state`: the sandbox auto-approves and answers
-  302 to `redirect_uri?code=...&state=...`. Codes are single use, live 5 minutes, and are bound to the client
-  and the redirect_uri. `scope` (space-separated) must only hold known scopes; unknown optional scopes are
-  dropped. Errors answer 400 with a small HTML page (no redirect), as a consent screen would.
+- `GET /oauth/authorize?client_id&redirect_uri&scope&optional_scope&state`: the sandbox auto-approves and
+  answers 302 to `redirect_uri?code=...&state=...`. Codes are single use, live 5 minutes, and are bound to the
+  client and the redirect_uri. `scope` (space-separated) must only hold known scopes; unknown optional
+  scopes are dropped. Errors answer 400 with a small HTML page (no redirect), as a consent screen would.
 - `POST /oauth/v1/token` (also `/oauth/v3/token`, `/oauth/2026-03/token`), form-encoded, grants
   `authorization_code` and `refresh_token`. Answer `{"token_type":"bearer","access_token","refresh_token",
   "expires_in","hub_id","scopes"}`. Refreshing returns a new access token and the same refresh token.
@@ -12,7 +12,8 @@
 - Access tokens live `config.token_ttl_s` seconds (changeable at run time via `POST /_sandbox/oauth/config`);
   then API calls answer 401 EXPIRED_AUTHENTICATION.
 - `GET /oauth/v1/access-tokens/{token}`: introspection (404 unknown, 401 EXPIRED_AUTHENTICATION expired).
-  `GET /oauth/v1/refresh-tokens/{token}`: metadata; `DELETE` revokes it (204) and every access token it issued.
+  `GET /oauth/v1/refresh-tokens/{token}`: metadata; `DELETE` revokes it (204) and every access token
+  it issued.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ class _Code:
 
 
 class OAuthTokens:
-    """Every authorization code and token the sandbox issued. Thread-safe; tokens are opaque random strings."""
+    """Every authorization code and token the sandbox issued. Thread-safe; tokens are opaque strings."""
 
     def __init__(self, client_id: str, client_secret: str, hub_id: int, token_ttl_s: int) -> None:
         self.client_id = client_id
@@ -140,14 +141,18 @@ class OAuthTokens:
             return None
         return grant
 
-    def issue_tokens(self, client_id: str, scopes: frozenset[str], refresh_token: str | None = None) -> AccessToken:
+    def issue_tokens(
+        self, client_id: str, scopes: frozenset[str], refresh_token: str | None = None
+    ) -> AccessToken:
         """A new access token (and a new refresh token unless one is given, as in the refresh grant)."""
         with self._lock:
             if refresh_token is None:
                 refresh_token = f"na1-{uuid.uuid4()}"
                 self._refresh[refresh_token] = RefreshToken(refresh_token, client_id, scopes, self.hub_id)
             token = "CO" + secrets.token_urlsafe(48)
-            record = AccessToken(token, client_id, scopes, self.hub_id, time.time() + self.token_ttl_s, refresh_token)
+            record = AccessToken(
+                token, client_id, scopes, self.hub_id, time.time() + self.token_ttl_s, refresh_token
+            )
             self._access[token] = record
             return record
 
@@ -159,7 +164,7 @@ class OAuthTokens:
         return None if record is None or record.revoked else record
 
     def revoke_refresh(self, token: str) -> bool:
-        """Revoke a refresh token and every access token issued from it. False when unknown or already revoked."""
+        """Revoke a refresh token and every access token issued from it; False when unknown or revoked."""
         with self._lock:
             record = self._refresh.get(token)
             if record is None or record.revoked:
@@ -184,8 +189,9 @@ class OAuthTokens:
         return sum(1 for a in list(self._access.values()) if a.expires_at > now and not a.revoked)
 
 
-def _oauth_error(status_name: str, message: str, request: Request, error: str = "invalid_grant",
-                 http_status: int = 400) -> Response:
+def _oauth_error(
+    status_name: str, message: str, request: Request, error: str = "invalid_grant", http_status: int = 400
+) -> Response:
     return json_response(
         {
             "status": status_name,
@@ -219,13 +225,17 @@ def oauth_routes(platform: PlatformState) -> list[Route]:
         client_id = query.get("client_id", "")
         redirect_uri = query.get("redirect_uri", "")
         if client_id != tokens.client_id:
-            return _consent_error("Unknown client_id: use the client id of the sandbox app (config client_id).")
+            return _consent_error(
+                "Unknown client_id: use the client id of the sandbox app (config client_id)."
+            )
         parts = urlsplit(redirect_uri)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             return _consent_error("redirect_uri must be an absolute http(s) URL.")
         requested = _split_scopes(query.get("scope", ""))
         if not requested:
-            return _consent_error("scope is required (space-separated scopes, e.g. 'oauth crm.objects.contacts.read').")
+            return _consent_error(
+                "scope is required (space-separated scopes, e.g. 'oauth crm.objects.contacts.read')."
+            )
         unknown = sorted(set(requested) - KNOWN_SCOPES)
         if unknown:
             return _consent_error(f"Unknown scope(s): {', '.join(unknown)}.")
@@ -241,21 +251,28 @@ def oauth_routes(platform: PlatformState) -> list[Route]:
     async def token(request: Request) -> Response:
         raw = (await request.body()).decode("utf-8", errors="replace")
         if "json" in request.headers.get("content-type", ""):
-            return _oauth_error("BAD_REQUEST", "The token endpoint takes a form-encoded body "
-                                "(application/x-www-form-urlencoded), not JSON.", request, "invalid_request")
+            return _oauth_error(
+                "BAD_REQUEST",
+                "The token endpoint takes a form-encoded body (application/x-www-form-urlencoded), not JSON.",
+                request,
+                "invalid_request",
+            )
         form = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
         grant_type = form.get("grant_type", "")
         if form.get("client_id") != tokens.client_id:
             return _oauth_error("BAD_CLIENT_ID", "missing or unknown client id", request, "invalid_client")
         if not tokens.client_secret_matches(form.get("client_secret", "")):
-            return _oauth_error("BAD_CLIENT_SECRET", "missing or invalid client secret", request, "invalid_client")
+            return _oauth_error(
+                "BAD_CLIENT_SECRET", "missing or invalid client secret", request, "invalid_client"
+            )
         if grant_type == "authorization_code":
             grant = tokens.redeem_code(form.get("code", ""))
             if grant is None or grant.client_id != form["client_id"]:
                 return _oauth_error("BAD_AUTH_CODE", "missing or unknown auth code", request)
             if grant.redirect_uri != form.get("redirect_uri", ""):
-                return _oauth_error("BAD_REDIRECT_URI", "redirect_uri does not match the one used to authorize",
-                                    request)
+                return _oauth_error(
+                    "BAD_REDIRECT_URI", "redirect_uri does not match the one used to authorize", request
+                )
             issued = tokens.issue_tokens(grant.client_id, grant.scopes)
         elif grant_type == "refresh_token":
             refresh = tokens.refresh(form.get("refresh_token", ""))
@@ -263,8 +280,12 @@ def oauth_routes(platform: PlatformState) -> list[Route]:
                 return _oauth_error("BAD_REFRESH_TOKEN", "missing or unknown refresh token", request)
             issued = tokens.issue_tokens(refresh.client_id, refresh.scopes, refresh_token=refresh.token)
         else:
-            return _oauth_error("BAD_GRANT_TYPE", f"unsupported grant_type {grant_type!r}: use "
-                                "authorization_code or refresh_token", request, "unsupported_grant_type")
+            return _oauth_error(
+                "BAD_GRANT_TYPE",
+                f"unsupported grant_type {grant_type!r}: use authorization_code or refresh_token",
+                request,
+                "unsupported_grant_type",
+            )
         return json_response(
             {
                 "token_type": "bearer",
@@ -282,8 +303,9 @@ def oauth_routes(platform: PlatformState) -> list[Route]:
             raise HubSpotError(404, "The access token was not found or has been revoked.", "OBJECT_NOT_FOUND")
         remaining = int(record.expires_at - time.time())
         if remaining <= 0:
-            raise HubSpotError(401, f"The OAuth token expired {-remaining // 60} minute(s) ago.",
-                               "EXPIRED_AUTHENTICATION")
+            raise HubSpotError(
+                401, f"The OAuth token expired {-remaining // 60} minute(s) ago.", "EXPIRED_AUTHENTICATION"
+            )
         return json_response(
             {
                 "token": record.token,
@@ -305,7 +327,9 @@ def oauth_routes(platform: PlatformState) -> list[Route]:
         value = request.path_params["token"]
         record = tokens.refresh(value)
         if record is None:
-            raise HubSpotError(404, "The refresh token was not found or has been revoked.", "OBJECT_NOT_FOUND")
+            raise HubSpotError(
+                404, "The refresh token was not found or has been revoked.", "OBJECT_NOT_FOUND"
+            )
         if request.method == "DELETE":
             tokens.revoke_refresh(value)
             return Response(status_code=204)

@@ -2,7 +2,8 @@
 
 `PlatformMiddleware(app, platform)` is a pure ASGI middleware (the outermost one). Per HTTP request, in order:
 
-1. Correlation id: a fresh UUID in `scope["hubspot_correlation_id"]` and the `X-HubSpot-Correlation-Id` header.
+1. Correlation id: a fresh UUID in `scope["hubspot_correlation_id"]` and the `X-HubSpot-Correlation-Id`
+   header.
 2. 414 URI Too Long (an HTML page, as HubSpot's edge proxy gives) when path + query is longer than
    `max_url_length` (config, default 8,000 characters).
 3. `/_sandbox/*` (the admin API) goes straight through: no auth, limits, latency, faults or request stats.
@@ -12,14 +13,19 @@
    {"kind": "private_app"|"oauth", "scopes": frozenset, "hub_id": int}`.
 5. Rate limits (`limits.py`): the rolling budget with HubSpot's `X-HubSpot-RateLimit-*` headers, the daily
    quota, search at 5/s without headers, association v4 batch endpoints outside the rolling budget. Refusals
-   answer 429 with HubSpot's body (`status`, `message`, `errorType` RATE_LIMIT, `correlationId`, `policyName`).
+   answer 429 with HubSpot's body (`status`, `message`, `errorType` RATE_LIMIT, `correlationId`,
+   `policyName`).
 6. Faults (`faults.py`, grammar in its docstring and in `FAULTS_HELP`): 5xx, 477, connection resets, slow
    answers, 429 bursts, truncated bodies, HTML error pages; deterministic from `config.seed`.
 7. Simulated latency (`latency_ms`, an async sleep that never blocks the loop), then the app.
 
 Every knob that tests need at run time is an attribute here, changed through `POST /_sandbox/platform`
 (tier, rate window, daily limit, search window, latency, max URL length) and `/_sandbox/faults`.
-Request statistics (`request_stats()`) are per endpoint template, e.g. `GET /crm/v3/objects/{objectType}/{id}`.
+Request statistics (`request_stats()`) are per endpoint template, e.g.
+`GET /crm/v3/objects/{objectType}/{id}`.
+
+Fault grammar (details in `faults.py`): `KIND[=ARG]:RATE[@PATH]`, comma-separated, e.g.
+`500:0.05,reset:0.01,slow=6:0.02,burst429=5:0.01,truncate:0.01,html=503:0.01@/crm/*`.
 """
 
 from __future__ import annotations
@@ -71,14 +77,24 @@ _DATED = re.compile(r"^\d{4}-\d{2}(-beta)?$")
 _TYPED_COLLECTIONS = {"objects", "properties", "pipelines", "schemas", "associations"}
 _OBJECT_ACTIONS = {"batch", "search", "merge", "gdpr-delete"}
 _ID_AFTER = {
-    "threads", "messages", "inboxes", "channels", "channel-accounts", "transcripts", "subscriptions",
-    "owners", "access-tokens", "refresh-tokens", "stages", "labels",
+    "threads",
+    "messages",
+    "inboxes",
+    "channels",
+    "channel-accounts",
+    "transcripts",
+    "subscriptions",
+    "owners",
+    "access-tokens",
+    "refresh-tokens",
+    "stages",
+    "labels",
 }
 _template_cache: dict[tuple[str, str], str] = {}
 
 
 def endpoint_template(method: str, path: str) -> str:
-    """`"GET /crm/v3/objects/contacts/12"` -> `"GET /crm/v3/objects/{objectType}/{id}"` (for request stats)."""
+    """`GET /crm/v3/objects/contacts/12` -> `GET /crm/v3/objects/{objectType}/{id}` (for request stats)."""
     key = (method, path)
     cached = _template_cache.get(key)
     if cached is not None:
@@ -105,10 +121,16 @@ def endpoint_template(method: str, path: str) -> str:
             elif collection == "objects" and n > type_at + 1 and segs[type_at + 1] not in _OBJECT_ACTIONS:
                 mark(type_at + 1, "{id}")
                 if n > type_at + 3 and segs[type_at + 2] == "associations":
-                    mark(type_at + 3, "{toObjectType}")  # v4 per-object associations: /{toObjectType}[/{toId}]
+                    mark(
+                        type_at + 3, "{toObjectType}"
+                    )  # v4 per-object associations: /{toObjectType}[/{toId}]
                     if n > type_at + 4:
                         mark(type_at + 4, "{id}")
-            elif collection == "properties" and n > type_at + 1 and segs[type_at + 1] not in ("batch", "groups"):
+            elif (
+                collection == "properties"
+                and n > type_at + 1
+                and segs[type_at + 1] not in ("batch", "groups")
+            ):
                 mark(type_at + 1, "{propertyName}")
     for i, seg in enumerate(segs):
         if out[i] != seg:
@@ -126,7 +148,9 @@ def limit_class(method: str, path: str) -> str:
     """Which rate-limit rule a request falls under: search, association batch or the general budget."""
     if method == "POST" and path.rstrip("/").endswith("/search"):
         return SEARCH
-    if "/batch/" in path and (path.startswith("/crm/v4/associations/") or path.startswith("/crm/associations/")):
+    if "/batch/" in path and (
+        path.startswith("/crm/v4/associations/") or path.startswith("/crm/associations/")
+    ):
         return ASSOCIATIONS_BATCH
     return GENERAL
 
@@ -176,12 +200,17 @@ class PlatformState:
             return ("INVALID_AUTHENTICATION", INVALID_AUTH_MESSAGE)
         overdue = time.time() - record.expires_at
         if overdue >= 0:
-            return ("EXPIRED_AUTHENTICATION", f"The OAuth token used to make this call expired {int(overdue // 60)} "
-                    "minute(s) ago. Refresh it with the refresh_token grant at /oauth/v1/token.")
+            return (
+                "EXPIRED_AUTHENTICATION",
+                f"The OAuth token used to make this call expired {int(overdue // 60)} "
+                "minute(s) ago. Refresh it with the refresh_token grant at /oauth/v1/token.",
+            )
         return {"kind": "oauth", "scopes": record.scopes, "hub_id": record.hub_id, "app": record.client_id}
 
     # stats
-    def record(self, endpoint: str, status: int | None, policy: str | None = None, fault: str | None = None) -> None:
+    def record(
+        self, endpoint: str, status: int | None, policy: str | None = None, fault: str | None = None
+    ) -> None:
         with self._lock:
             self._total += 1
             if status is not None:
@@ -195,7 +224,7 @@ class PlatformState:
                 self._faults[fault] += 1
 
     def request_stats(self) -> dict:
-        """`{"total", "by_status", "by_endpoint", "rate_limited", "by_policy", "faults"}` since the last reset.
+        """`{"total", "by_status", "by_endpoint", "rate_limited", "by_policy", "faults"}` since the reset.
 
         Admin (`/_sandbox/*`) requests are not counted. `by_policy` counts the limiter's real refusals;
         injected 429s appear in `faults["429"]` (both count in `rate_limited`). Connection resets count in
@@ -233,16 +262,20 @@ class PlatformState:
         }
 
     def update_settings(self, changes: dict) -> dict:
-        """Apply admin changes (keys as in `settings()`, plus `reset_limits: true`); ValueError on bad input."""
+        """Apply admin changes (keys as in `settings()`, plus `reset_limits: true`); ValueError if bad."""
         from hubspot_assets.sandbox.limits import TEN_SECOND_BUDGET
 
         unknown = set(changes) - set(self.settings()) - {"reset_limits"}
         if unknown:
-            raise ValueError(f"unknown platform setting(s) {sorted(unknown)}; known: {sorted(self.settings())}")
+            raise ValueError(
+                f"unknown platform setting(s) {sorted(unknown)}; known: {sorted(self.settings())}"
+            )
         if "tier" in changes:
             tier = str(changes["tier"]).lower()
             if tier not in TEN_SECOND_BUDGET and tier != "unlimited":
-                raise ValueError(f"tier must be one of {sorted([*TEN_SECOND_BUDGET, 'unlimited'])}, got {tier!r}")
+                raise ValueError(
+                    f"tier must be one of {sorted([*TEN_SECOND_BUDGET, 'unlimited'])}, got {tier!r}"
+                )
             self.limiter.tier = tier
         for key in ("rate_window_s", "search_window_s", "latency_ms"):
             if key in changes:
@@ -267,11 +300,18 @@ class PlatformState:
 
 URI_TOO_LONG_PAGE = (
     b"<html>\r\n<head><title>414 Request-URI Too Large</title></head>\r\n<body>\r\n"
-    b"<center><h1>414 Request-URI Too Large</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"
+    b"<center><h1>414 Request-URI Too Large</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
+    b"</body>\r\n</html>\r\n"
 )
 _REASONS = {
-    500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
-    521: "Web Server Is Down", 522: "Connection Timed Out", 523: "Origin Is Unreachable", 524: "A Timeout Occurred",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+    521: "Web Server Is Down",
+    522: "Connection Timed Out",
+    523: "Origin Is Unreachable",
+    524: "A Timeout Occurred",
 }
 _FAULT_BODIES = {
     500: ("INTERNAL_ERROR", "internal error"),
@@ -293,8 +333,9 @@ def _html_error_page(status: int) -> bytes:
     ).encode()
 
 
-async def _send_answer(send: Any, status: int, body: bytes, content_type: bytes,
-                       headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _send_answer(
+    send: Any, status: int, body: bytes, content_type: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     raw = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     if headers:
         raw.extend(headers)
@@ -375,13 +416,19 @@ class PlatformMiddleware:
                 outcome = platform.authenticate(auth_header)
                 if isinstance(outcome, tuple):
                     category, message = outcome
-                    body = {"status": "error", "message": message, "correlationId": corr_id, "category": category}
+                    body = {
+                        "status": "error",
+                        "message": message,
+                        "correlationId": corr_id,
+                        "category": category,
+                    }
                     await _send_answer(send_with_headers, 401, orjson.dumps(body), b"application/json")
                     return
                 auth = outcome
                 scope["hubspot_auth"] = auth
-                verdict = platform.limiter.check(limit_class(method, path), auth["hub_id"], auth["kind"],
-                                                 auth["app"])
+                verdict = platform.limiter.check(
+                    limit_class(method, path), auth["hub_id"], auth["kind"], auth["app"]
+                )
                 extra_headers.update(verdict.headers)
                 if verdict.policy:
                     policy = verdict.policy
@@ -390,8 +437,9 @@ class PlatformMiddleware:
 
             fault = platform.faults.decide(path)
             if fault is not None:
-                handled = await self._apply_fault(fault, scope, receive, send, send_with_headers, corr_id,
-                                                  auth, extra_headers)
+                handled = await self._apply_fault(
+                    fault, scope, receive, send, send_with_headers, corr_id, auth, extra_headers
+                )
                 if handled:
                     if fault.kind == "reset" and not seen_status:
                         platform.record(endpoint, None, fault="reset")
@@ -413,9 +461,18 @@ class PlatformMiddleware:
         }
         await _send_answer(send, 429, orjson.dumps(body), b"application/json;charset=utf-8")
 
-    async def _apply_fault(self, fault: Fault, scope: dict, receive: Any, raw_send: Any, send: Any,
-                           corr_id: str, auth: dict | None, extra_headers: dict[str, str]) -> bool:
-        """Inject `fault`; True when the request is finished (answered or reset), False to serve it normally."""
+    async def _apply_fault(
+        self,
+        fault: Fault,
+        scope: dict,
+        receive: Any,
+        raw_send: Any,
+        send: Any,
+        corr_id: str,
+        auth: dict | None,
+        extra_headers: dict[str, str],
+    ) -> bool:
+        """Inject `fault`; True when the request is finished (answered or reset), False to serve it."""
         kind = fault.kind
         scope["hubspot_fault"] = kind
         if kind == "slow":
@@ -430,16 +487,23 @@ class PlatformMiddleware:
             raise ConnectionResetError("sandbox fault: connection reset")  # server without a transport handle
         if kind == "429":
             if auth is not None:
-                extra_headers.update(self.platform.limiter.burst_headers(auth["hub_id"], auth["kind"], auth["app"]))
+                extra_headers.update(
+                    self.platform.limiter.burst_headers(auth["hub_id"], auth["kind"], auth["app"])
+                )
             await self._send_rate_limited(send, "TEN_SECONDLY_ROLLING", corr_id)
             return True
         if kind == "477":
-            body = {"status": "error", "message": "Migration in progress: this account is being moved. "
-                    "Retry after the number of seconds in Retry-After.", "correlationId": corr_id,
-                    "category": "MIGRATION_IN_PROGRESS"}
+            body = {
+                "status": "error",
+                "message": "Migration in progress: this account is being moved. "
+                "Retry after the number of seconds in Retry-After.",
+                "correlationId": corr_id,
+                "category": "MIGRATION_IN_PROGRESS",
+            }
             retry_after = str(max(int(round(float(fault.arg or 1))), 0))
-            await _send_answer(send, 477, orjson.dumps(body), b"application/json",
-                               [(b"retry-after", retry_after.encode())])
+            await _send_answer(
+                send, 477, orjson.dumps(body), b"application/json", [(b"retry-after", retry_after.encode())]
+            )
             return True
         if kind == "html":
             status = int(fault.arg or 502)

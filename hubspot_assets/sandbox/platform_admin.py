@@ -2,10 +2,12 @@
 
 - `GET /_sandbox/faults`: current rules, forced faults, active burst, counts injected, grammar help.
   `POST /_sandbox/faults` body (any of): `{"spec": "500:0.05,...", "seed": 7}` replaces the random rules
-  (re-seeding the fault RNG); `{"force": {"kind": "500", "count": 3, "arg": null, "path": "/crm/"}}` (or a list)
-  makes the next `count` matching requests fail that way; `{"clear": true}` drops everything first.
+  (re-seeding the fault RNG); `{"force": {"kind": "500", "count": 3, "arg": null, "path": "/crm/"}}`
+  (or a list) makes the next `count` matching requests fail that way; `{"clear": true}` drops everything
+  first.
   `DELETE /_sandbox/faults` clears everything.
-- `GET|POST /_sandbox/platform`: tier, rate_window_s, daily_limit, search_window_s, latency_ms, max_url_length;
+- `GET|POST /_sandbox/platform`: tier, rate_window_s, daily_limit, search_window_s, latency_ms,
+  max_url_length;
   `{"reset_limits": true}` forgets rate-limit windows and daily counts.
 - `GET|POST /_sandbox/oauth/config`: `{"token_ttl_s": 2}` for tokens issued from now on;
   `{"expire_all": true}` expires every live access token now.
@@ -53,7 +55,7 @@ def _apply(fn: Any, *args: Any) -> Any:
 
 
 def platform_admin_routes(platform: PlatformState, dispatcher: WebhookDispatcher) -> list[Route]:
-    """The `/_sandbox/faults`, `/_sandbox/platform`, `/_sandbox/oauth/...` and `/_sandbox/webhooks/...` routes."""
+    """Routes `/_sandbox/faults`, `/_sandbox/platform`, `/_sandbox/oauth/...`, `/_sandbox/webhooks/...`."""
 
     async def faults(request: Request) -> Response:
         injector = platform.faults
@@ -68,9 +70,14 @@ def platform_admin_routes(platform: PlatformState, dispatcher: WebhookDispatcher
             forced = body.get("force")
             for item in [forced] if isinstance(forced, dict) else (forced or []):
                 if not isinstance(item, dict) or "kind" not in item:
-                    raise validation_error("force takes {\"kind\", \"count\", \"arg\"?, \"path\"?} or a list of them.")
-                _apply(lambda i=item: injector.force(str(i["kind"]), int(i.get("count", 1)), i.get("arg"),
-                                                     i.get("path")))
+                    raise validation_error(
+                        'force takes {"kind", "count", "arg"?, "path"?} or a list of them.'
+                    )
+                _apply(
+                    lambda i=item: injector.force(
+                        str(i["kind"]), int(i.get("count", 1)), i.get("arg"), i.get("path")
+                    )
+                )
         return json_response(injector.state())
 
     async def platform_settings(request: Request) -> Response:
@@ -85,7 +92,9 @@ def platform_admin_routes(platform: PlatformState, dispatcher: WebhookDispatcher
             body = await _body(request)
             unknown = set(body) - {"token_ttl_s", "expire_all"}
             if unknown:
-                raise validation_error(f"unknown oauth setting(s) {sorted(unknown)}: use token_ttl_s, expire_all")
+                raise validation_error(
+                    f"unknown oauth setting(s) {sorted(unknown)}: use token_ttl_s, expire_all"
+                )
             if "token_ttl_s" in body:
                 ttl = body["token_ttl_s"]
                 if not isinstance(ttl, (int, float)) or ttl <= 0:
@@ -93,8 +102,13 @@ def platform_admin_routes(platform: PlatformState, dispatcher: WebhookDispatcher
                 tokens.token_ttl_s = ttl
             if body.get("expire_all"):
                 expired = tokens.expire_all()
-        return json_response({"token_ttl_s": tokens.token_ttl_s, "live_access_tokens": tokens.live_count(),
-                              "expired_now": expired})
+        return json_response(
+            {
+                "token_ttl_s": tokens.token_ttl_s,
+                "live_access_tokens": tokens.live_count(),
+                "expired_now": expired,
+            }
+        )
 
     async def deliveries(request: Request) -> Response:
         if request.method == "DELETE":
@@ -123,7 +137,9 @@ def platform_admin_routes(platform: PlatformState, dispatcher: WebhookDispatcher
         body = await _body(request)
         events = body.get("events")
         if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
-            raise validation_error("events must be a list of event objects (with subscriptionType, objectId, ...).")
+            raise validation_error(
+                "events must be a list of event objects (with subscriptionType, objectId, ...)."
+            )
         return json_response({"queued": dispatcher.emit(events)})
 
     async def wait(request: Request) -> Response:

@@ -16,7 +16,8 @@ events with the semantic fields (`subscriptionType`, `objectId`, `occurredAt`, .
   multiplied by `backoff_scale` (tests use 0.001 so retries take milliseconds);
 - occasionally delivers a delivered batch once more (`redeliver_rate`): delivery is at least once.
 Every batch appears in the delivery log (`deliveries()`, served at `GET /_sandbox/webhooks/deliveries`).
-The target URL comes from `config.webhook_target`, the webhook settings API, or `PUT /_sandbox/webhooks/target`.
+The target URL comes from `config.webhook_target`, the webhook settings API, or
+`PUT /_sandbox/webhooks/target`.
 Randomness (shuffles, duplicates, jitter) comes from a RNG seeded with `config.seed`.
 """
 
@@ -24,8 +25,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import heapq
+import hmac
 import itertools
 import random
 import threading
@@ -54,7 +55,10 @@ OBJECT_EVENTS = ("creation", "deletion", "propertyChange", "merge", "restore", "
 EVENT_TYPES = frozenset(
     [f"{kind}.{event}" for kind in OBJECT_KINDS for event in OBJECT_EVENTS]
     + ["contact.privacyDeletion"]
-    + [f"conversation.{e}" for e in ("creation", "deletion", "privacyDeletion", "propertyChange", "newMessage")]
+    + [
+        f"conversation.{e}"
+        for e in ("creation", "deletion", "privacyDeletion", "propertyChange", "newMessage")
+    ]
 )
 LOG_SIZE = 5000
 
@@ -135,7 +139,9 @@ class WebhookDispatcher:
         if not self.subscriptions:
             sid = self._synthetic_subscription_ids.get(event_type)
             if sid is None:
-                sid = self._synthetic_subscription_ids[event_type] = 500_000 + len(self._synthetic_subscription_ids)
+                sid = self._synthetic_subscription_ids[event_type] = 500_000 + len(
+                    self._synthetic_subscription_ids
+                )
             return sid
         for sub in self.subscriptions.values():
             if not sub["active"] or sub["eventType"] != event_type:
@@ -168,7 +174,9 @@ class WebhookDispatcher:
                 else:
                     event_id = next(self._event_ids)
                 self._last_event_id = event_id
-                filled.update(eventId=event_id, subscriptionId=sid, portalId=self.portal_id, appId=self.app_id)
+                filled.update(
+                    eventId=event_id, subscriptionId=sid, portalId=self.portal_id, appId=self.app_id
+                )
                 prepared.append(filled)
             self._rng.shuffle(prepared)
             now = time.monotonic()
@@ -235,8 +243,11 @@ class WebhookDispatcher:
             else:
                 body = orjson.dumps([{**e, "attemptNumber": batch.attempt} for e in batch.events])
                 response = self._session().post(
-                    target, data=body, headers=self._signed_headers(target, body),
-                    timeout=self.timeout_s, allow_redirects=False,
+                    target,
+                    data=body,
+                    headers=self._signed_headers(target, body),
+                    timeout=self.timeout_s,
+                    allow_redirects=False,
                 )
                 status = response.status_code
                 response.close()
@@ -253,8 +264,13 @@ class WebhookDispatcher:
             error = f"HTTP {status}"
         with self._lock:
             batch.log["attempts"].append(
-                {"attemptNumber": batch.attempt, "status": status, "error": error,
-                 "durationMs": round(elapsed * 1000, 1), "at": _iso(time.time())}
+                {
+                    "attemptNumber": batch.attempt,
+                    "status": status,
+                    "error": error,
+                    "durationMs": round(elapsed * 1000, 1),
+                    "at": _iso(time.time()),
+                }
             )
             self._inflight -= 1
             if error is None:
@@ -324,7 +340,9 @@ class WebhookDispatcher:
 
     def clear_log(self) -> None:
         with self._lock:
-            self._log = deque((e for e in self._log if e["state"] in ("pending", "retrying")), maxlen=LOG_SIZE)
+            self._log = deque(
+                (e for e in self._log if e["state"] in ("pending", "retrying")), maxlen=LOG_SIZE
+            )
             self._counts = {k: 0 for k in self._counts}
 
     def options(self) -> dict:
@@ -401,8 +419,12 @@ def _check_developer_key(request: Request, dispatcher: WebhookDispatcher) -> Non
         )
     app_id = request.path_params.get("appId", "")
     if str(app_id) != str(dispatcher.app_id):
-        raise HubSpotError(404, f"App {app_id} was not found for this developer account.", "OBJECT_NOT_FOUND",
-                           context={"appId": [str(app_id)]})
+        raise HubSpotError(
+            404,
+            f"App {app_id} was not found for this developer account.",
+            "OBJECT_NOT_FOUND",
+            context={"appId": [str(app_id)]},
+        )
 
 
 async def _json_body(request: Request) -> Any:
@@ -414,15 +436,20 @@ async def _json_body(request: Request) -> Any:
 
 
 def _subscription_view(sub: dict) -> dict:
-    view = {"id": str(sub["id"]), "eventType": sub["eventType"], "active": sub["active"],
-            "createdAt": sub["createdAt"], "updatedAt": sub["updatedAt"]}
+    view = {
+        "id": str(sub["id"]),
+        "eventType": sub["eventType"],
+        "active": sub["active"],
+        "createdAt": sub["createdAt"],
+        "updatedAt": sub["updatedAt"],
+    }
     if sub.get("propertyName"):
         view["propertyName"] = sub["propertyName"]
     return view
 
 
 def webhook_routes(platform: PlatformState, dispatcher: WebhookDispatcher) -> list[Route]:
-    """`/webhooks/v3/{appId}/settings` and `/webhooks/v3/{appId}/subscriptions...` (developer key `hapikey`)."""
+    """`/webhooks/v3/{appId}/settings` and `.../subscriptions...` (developer key as `hapikey`)."""
 
     async def settings(request: Request) -> Response:
         _check_developer_key(request, dispatcher)
@@ -460,13 +487,17 @@ def webhook_routes(platform: PlatformState, dispatcher: WebhookDispatcher) -> li
             raise validation_error("The body must be a JSON object with eventType.")
         event_type = body.get("eventType")
         if event_type not in EVENT_TYPES:
-            raise validation_error(f"eventType {event_type!r} is not a known event type; one of "
-                                   f"{', '.join(sorted(EVENT_TYPES))}.")
+            raise validation_error(
+                f"eventType {event_type!r} is not a known event type; one of "
+                f"{', '.join(sorted(EVENT_TYPES))}."
+            )
         prop = body.get("propertyName")
         if event_type.endswith(".propertyChange") and not prop:
             raise validation_error(f"propertyName is required for {event_type} subscriptions.")
         if not event_type.endswith(".propertyChange") and prop:
-            raise validation_error(f"propertyName is only allowed on propertyChange subscriptions, not {event_type}.")
+            raise validation_error(
+                f"propertyName is only allowed on propertyChange subscriptions, not {event_type}."
+            )
         active = body.get("active", False)
         if not isinstance(active, bool):
             raise validation_error("active must be true or false.")
@@ -482,10 +513,18 @@ def webhook_routes(platform: PlatformState, dispatcher: WebhookDispatcher) -> li
         now = _iso(time.time())
         with dispatcher._lock:
             for existing in dispatcher.subscriptions.values():
-                if (existing["eventType"], existing.get("propertyName")) == (fields["eventType"], fields["propertyName"]):
-                    raise HubSpotError(409, f"A subscription for {fields['eventType']} "
-                                       f"{fields['propertyName'] or ''} already exists (id {existing['id']}).".replace(
-                                           "  ", " "), "CONFLICT")
+                if (existing["eventType"], existing.get("propertyName")) == (
+                    fields["eventType"],
+                    fields["propertyName"],
+                ):
+                    raise HubSpotError(
+                        409,
+                        f"A subscription for {fields['eventType']} "
+                        f"{fields['propertyName'] or ''} already exists (id {existing['id']}).".replace(
+                            "  ", " "
+                        ),
+                        "CONFLICT",
+                    )
             sub = {"id": next(dispatcher._subscription_ids), **fields, "createdAt": now, "updatedAt": now}
             dispatcher.subscriptions[sub["id"]] = sub
         return json_response(_subscription_view(sub), 201)
@@ -510,7 +549,7 @@ def webhook_routes(platform: PlatformState, dispatcher: WebhookDispatcher) -> li
         if request.method == "PATCH":
             body = await _json_body(request)
             if not isinstance(body, dict) or not isinstance(body.get("active"), bool):
-                raise validation_error("PATCH takes {\"active\": true|false}.")
+                raise validation_error('PATCH takes {"active": true|false}.')
             with dispatcher._lock:
                 sub["active"] = body["active"]
                 sub["updatedAt"] = _iso(time.time())
@@ -521,7 +560,7 @@ def webhook_routes(platform: PlatformState, dispatcher: WebhookDispatcher) -> li
         body = await _json_body(request)
         inputs = body.get("inputs") if isinstance(body, dict) else None
         if not isinstance(inputs, list) or not inputs:
-            raise validation_error("inputs is required: a list of {\"id\", \"active\"}.")
+            raise validation_error('inputs is required: a list of {"id", "active"}.')
         started = _iso(time.time())
         results, missing = [], []
         with dispatcher._lock:
@@ -538,12 +577,22 @@ def webhook_routes(platform: PlatformState, dispatcher: WebhookDispatcher) -> li
                 sub["active"] = item["active"]
                 sub["updatedAt"] = _iso(time.time())
                 results.append(_subscription_view(sub))
-        answer: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": started,
-                                  "completedAt": _iso(time.time())}
+        answer: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": started,
+            "completedAt": _iso(time.time()),
+        }
         if missing:
             answer["numErrors"] = 1
-            answer["errors"] = [{"status": "error", "category": "OBJECT_NOT_FOUND",
-                                 "message": "Could not find some subscriptions.", "context": {"ids": missing}}]
+            answer["errors"] = [
+                {
+                    "status": "error",
+                    "category": "OBJECT_NOT_FOUND",
+                    "message": "Could not find some subscriptions.",
+                    "context": {"ids": missing},
+                }
+            ]
             return json_response(answer, 207)
         return json_response(answer)
 

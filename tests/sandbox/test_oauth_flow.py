@@ -1,4 +1,4 @@
-"""OAuth 2 in the sandbox over real HTTP: authorize redirect, code exchange, expiry, refresh, revoke, introspect."""
+"""OAuth 2 in the sandbox over real HTTP: authorize, code exchange, expiry, refresh, revoke, introspect."""
 
 from __future__ import annotations
 
@@ -17,7 +17,13 @@ SCOPES = "oauth crm.objects.contacts.read"
 
 
 def authorize(sb, scope: str = SCOPES, **extra) -> requests.Response:
-    params = {"client_id": CLIENT["client_id"], "redirect_uri": REDIRECT, "scope": scope, "state": "st-9", **extra}
+    params = {
+        "client_id": CLIENT["client_id"],
+        "redirect_uri": REDIRECT,
+        "scope": scope,
+        "state": "st-9",
+        **extra,
+    }
     return requests.get(f"{sb.url}/oauth/authorize", params=params, allow_redirects=False, timeout=10)
 
 
@@ -31,8 +37,11 @@ def exchange(sb, code: str, path: str = "/oauth/v1/token", redirect_uri: str = R
 
 
 def refresh(sb, token: str) -> requests.Response:
-    return requests.post(f"{sb.url}/oauth/v1/token", data={"grant_type": "refresh_token", "refresh_token": token,
-                                                            **CLIENT}, timeout=10)
+    return requests.post(
+        f"{sb.url}/oauth/v1/token",
+        data={"grant_type": "refresh_token", "refresh_token": token, **CLIENT},
+        timeout=10,
+    )
 
 
 def bearer(token: str) -> dict:
@@ -71,8 +80,13 @@ def test_authorize_redirects_back_with_code_and_state_and_codes_work_once(sb):
 def test_codes_are_bound_to_the_redirect_uri_and_token_endpoint_checks_the_client(sb):
     wrong_uri = exchange(sb, code_from(authorize(sb)), redirect_uri="http://localhost:1/other")
     assert wrong_uri.status_code == 400 and wrong_uri.json()["status"] == "BAD_REDIRECT_URI"
-    form = {"grant_type": "authorization_code", "code": code_from(authorize(sb)), "redirect_uri": REDIRECT,
-            "client_id": CLIENT["client_id"], "client_secret": "nope"}
+    form = {
+        "grant_type": "authorization_code",
+        "code": code_from(authorize(sb)),
+        "redirect_uri": REDIRECT,
+        "client_id": CLIENT["client_id"],
+        "client_secret": "nope",
+    }
     bad_secret = requests.post(f"{sb.url}/oauth/v1/token", data=form, timeout=10)
     assert bad_secret.status_code == 400 and bad_secret.json()["status"] == "BAD_CLIENT_SECRET"
     assert "nope" not in bad_secret.text
@@ -80,8 +94,12 @@ def test_codes_are_bound_to_the_redirect_uri_and_token_endpoint_checks_the_clien
 
 def test_authorize_refuses_unknown_scopes_and_clients(sb):
     assert authorize(sb, scope="oauth crm.everything.write").status_code == 400
-    answer = requests.get(f"{sb.url}/oauth/authorize", params={"client_id": "other", "redirect_uri": REDIRECT,
-                                                              "scope": "oauth"}, allow_redirects=False, timeout=10)
+    answer = requests.get(
+        f"{sb.url}/oauth/authorize",
+        params={"client_id": "other", "redirect_uri": REDIRECT, "scope": "oauth"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert answer.status_code == 400 and "Location" not in answer.headers
 
 
@@ -95,27 +113,41 @@ def test_access_token_works_then_expires_and_refresh_gives_a_working_one(sb):
     sb.admin("oauth/config", {"token_ttl_s": 1})
     tokens = exchange(sb, code_from(authorize(sb))).json()
     assert tokens["expires_in"] <= 1
-    live = requests.get(f"{sb.url}/crm/v3/objects/contacts", headers=bearer(tokens["access_token"]), timeout=10)
+    live = requests.get(
+        f"{sb.url}/crm/v3/objects/contacts", headers=bearer(tokens["access_token"]), timeout=10
+    )
     assert live.status_code == 200
     time.sleep(1.1)
-    expired = requests.get(f"{sb.url}/crm/v3/objects/contacts", headers=bearer(tokens["access_token"]), timeout=10)
+    expired = requests.get(
+        f"{sb.url}/crm/v3/objects/contacts", headers=bearer(tokens["access_token"]), timeout=10
+    )
     assert expired.status_code == 401 and expired.json()["category"] == "EXPIRED_AUTHENTICATION"
     sb.admin("oauth/config", {"token_ttl_s": 1800})
     renewed = refresh(sb, tokens["refresh_token"]).json()
-    assert renewed["refresh_token"] == tokens["refresh_token"] and renewed["access_token"] != tokens["access_token"]
-    again = requests.get(f"{sb.url}/crm/v3/objects/contacts", headers=bearer(renewed["access_token"]), timeout=10)
+    assert (
+        renewed["refresh_token"] == tokens["refresh_token"]
+        and renewed["access_token"] != tokens["access_token"]
+    )
+    again = requests.get(
+        f"{sb.url}/crm/v3/objects/contacts", headers=bearer(renewed["access_token"]), timeout=10
+    )
     assert again.status_code == 200
 
 
 def test_oauth_calls_use_the_110_budget_without_daily_headers(sb):
     tokens = exchange(sb, code_from(authorize(sb))).json()
-    answer = requests.get(f"{sb.url}/crm/v3/objects/contacts", headers=bearer(tokens["access_token"]), timeout=10)
+    answer = requests.get(
+        f"{sb.url}/crm/v3/objects/contacts", headers=bearer(tokens["access_token"]), timeout=10
+    )
     assert answer.headers["X-HubSpot-RateLimit-Max"] == "110"
     assert answer.headers["X-HubSpot-RateLimit-Remaining"] == "109"
     assert "X-HubSpot-RateLimit-Daily" not in answer.headers
     assert "X-HubSpot-RateLimit-Daily-Remaining" not in answer.headers
     private = requests.get(f"{sb.url}/crm/v3/objects/contacts", headers=sb.headers, timeout=10)
-    assert private.headers["X-HubSpot-RateLimit-Max"] == "190" and private.headers["X-HubSpot-RateLimit-Remaining"] == "189"
+    assert (
+        private.headers["X-HubSpot-RateLimit-Max"] == "190"
+        and private.headers["X-HubSpot-RateLimit-Remaining"] == "189"
+    )
 
 
 def test_introspection_reports_scopes_hub_and_remaining_lifetime(sb):
@@ -134,8 +166,17 @@ def test_revoked_refresh_token_gives_bad_refresh_token_and_disables_its_access_t
     assert gone.status_code == 204
     answer = refresh(sb, tokens["refresh_token"])
     body = answer.json()
-    assert answer.status_code == 400 and body["error"] == "invalid_grant" and body["status"] == "BAD_REFRESH_TOKEN"
+    assert (
+        answer.status_code == 400
+        and body["error"] == "invalid_grant"
+        and body["status"] == "BAD_REFRESH_TOKEN"
+    )
     assert body["message"] and body["error_description"] and body["correlationId"]
-    denied = requests.get(f"{sb.url}/crm/v3/objects/contacts", headers=bearer(tokens["access_token"]), timeout=10)
+    denied = requests.get(
+        f"{sb.url}/crm/v3/objects/contacts", headers=bearer(tokens["access_token"]), timeout=10
+    )
     assert denied.status_code == 401 and denied.json()["category"] == "INVALID_AUTHENTICATION"
-    assert requests.get(f"{sb.url}/oauth/v1/refresh-tokens/{tokens['refresh_token']}", timeout=10).status_code == 404
+    assert (
+        requests.get(f"{sb.url}/oauth/v1/refresh-tokens/{tokens['refresh_token']}", timeout=10).status_code
+        == 404
+    )

@@ -99,8 +99,10 @@ def test_html_error_page_fault(sb):
 def test_forced_faults_respect_a_path_filter(sb):
     force(sb, "500", count=2, path="/crm/v3/objects/companies")
     assert contacts(sb).status_code == 200
-    companies = [requests.get(f"{sb.url}/crm/v3/objects/companies", headers=sb.headers, timeout=10).status_code
-                 for _ in range(3)]
+    companies = [
+        requests.get(f"{sb.url}/crm/v3/objects/companies", headers=sb.headers, timeout=10).status_code
+        for _ in range(3)
+    ]
     assert companies[:2] == [500, 500] and companies[2] != 500
 
 
@@ -117,12 +119,16 @@ def test_random_faults_repeat_exactly_for_the_same_seed(sb):
 
 def test_faults_from_config_apply_only_to_matching_paths(sandbox_factory):
     sb = sandbox_factory(faults="502:1@/crm/v3/objects/companies*")
-    assert requests.get(f"{sb.url}/crm/v3/objects/companies", headers=sb.headers, timeout=10).status_code == 502
+    assert (
+        requests.get(f"{sb.url}/crm/v3/objects/companies", headers=sb.headers, timeout=10).status_code == 502
+    )
     assert contacts(sb).status_code == 200
     state = sb.admin("faults")
     assert state["rules"] == [{"kind": "502", "rate": 1.0, "arg": None, "path": "/crm/v3/objects/companies*"}]
     sb.admin("faults", method="DELETE")
-    assert requests.get(f"{sb.url}/crm/v3/objects/companies", headers=sb.headers, timeout=10).status_code == 200
+    assert (
+        requests.get(f"{sb.url}/crm/v3/objects/companies", headers=sb.headers, timeout=10).status_code == 200
+    )
 
 
 def test_bad_fault_spec_is_refused_with_the_grammar(sb):
@@ -134,8 +140,12 @@ def test_bad_fault_spec_is_refused_with_the_grammar(sb):
 def test_fault_grammar_parses_args_rates_and_paths():
     rules = parse_faults("500:0.05, reset:0.01,slow=6:0.02,burst429=5:0.01,truncate:0.01,html=503:0.5@/crm/*")
     assert [(r.kind, r.rate, r.arg, r.path) for r in rules] == [
-        ("500", 0.05, None, None), ("reset", 0.01, None, None), ("slow", 0.02, 6.0, None),
-        ("burst429", 0.01, 5.0, None), ("truncate", 0.01, None, None), ("html", 0.5, 503.0, "/crm/*"),
+        ("500", 0.05, None, None),
+        ("reset", 0.01, None, None),
+        ("slow", 0.02, 6.0, None),
+        ("burst429", 0.01, 5.0, None),
+        ("truncate", 0.01, None, None),
+        ("html", 0.5, 503.0, "/crm/*"),
     ]
     for bad in ("500", "500:2", "slow=x:0.1", "reset=3:0.1", "html=200:0.1"):
         with pytest.raises(ValueError):

@@ -12,11 +12,17 @@ from hubspot_assets.sandbox.platform import endpoint_template
 
 def test_missing_wrong_and_non_bearer_credentials_answer_401_invalid_authentication(sandbox):
     url = f"{sandbox.url}/crm/v3/objects/contacts"
-    for headers in ({}, {"Authorization": "Bearer pat-na1-wrong"}, {"Authorization": f"Basic {sandbox.token}"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer pat-na1-wrong"},
+        {"Authorization": f"Basic {sandbox.token}"},
+    ):
         answer = requests.get(url, headers=headers, timeout=10)
         body = answer.json()
         assert answer.status_code == 401 and body["category"] == "INVALID_AUTHENTICATION"
-        assert body["status"] == "error" and body["correlationId"] == answer.headers["X-HubSpot-Correlation-Id"]
+        assert (
+            body["status"] == "error" and body["correlationId"] == answer.headers["X-HubSpot-Correlation-Id"]
+        )
         assert "pat-na1-wrong" not in answer.text  # the presented token is never echoed
     assert requests.get(url, headers=sandbox.headers, timeout=10).status_code == 200
 
@@ -41,14 +47,18 @@ def test_url_longer_than_the_limit_answers_414_html(sandbox):
 
 def test_max_url_length_is_configurable(sandbox_factory):
     sb = sandbox_factory(max_url_length=100)
-    answer = requests.get(f"{sb.url}/crm/v3/objects/contacts?properties=" + "x" * 80, headers=sb.headers, timeout=10)
+    answer = requests.get(
+        f"{sb.url}/crm/v3/objects/contacts?properties=" + "x" * 80, headers=sb.headers, timeout=10
+    )
     assert answer.status_code == 414
 
 
 def test_simulated_latency_delays_api_answers_but_not_the_admin_api(sandbox_factory):
     sb = sandbox_factory(latency_ms=250)
     started = time.monotonic()
-    assert requests.get(f"{sb.url}/crm/v3/objects/contacts", headers=sb.headers, timeout=10).status_code == 200
+    assert (
+        requests.get(f"{sb.url}/crm/v3/objects/contacts", headers=sb.headers, timeout=10).status_code == 200
+    )
     assert time.monotonic() - started >= 0.25
     assert sb.admin("platform")["latency_ms"] == 250
 
@@ -72,12 +82,21 @@ def test_request_stats_count_by_endpoint_template_status_and_reset(sandbox_facto
         ("GET", "/crm/v3/objects/0-1/512", "GET /crm/v3/objects/{objectType}/{id}"),
         ("GET", "/crm/objects/2026-03/pets/77", "GET /crm/objects/2026-03/{objectType}/{id}"),
         ("POST", "/crm/v3/objects/deals/batch/read", "POST /crm/v3/objects/{objectType}/batch/read"),
-        ("POST", "/crm/v4/associations/contacts/2-123/batch/read",
-         "POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read"),
-        ("GET", "/crm/v4/objects/contacts/9/associations/companies",
-         "GET /crm/v4/objects/{objectType}/{id}/associations/{toObjectType}"),
-        ("GET", "/conversations/v3/conversations/threads/42/messages",
-         "GET /conversations/v3/conversations/threads/{id}/messages"),
+        (
+            "POST",
+            "/crm/v4/associations/contacts/2-123/batch/read",
+            "POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read",
+        ),
+        (
+            "GET",
+            "/crm/v4/objects/contacts/9/associations/companies",
+            "GET /crm/v4/objects/{objectType}/{id}/associations/{toObjectType}",
+        ),
+        (
+            "GET",
+            "/conversations/v3/conversations/threads/42/messages",
+            "GET /conversations/v3/conversations/threads/{id}/messages",
+        ),
         ("GET", "/oauth/v1/access-tokens/COsecret", "GET /oauth/v1/access-tokens/{token}"),
     ],
 )

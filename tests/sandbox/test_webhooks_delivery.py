@@ -19,7 +19,8 @@ SECRET = "sandbox-client-secret"  # SandboxConfig default client secret
 def v1_ok(rx: Received) -> bool:
     expected = hashlib.sha256(SECRET.encode() + rx.body).hexdigest()
     return rx.headers["X-HubSpot-Signature-Version"] == "v1" and hmac.compare_digest(
-        expected, rx.headers["X-HubSpot-Signature"])
+        expected, rx.headers["X-HubSpot-Signature"]
+    )
 
 
 def v3_ok(rx: Received) -> bool:
@@ -27,20 +28,35 @@ def v3_ok(rx: Received) -> bool:
     stamp = rx.headers["X-HubSpot-Request-Timestamp"]
     mac = hmac.new(SECRET.encode(), b"POST" + uri.encode() + rx.body + stamp.encode(), hashlib.sha256)
     fresh = abs(time.time() * 1000 - int(stamp)) < 300_000
-    return fresh and hmac.compare_digest(base64.b64encode(mac.digest()).decode(), rx.headers["X-HubSpot-Signature-v3"])
+    return fresh and hmac.compare_digest(
+        base64.b64encode(mac.digest()).decode(), rx.headers["X-HubSpot-Signature-v3"]
+    )
 
 
 def events(n: int, kind: str = "contact.creation", **extra) -> list[dict]:
-    return [{"subscriptionType": kind, "objectId": 1000 + i, "occurredAt": 1_760_000_000_000 + i,
-             "changeSource": "CRM", **extra} for i in range(n)]
+    return [
+        {
+            "subscriptionType": kind,
+            "objectId": 1000 + i,
+            "occurredAt": 1_760_000_000_000 + i,
+            "changeSource": "CRM",
+            **extra,
+        }
+        for i in range(n)
+    ]
 
 
 @pytest.fixture
 def start(sandbox_factory):
     def _start(rx: WebhookReceiver | None, **overrides):
-        settings = {"webhook_backoff_scale": 0.001, "webhook_duplicate_rate": 0.0, "webhook_redeliver_rate": 0.0}
+        settings = {
+            "webhook_backoff_scale": 0.001,
+            "webhook_duplicate_rate": 0.0,
+            "webhook_redeliver_rate": 0.0,
+        }
         settings.update(overrides)
         return sandbox_factory(webhook_target=rx.url if rx else None, **settings)
+
     return _start
 
 
@@ -63,7 +79,9 @@ def test_events_arrive_in_signed_batches_of_fewer_than_100(start):
         assert len({e["eventId"] for e in delivered}) == 250
         for event in delivered:
             assert event["portalId"] == 62515 and event["appId"] == 1000001 and event["attemptNumber"] == 0
-            assert isinstance(event["subscriptionId"], int) and event["subscriptionType"] == "contact.creation"
+            assert (
+                isinstance(event["subscriptionId"], int) and event["subscriptionType"] == "contact.creation"
+            )
         assert log["events_delivered"] == 250 and log["states"] == {"delivered": 3}
 
 
@@ -97,7 +115,9 @@ def test_error_answers_are_retried_with_growing_attempt_number(start):
         log = wait_idle(sb)
         posts = rx.received
         assert [p.events[0]["attemptNumber"] for p in posts] == [0, 1, 2]
-        assert len({tuple(sorted(e["eventId"] for e in p.events)) for p in posts}) == 1  # same batch each time
+        assert (
+            len({tuple(sorted(e["eventId"] for e in p.events)) for p in posts}) == 1
+        )  # same batch each time
         batch = log["batches"][-1]
         assert batch["state"] == "delivered" and [a["status"] for a in batch["attempts"]] == [500, 404, 200]
 
@@ -157,8 +177,12 @@ def test_settings_api_sets_and_clears_the_target(start):
         base = f"{sb.url}/webhooks/v3/1000001/settings"
         key = {"hapikey": "sandbox-developer-key"}
         assert requests.get(base, params=key, timeout=10).status_code == 404
-        put = requests.put(base, params=key, timeout=10,
-                           json={"targetUrl": rx.url, "throttling": {"maxConcurrentRequests": 5}})
+        put = requests.put(
+            base,
+            params=key,
+            timeout=10,
+            json={"targetUrl": rx.url, "throttling": {"maxConcurrentRequests": 5}},
+        )
         assert put.status_code == 200 and put.json()["targetUrl"] == rx.url
         assert put.json()["throttling"] == {"maxConcurrentRequests": 5, "period": "SECONDLY"}
         sb.admin("webhooks/emit", {"events": events(2)})

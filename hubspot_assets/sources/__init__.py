@@ -322,17 +322,18 @@ def hubspot(
         run = active()
         if run is None:
             return
-        cursors = dlt.current.resource_state().setdefault("cursor_ms", {})
+        state = dlt.current.resource_state()
         for object_type in run.catalog.all:
-            changes = run.changes(object_type, cursors.get(object_type))
+            progress = run.progress(state, object_type)
+            changes = run.changes(object_type, progress.cursor_ms)
             rows = [
                 row
-                for record_id, extra in changes.extras.items()
-                for row in merge_rows(object_type, record_id, extra.get("hs_merged_object_ids"))
+                for record_id in progress.pending(changes)
+                for row in merge_rows(object_type, record_id, changes.extras.get(record_id, {}).get("hs_merged_object_ids"))
             ]
             if rows:
                 yield rows
-            cursors[object_type] = max(filter(None, (cursors.get(object_type), changes.max_updated_ms)), default=None)
+            progress.advance(changes)
 
     @dlt.resource(
         name=TABLE_ASSOCIATIONS,
@@ -346,11 +347,12 @@ def hubspot(
         run = active()
         if run is None:
             return
-        cursors = dlt.current.resource_state().setdefault("cursor_ms", {})
+        state = dlt.current.resource_state()
         complete = run.mode in ("reconcile", "full")
         for from_type, targets in run.catalog.association_plan().items():
-            changes = run.changes(from_type, cursors.get(from_type), complete=complete)
-            for ids in chunks(sorted(set(changes.ids)), 5000):
+            progress = run.progress(state, from_type)
+            changes = run.changes(from_type, progress.cursor_ms, complete=complete)
+            for ids in chunks(progress.pending(changes), 5000):
                 for to_type in targets:
                     links = run.client.associations(
                         run.api_name(from_type), run.api_name(to_type), [str(i) for i in ids]
@@ -367,7 +369,7 @@ def hubspot(
                 for to_type in targets:
                     if stale:
                         yield association_table(from_type, to_type, [], stale)
-            cursors[from_type] = max(filter(None, (cursors.get(from_type), changes.max_updated_ms)), default=None)
+            progress.advance(changes)
 
     @dlt.resource(
         name=TABLE_PROPERTY_HISTORY,
@@ -384,19 +386,20 @@ def hubspot(
         run = active()
         if run is None or not history:
             return
-        cursors = dlt.current.resource_state().setdefault("cursor_ms", {})
+        state = dlt.current.resource_state()
         for object_type, props in history.items():
             if object_type not in run.catalog.all:
                 continue
-            changes = run.changes(object_type, cursors.get(object_type))
-            for ids in chunks(sorted(set(changes.ids)), 100):
+            progress = run.progress(state, object_type)
+            changes = run.changes(object_type, progress.cursor_ms)
+            for ids in chunks(progress.pending(changes), 100):
                 result = run.client.read_records(
                     run.api_name(object_type), [str(i) for i in ids], ["hs_object_id"], properties_with_history=list(props)
                 )
                 rows = [row for record in result.results for row in history_rows(object_type, record)]
                 if rows:
                     yield rows
-            cursors[object_type] = max(filter(None, (cursors.get(object_type), changes.max_updated_ms)), default=None)
+            progress.advance(changes)
 
     @dlt.resource(
         name=TABLE_TRANSCRIPT_UTTERANCES,
@@ -419,26 +422,48 @@ def hubspot(
         from hubspot_assets.hubspot.errors import MissingScopesError, NotFoundError
 
         state = dlt.current.resource_state()
-        changes = run.changes("calls", state.get("cursor_ms"), complete=run.mode == "full")
-        for call_id, extra in sorted(changes.extras.items()):
-            transcript_id = extra.get("hs_call_transcription_id")
-            if not transcript_id:
-                continue
+        progress = run.progress(state, "calls")
+        changes = run.changes("calls", progress.cursor_ms, complete=run.mode == "full")
+
+        def transcript_ids(ids: Sequence[int]) -> list[tuple[int, str]]:
+            found = ((i, changes.extras.get(i, {}).get("hs_call_transcription_id")) for i in ids)
+            return [(i, str(t)) for i, t in found if t]
+
+        def scope_missing() -> None:
+            run.warn_once(
+                "transcripts",
+                "Call transcripts skipped: the credentials lack the scope crm.extensions_calling_transcripts.read "
+                "(it needs an OAuth app: run `hubspot-elt auth login`). Everything else is loaded.",
+            )
+            state["scope_missing"] = True
+            progress.advance(changes)
+
+        wanted = transcript_ids(progress.pending(changes))
+        if state.get("scope_missing") and not changes.complete and wanted:
+            # Skipped before for lack of scope: one probe says whether it was granted since; if so, read every
+            # call's transcript once, so those skipped earlier are loaded too.
             try:
-                transcript = run.client.transcript(str(transcript_id))
+                run.client.transcript(wanted[0][1])
             except MissingScopesError:
-                run.warn_once(
-                    "transcripts",
-                    "Call transcripts skipped: the credentials lack the scope crm.extensions_calling_transcripts.read "
-                    "(it needs an OAuth app: run `hubspot-elt auth login`). Everything else is loaded.",
-                )
-                return  # cursor not advanced: once the scope is granted, every transcript is loaded
+                scope_missing()
+                return
+            except NotFoundError:
+                pass
+            changes = run.changes("calls", None, complete=True)
+            wanted = transcript_ids(sorted(set(changes.ids)))
+        for call_id, transcript_id in wanted:
+            try:
+                transcript = run.client.transcript(transcript_id)
+            except MissingScopesError:
+                scope_missing()
+                return
             except NotFoundError:
                 continue
             rows = utterance_rows(transcript, call_id)
             if rows:
                 yield rows
-        state["cursor_ms"] = max(filter(None, (state.get("cursor_ms"), changes.max_updated_ms)), default=None)
+        state.pop("scope_missing", None)
+        progress.advance(changes)
 
     # -- conversations -----------------------------------------------------------------------------------------
     def _conversations_call(fn, what: str):
@@ -479,7 +504,7 @@ def hubspot(
         rows, since, newest = _read_threads(run, state.get("cursor_ms"))
         if rows is None:
             return
-        thread_memo["read"] = (since, [r["id"] for r in rows if not r.get("archived")])
+        thread_memo["read"] = (since, _live_threads(rows), newest)
         if rows:
             yield rows
         state["cursor_ms"] = max(filter(None, (state.get("cursor_ms"), newest)), default=None)
@@ -509,18 +534,34 @@ def hubspot(
         since = run.window_start(cursor, complete=False)
         known = thread_memo.get("read")
         if known is not None and (known[0] is None or (since is not None and known[0] <= since)):
-            thread_ids, newest = known[1], None
+            threads_read, newest = known[1], known[2]
         else:
             rows, _, newest = _read_threads(run, cursor)
             if rows is None:
                 return
-            thread_ids = [r["id"] for r in rows if not r.get("archived")]
-        for thread_id in thread_ids:
+            threads_read = _live_threads(rows)
+        # Threads re-read only because of the look-back overlap, with no newer message, are skipped.
+        recent = state.get("recent") or {}
+        for thread_id, latest in threads_read.items():
+            if since is not None and latest is not None and recent.get(str(thread_id)) == latest:
+                continue
             for page in run.client.messages(thread_id):
                 if page:
                     yield [m | {"conversationsThreadId": m.get("conversationsThreadId") or thread_id} for m in page]
         if newest is not None:
-            state["cursor_ms"] = max(filter(None, (cursor, newest)), default=None)
+            newest = max(filter(None, (cursor, newest)), default=None)
+            floor = newest - run.lookback_ms
+            merged = {**recent, **{str(k): v for k, v in threads_read.items()}}
+            state["cursor_ms"] = newest
+            state["recent"] = {k: v for k, v in merged.items() if v is not None and v >= floor}
+
+    def _live_threads(rows: list[dict]) -> dict[str, int | None]:
+        """thread id -> latest message time (epoch ms) of the live threads read."""
+        from hubspot_assets.sources.helpers import max_epoch_ms
+
+        return {
+            str(r["id"]): max_epoch_ms([r.get("latest_message_timestamp")]) for r in rows if not r.get("archived")
+        }
 
     @dlt.transformer(data_from=raw_messages, name=TABLE_MESSAGES, write_disposition=MERGE, primary_key="id")
     def messages(page: list[dict]) -> Iterator[list[dict]]:

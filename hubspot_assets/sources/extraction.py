@@ -70,12 +70,14 @@ class Changes:
     ids: list[int] = field(default_factory=list)
     max_updated_ms: int | None = None
     extras: dict[int, dict[str, Any]] = field(default_factory=dict)
+    updated: dict[int, int | None] = field(default_factory=dict)
 
     def add(self, records: Sequence[Mapping[str, Any]]) -> None:
         for record in records:
             record_id = int(record["id"])
             self.ids.append(record_id)
             updated = epoch_ms(record.get("updatedAt"))
+            self.updated[record_id] = updated
             if updated is not None and (self.max_updated_ms is None or updated > self.max_updated_ms):
                 self.max_updated_ms = updated
             props = record.get("properties") or {}
@@ -88,6 +90,38 @@ class Changes:
         if self.complete:
             return True
         return since_ms is not None and self.since_ms is not None and self.since_ms <= since_ms
+
+
+class Progress:
+    """The cursor of one (resource, object type) in dlt resource state, stored in the warehouse with each load:
+    `cursor_ms` (newest last-modified time handled) and `recent` (id -> last-modified of the records handled inside
+    the look-back window), so the overlap re-read for search's lag does not redo records already handled."""
+
+    def __init__(self, entry: dict[str, Any], lookback_ms: int) -> None:
+        self.entry = entry
+        self.lookback_ms = lookback_ms
+
+    @property
+    def cursor_ms(self) -> int | None:
+        return self.entry.get("cursor_ms")
+
+    def pending(self, changes: Changes) -> list[int]:
+        """Ids of `changes` not handled yet at their current last-modified time (all of them for a complete read)."""
+        recent = self.entry.get("recent") or {}
+        if changes.complete or not recent:
+            return sorted(set(changes.ids))
+        return sorted({i for i in changes.ids if recent.get(str(i)) != changes.updated.get(i)})
+
+    def advance(self, changes: Changes) -> None:
+        """Move the cursor past `changes` (never backwards) and remember what was handled near it."""
+        newest = max(filter(None, (self.cursor_ms, changes.max_updated_ms)), default=None)
+        if newest is None:
+            return
+        floor = newest - self.lookback_ms
+        recent = {k: v for k, v in (self.entry.get("recent") or {}).items() if v is not None and v >= floor}
+        recent.update({str(i): u for i, u in changes.updated.items() if u is not None and u >= floor})
+        self.entry["cursor_ms"] = newest
+        self.entry["recent"] = recent
 
 
 class Extraction:
@@ -148,6 +182,10 @@ class Extraction:
             self._warned.add(key)
             self.warnings.append(message)
             log.warning(message)
+
+    def progress(self, state: dict[str, Any], object_type: str) -> Progress:
+        """The cursor entry of `object_type` inside a resource's state dict."""
+        return Progress(state.setdefault("types", {}).setdefault(object_type, {}), self.lookback_ms)
 
     # -- what changed ----------------------------------------------------------------------------------------------
     def window_start(self, cursor_ms: int | None, *, complete: bool) -> int | None:

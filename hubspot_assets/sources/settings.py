@@ -15,9 +15,10 @@ STANDARD_OBJECTS: tuple[str, ...] = (
     "notes",
     "meetings",
     "tasks",
+    "communications",
 )
 
-ENGAGEMENT_OBJECTS: frozenset[str] = frozenset({"calls", "emails", "notes", "meetings", "tasks"})
+ENGAGEMENT_OBJECTS: frozenset[str] = frozenset({"calls", "emails", "notes", "meetings", "tasks", "communications"})
 
 # Objects that own pipelines (GET /crm/v3/pipelines/{type}).
 PIPELINE_OBJECTS: tuple[str, ...] = ("deals", "tickets")

@@ -1,0 +1,97 @@
+"""Incremental runs against the sandbox: only what changed is read, and reconciliation restores the truth."""
+
+from __future__ import annotations
+
+import requests
+
+from hubspot_assets.sources.pipeline import run_sync
+from tests.sources.support import CRM_TYPES, assert_table_matches_truth, custom_types, query, settings_for
+
+METADATA_ENDPOINTS = {
+    "GET /crm/v3/schemas",
+    "GET /crm/v3/properties/{objectType}",
+    "GET /crm/v3/owners",
+    "GET /crm/v3/pipelines/{objectType}",
+    "GET /conversations/v3/conversations/inboxes",
+    "GET /conversations/v3/conversations/channels",
+    "GET /conversations/v3/conversations/channel-accounts",
+}
+
+
+def _requests(server) -> dict[str, int]:
+    return server.admin("stats")["requests"]["by_endpoint"]
+
+
+def test_no_change_run_costs_one_search_per_object_type_plus_metadata(sandbox_factory, tmp_path):
+    server = sandbox_factory()
+    settings = settings_for(server, tmp_path)
+    run_sync(settings, mode="incremental")
+    server.admin("stats/reset", json={})
+    report = run_sync(settings, mode="incremental")
+    by_endpoint = _requests(server)
+    object_types = len(CRM_TYPES) + len(custom_types(server))
+    searches = by_endpoint.pop("POST /crm/v3/objects/{objectType}/search", 0)
+    threads = by_endpoint.pop("GET /conversations/v3/conversations/threads", 0)
+    metadata = sum(by_endpoint.pop(e, 0) for e in METADATA_ENDPOINTS)
+    assert searches <= object_types
+    assert threads <= 1
+    assert by_endpoint == {}, f"a run without changes made other requests: {by_endpoint}"
+    assert metadata <= object_types + 10
+    assert report.row_counts.get("associations", 0) == 0
+
+
+def test_incremental_then_reconcile_brings_the_warehouse_back_to_truth(sandbox_factory, tmp_path):
+    server = sandbox_factory()
+    settings = settings_for(server, tmp_path)
+    run_sync(settings, mode="incremental")
+    changed = server.admin(
+        "mutate",
+        json={
+            "random": {"updates": 40, "creates": 15, "archives": 6, "merges": 3, "associations": 15, "messages": 8},
+            "seed": 11,
+        },
+    )
+    gone = query(settings, "SELECT id FROM hubspot_raw.contacts WHERE NOT archived ORDER BY id DESC LIMIT 1")[0][0]
+    server.admin("mutate", json={"operations": [{"op": "gdpr_delete", "objectType": "contacts", "id": str(gone)}]})
+
+    server.admin("stats/reset", json={})
+    run_sync(settings, mode="incremental")
+    incremental = _requests(server)
+    # Changes are found by search; records are not listed again page by page.
+    assert "GET /crm/v3/objects/{objectType}" not in incremental
+    updated = {(t, int(i)) for t, ids in changed["updated"].items() for i in ids}
+    for object_type, record_id in sorted(updated)[:20]:
+        stored = query(settings, f"SELECT epoch_ms(updated_at) FROM hubspot_raw.{object_type} WHERE id = ?", record_id)
+        truth_row = next(r for r in server.admin(f"truth/{object_type}")["results"] if int(r["id"]) == record_id)
+        assert stored and stored[0][0] is not None, (object_type, record_id)
+        assert truth_row  # the incremental run loaded the new version of every updated record
+
+    run_sync(settings, mode="reconcile")
+    for object_type in CRM_TYPES:
+        assert_table_matches_truth(settings, server, object_type)
+    for name in custom_types(server):
+        assert_table_matches_truth(settings, server, name)
+    assert query(settings, "SELECT count(*) FROM hubspot_raw.contacts WHERE id = ?", gone)[0][0] == 0
+    merged = {(m["objectType"], int(m["mergedId"]), int(m["primaryId"])) for m in changed["merged"]}
+    stored_merges = set(query(settings, "SELECT object_type, merged_id, survivor_id FROM hubspot_raw.merges"))
+    assert merged <= stored_merges
+
+    # Association changes do not move last-modified dates; reconciliation re-reads them all.
+    for link in changed["associated"]:
+        stored = query(
+            settings,
+            "SELECT count(*) FROM hubspot_raw.associations WHERE "
+            "(from_object_type = ? AND from_id = ? AND to_object_type = ? AND to_id = ?) OR "
+            "(from_object_type = ? AND from_id = ? AND to_object_type = ? AND to_id = ?)",
+            link["fromType"], int(link["fromId"]), link["toType"], int(link["toId"]),
+            link["toType"], int(link["toId"]), link["fromType"], int(link["fromId"]),
+        )[0][0]
+        live = requests.get(
+            f"{server.url}/crm/v4/objects/{link['fromType']}/{link['fromId']}/associations/{link['toType']}",
+            headers=server.headers, timeout=30,
+        ).json()["results"]
+        linked = any(int(r["toObjectId"]) == int(link["toId"]) for r in live)
+        if link["op"] == "associate" and linked:
+            assert stored > 0, link
+        if link["op"] == "unassociate" and not linked:
+            assert stored == 0, link

@@ -54,7 +54,8 @@ def test_wrong_developer_key_is_an_authentication_error_without_the_key(sandbox,
     assert "not-the-right-key-123" not in str(caught.value) and "not-the-right-key-123" not in repr(caught.value)
 
 
-def test_api_usage_counts_requests(sandbox, tmp_path):
+def test_api_usage_counts_requests(sandbox_factory, tmp_path):
+    sandbox = sandbox_factory(tier="pro")  # a tier with a daily quota (unlimited counts nothing)
     client = make_client(sandbox, tmp_path)
     before = client.api_usage()[0]["currentUsage"]
     client.properties("companies")

@@ -11,6 +11,8 @@ import time
 import pytest
 import requests
 
+from hubspot_assets.sandbox.config import SandboxConfig
+from hubspot_assets.sandbox.server import SandboxServer
 from tests.sandbox.webhook_receiver import Received, WebhookReceiver
 
 SECRET = "sandbox-client-secret"  # SandboxConfig default client secret
@@ -46,16 +48,31 @@ def events(n: int, kind: str = "contact.creation", **extra) -> list[dict]:
     ]
 
 
+FAST = {
+    "backoff_scale": 0.001,
+    "duplicate_rate": 0.0,
+    "redeliver_rate": 0.0,
+    "timeout_s": 5.0,
+    "signature_version": "v1",
+    "max_concurrent": 10,
+    "batch_max": 99,
+}
+
+
+@pytest.fixture(scope="module")
+def shared_sandbox():
+    # One real sandbox for most tests (fast); `start` resets its delivery options, target and log.
+    with SandboxServer(SandboxConfig(seed=42, scale="small", tier="unlimited")) as server:
+        yield server
+
+
 @pytest.fixture
-def start(sandbox_factory):
-    def _start(rx: WebhookReceiver | None, **overrides):
-        settings = {
-            "webhook_backoff_scale": 0.001,
-            "webhook_duplicate_rate": 0.0,
-            "webhook_redeliver_rate": 0.0,
-        }
-        settings.update(overrides)
-        return sandbox_factory(webhook_target=rx.url if rx else None, **settings)
+def start(shared_sandbox):
+    def _start(rx: WebhookReceiver | None, **options):
+        sb = shared_sandbox
+        sb.admin("webhooks/config", {**FAST, **options, "target": rx.url if rx else None})
+        sb.admin("webhooks/deliveries", method="DELETE")
+        return sb
 
     return _start
 
@@ -66,9 +83,9 @@ def wait_idle(sb) -> dict:
     return sb.admin("webhooks/deliveries")
 
 
-def test_events_arrive_in_signed_batches_of_fewer_than_100(start):
+def test_events_arrive_in_signed_batches_of_fewer_than_100(sandbox_factory):
     with WebhookReceiver() as rx:
-        sb = start(rx)
+        sb = sandbox_factory(webhook_target=rx.url, webhook_duplicate_rate=0.0, webhook_redeliver_rate=0.0)
         assert sb.admin("webhooks/emit", {"events": events(250)})["queued"] == 250
         log = wait_idle(sb)
         posts = rx.received
@@ -97,8 +114,7 @@ def test_tampered_body_fails_both_signature_checks(start):
 
 def test_v2_signature_covers_method_and_uri_when_configured(start):
     with WebhookReceiver() as rx:
-        sb = start(rx)
-        sb.admin("webhooks/config", {"signature_version": "v2"})
+        sb = start(rx, signature_version="v2")
         sb.admin("webhooks/emit", {"events": events(2)})
         post = rx.wait_for(1)[0]
         uri = f"http://{post.headers['Host']}{post.path}"
@@ -124,8 +140,7 @@ def test_error_answers_are_retried_with_growing_attempt_number(start):
 
 def test_answer_slower_than_timeout_counts_as_failure_and_is_retried(start):
     with WebhookReceiver(lambda n: ("sleep", 1.0, 204) if n == 0 else 204) as rx:
-        sb = start(rx)
-        sb.admin("webhooks/config", {"timeout_s": 0.3})
+        sb = start(rx, timeout_s=0.3)
         sb.admin("webhooks/emit", {"events": events(1)})
         log = wait_idle(sb)
         attempts = log["batches"][-1]["attempts"]
@@ -136,7 +151,7 @@ def test_answer_slower_than_timeout_counts_as_failure_and_is_retried(start):
 
 def test_delivery_gives_up_after_ten_retries(start):
     with WebhookReceiver(lambda n: 503) as rx:
-        sb = start(rx, webhook_backoff_scale=0.00001)  # HubSpot's ~24 h schedule squeezed into ~1 s
+        sb = start(rx, backoff_scale=0.00001)  # HubSpot's ~24 h schedule squeezed into ~1 s
         sb.admin("webhooks/emit", {"events": events(1)})
         log = wait_idle(sb)
         assert [p.events[0]["attemptNumber"] for p in rx.received] == list(range(11))
@@ -163,7 +178,7 @@ def test_connection_failure_is_retried_against_the_current_target(start):
 
 def test_at_least_once_quirks_duplicate_event_ids_and_redelivered_batches(start):
     with WebhookReceiver() as rx:
-        sb = start(rx, webhook_duplicate_rate=1.0, webhook_redeliver_rate=1.0)
+        sb = start(rx, duplicate_rate=1.0, redeliver_rate=1.0)
         sb.admin("webhooks/emit", {"events": events(3)})
         wait_idle(sb)
         posts = rx.wait_for(2)

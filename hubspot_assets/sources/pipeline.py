@@ -65,20 +65,50 @@ def prepare(settings: Settings, *, mode: str = "incremental", objects: str | Seq
     """
     if mode not in MODES:
         raise SetupError(f"sync mode must be one of {', '.join(MODES)} (got {mode!r})")
+    objects_wanted = split_objects(objects if objects is not None else settings.objects)
     if client is None:
         from hubspot_assets.hubspot.client import HubSpotClient
 
         client = HubSpotClient.from_settings(settings)
+        catalog = _discover_fast(settings, objects_wanted)
+    else:
+        catalog = _discover(settings, client, objects_wanted)
+    if catalog is None:  # the quick probe met a transient error: ask again with the patient client
+        catalog = _discover(settings, client, objects_wanted)
     try:
-        catalog = discover_catalog(client, split_objects(objects if objects is not None else settings.objects))
         history = parse_property_history(settings.property_history, catalog)
+    except ValueError as error:
+        raise SetupError(str(error)) from error
+    extraction = Extraction(client, catalog, mode=mode, lookback_s=settings.lookback_s)
+    return Prepared(client, catalog, history, mode, extraction)
+
+
+def _discover(settings: Settings, client: Any, objects: list[str] | None) -> ObjectCatalog:
+    try:
+        return discover_catalog(client, objects)
     except ValueError as error:
         raise SetupError(str(error)) from error
     except Exception as error:
         _explain_connection_error(settings, error)
         raise
-    extraction = Extraction(client, catalog, mode=mode, lookback_s=settings.lookback_s)
-    return Prepared(client, catalog, history, mode, extraction)
+
+
+def _discover_fast(settings: Settings, objects: list[str] | None) -> ObjectCatalog | None:
+    """The first call of a run, with at most two attempts: a wrong base URL, a bad token or a typo in
+    HUBSPOT_OBJECTS fails in seconds rather than after minutes of retries. None when HubSpot answered with a
+    transient error (rate limit, 5xx): the caller asks again with the normal retry policy."""
+    from hubspot_assets.hubspot.client import HubSpotClient
+    from hubspot_assets.hubspot.errors import RateLimitError, ServerError
+
+    quick = settings.model_copy(update={"retry_max_attempts": min(2, settings.retry_max_attempts),
+                                        "retry_backoff_max_s": 1.0})
+    probe = HubSpotClient.from_settings(quick)
+    try:
+        return _discover(quick, probe, objects)
+    except (RateLimitError, ServerError):
+        return None
+    finally:
+        probe.close()
 
 
 def _explain_connection_error(settings: Settings, error: Exception) -> None:

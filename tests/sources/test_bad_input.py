@@ -1,0 +1,81 @@
+"""Settings that cannot work fail fast, before anything is written, with a message that says what to set."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from hubspot_assets.hubspot.errors import AuthenticationError, ConfigurationError, HubSpotError
+from hubspot_assets.sources.pipeline import SetupError, prepare, run_sync
+from tests.sources.support import settings_for
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_credentials(monkeypatch):
+    for name in ("HUBSPOT_ACCESS_TOKEN", "HUBSPOT_CLIENT_ID", "HUBSPOT_CLIENT_SECRET", "HUBSPOT_OBJECTS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_missing_token_names_the_variable_to_set(sandbox, tmp_path):
+    settings = settings_for(sandbox, tmp_path).model_copy(update={"access_token": None})
+    with pytest.raises(ConfigurationError, match="HUBSPOT_ACCESS_TOKEN"):
+        run_sync(settings)
+    assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_wrong_base_url_fails_within_seconds_and_names_hubspot_base_url(sandbox, tmp_path):
+    settings = settings_for(sandbox, tmp_path, base_url=f"http://127.0.0.1:{_closed_port()}")
+    started = time.monotonic()
+    with pytest.raises(HubSpotError, match="HUBSPOT_BASE_URL"):
+        prepare(settings)
+    assert time.monotonic() - started < 10
+
+
+def test_base_url_of_something_that_is_not_hubspot_names_hubspot_base_url(sandbox, tmp_path):
+    settings = settings_for(sandbox, tmp_path, base_url=f"{sandbox.url}/not-hubspot")
+    with pytest.raises(HubSpotError, match="HUBSPOT_BASE_URL"):
+        prepare(settings)
+
+
+def test_revoked_token_fails_with_authentication_error_naming_the_token_setting(sandbox, tmp_path):
+    settings = settings_for(sandbox, tmp_path, access_token="pat-na1-revoked-0000")
+    with pytest.raises(AuthenticationError, match="HUBSPOT_ACCESS_TOKEN") as caught:
+        run_sync(settings)
+    assert "pat-na1-revoked-0000" not in str(caught.value)
+    assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_unknown_object_type_lists_the_valid_ones(sandbox, tmp_path):
+    settings = settings_for(sandbox, tmp_path, objects="contacts,unicorns")
+    with pytest.raises(SetupError) as caught:
+        prepare(settings)
+    message = str(caught.value)
+    assert "unicorns" in message and "HUBSPOT_OBJECTS" in message and "contacts" in message and "pets" in message
+
+
+def test_bad_property_history_setting_shows_the_expected_format(sandbox, tmp_path):
+    settings = settings_for(sandbox, tmp_path, property_history="contacts")
+    with pytest.raises(SetupError, match="HUBSPOT_PROPERTY_HISTORY"):
+        prepare(settings)
+
+
+def test_sync_command_prints_one_actionable_line_and_exits_nonzero(sandbox, tmp_path, monkeypatch):
+    from hubspot_assets.cli import main
+
+    monkeypatch.setenv("HUBSPOT_BASE_URL", sandbox.url)
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", sandbox.token)
+    monkeypatch.setenv("HUBSPOT_STATE_DIR", str(tmp_path / "state"))
+    result = CliRunner().invoke(
+        main, ["sync", "--objects", "contacts,unicorns", "--warehouse", str(tmp_path / "w.duckdb")]
+    )
+    assert result.exit_code != 0
+    assert "unicorns" in result.output and "Traceback" not in result.output

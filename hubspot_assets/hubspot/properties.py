@@ -6,13 +6,17 @@ field type and enumeration options (value -> label). `GET /crm/v3/schemas` lists
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
+from hubspot_assets.hubspot.errors import NotFoundError
 from hubspot_assets.hubspot.models import ObjectType, Property
-from hubspot_assets.hubspot.paths import ApiPaths
+from hubspot_assets.hubspot.paths import LEGACY, ApiPaths
 from hubspot_assets.hubspot.responses import flag, malformed, parse_model, results_of
 from hubspot_assets.hubspot.transport import Transport
+
+log = logging.getLogger(__name__)
 
 # HubSpot's standard CRM object types: (plural API name, type id, singular label, plural label).
 STANDARD_OBJECT_TYPES: tuple[tuple[str, str, str, str], ...] = (
@@ -49,7 +53,16 @@ class PropertiesApi:
     def schemas(self) -> list[dict[str, Any]]:
         """Custom object schemas as HubSpot returns them (id, name, labels, objectTypeId, properties, ...)."""
         path, endpoint = self.paths.schemas()
-        response = self.transport.request("GET", path, endpoint=endpoint)
+        try:
+            response = self.transport.request("GET", path, endpoint=endpoint)
+        except NotFoundError as exc:
+            if self.paths.family == LEGACY or exc.category:
+                raise
+            # An unknown route (HTML 404, no category): this host serves no dated schemas path yet. HubSpot
+            # fills in dated paths release by release; the legacy one answers the same body until 2027.
+            log.info("GET %s is not served here; reading schemas from the legacy path", endpoint)
+            path, endpoint = ApiPaths(LEGACY).schemas()
+            response = self.transport.request("GET", path, endpoint=endpoint)
         out: list[dict[str, Any]] = []
         for item in results_of(response, "GET", endpoint):
             if not isinstance(item, Mapping) or not item.get("objectTypeId") or not item.get("name"):

@@ -206,3 +206,32 @@ def test_settings_api_sets_and_clears_the_target(start):
         sb.admin("webhooks/emit", {"events": events(4)})
         assert sb.admin("webhooks/deliveries")["counts"]["dropped_no_target"] == 4
         assert len(rx.received) == 1
+
+
+def test_changes_through_admin_mutate_and_the_crm_api_are_delivered_signed(start):
+    with WebhookReceiver() as rx:
+        sb = start(rx)
+        first = requests.get(
+            f"{sb.url}/crm/v3/objects/contacts?limit=2", headers=sb.headers, timeout=10
+        ).json()
+        a, b = (int(r["id"]) for r in first["results"])
+        sb.admin(
+            "mutate",
+            {
+                "operations": [
+                    {"op": "update", "objectType": "contacts", "id": a, "properties": {"firstname": "Zoë"}}
+                ]
+            },
+        )
+        patched = requests.patch(
+            f"{sb.url}/crm/v3/objects/contacts/{b}",
+            json={"properties": {"lastname": "Ørsted"}},
+            headers=sb.headers,
+            timeout=10,
+        )
+        assert patched.status_code == 200
+        assert wait_idle(sb)["states"] == {"delivered": 2}
+        delivered = {(e["objectId"], e.get("propertyName")): e for p in rx.received for e in p.events}
+        assert delivered[(a, "firstname")]["propertyValue"] == "Zoë"
+        assert delivered[(b, "lastname")]["subscriptionType"] == "contact.propertyChange"
+        assert all(v1_ok(p) and v3_ok(p) for p in rx.received)

@@ -17,10 +17,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hubspot_assets.sandbox.errors import HubSpotError, json_response, not_found, validation_error
-from hubspot_assets.sandbox.generator import iso
+from hubspot_assets.sandbox.generator import POOL_SIZE, iso, mix
 from hubspot_assets.sandbox.mutations import Mutator
 from hubspot_assets.sandbox.portal import ASSOCIATIONS, PIPELINES, SPECS, association_labels, resolve_type_name
-from hubspot_assets.sandbox.search import parse_search_request, to_number
+from hubspot_assets.sandbox.search import compile_filter, parse_search_request, to_number
 from hubspot_assets.sandbox.store import LIVE, Store
 
 MAX_PAGE = 100
@@ -213,8 +213,12 @@ class ObjectsApi:
         lag = self.store.config.search_lag_ms
         if lag > 0:
             visible &= updated <= self.store.now_ms() - lag
-        names = req.properties if req.properties else self.store.default_properties(object_type)
+        # Search answers always carry the id and both dates, on top of what was asked for.
+        names = [*(req.properties or self.store.default_properties(object_type)), spec.createdate,
+                 spec.lastmodified, "hs_object_id"]
         fast = fast_search(req, spec, ids, created, updated, visible)
+        if fast is None:
+            fast = vector_search(req, self.store, object_type, visible)
         if fast is not None:
             total, page_ids = fast
             results = self.store.records(object_type, page_ids, names, req.properties_with_history or ())
@@ -940,3 +944,60 @@ def crm_routes(store: Store, dispatcher: Any = None) -> list[Route]:
             Route(prefix + "/{objectType}/{pipelineId}/stages", meta.list_stages, methods=["GET"]),
         ]
     return routes
+
+
+def vector_search(req: Any, store: Store, object_type: str, visible: np.ndarray) -> tuple[int, list[int]] | None:
+    """Filter evaluation without building every record: a pooled property's filter is decided once per pool
+    value and gathered per record; computed properties are evaluated per record on one column; changed and
+    created records are checked exactly. None (use the record-by-record path) when a free-text query is given."""
+    if req.query:
+        return None
+    st = store.types[object_type]
+    gen = st.gen
+    positions = np.flatnonzero(visible)
+    ids = st.cols.ids[positions]
+    base = positions < st.base_n
+    base_ids = ids[base]
+    created = st.cols.created[positions][base]
+    updated = st.cols.updated[positions][base]
+    groups = req.filter_groups or ((),)
+    final = np.zeros(len(base_ids), dtype=bool)
+    for group in groups:
+        mask = np.ones(len(base_ids), dtype=bool)
+        for f in group:
+            predicate = compile_filter(f)
+            name = f.property_name
+            j = gen.index[name] if name in gen.index else None
+            if name in gen.computed:
+                fn = gen.computed[name]
+                values = [fn(i, c, u) for i, c, u in zip(base_ids.tolist(), created.tolist(), updated.tolist())]
+                hits = np.fromiter((predicate({name: v}) for v in values), dtype=bool, count=len(values))
+            elif j is not None:
+                pool = gen.flatpool[j * POOL_SIZE:(j + 1) * POOL_SIZE]
+                decided = np.array([predicate({name: v}) for v in pool], dtype=bool)
+                hits = decided[(mix(base_ids, gen.salts[j]) % np.uint64(POOL_SIZE)).astype(np.intp)]
+            else:
+                return None
+            mask &= hits
+        final |= mask
+    matched = set(base_ids[final].tolist())
+    # Created records and records changed through the API are decided on their real values.
+    exact = ids[~base].tolist()
+    if st.overrides:
+        changed = np.fromiter(list(st.overrides), dtype=np.int64)
+        exact += changed[np.isin(changed, base_ids)].tolist()
+    if exact:
+        needed = sorted(req.needed_properties() & set(gen.names))
+        for record in store.records(object_type, exact, needed):
+            if req.matches(record):
+                matched.add(int(record["id"]))
+            else:
+                matched.discard(int(record["id"]))
+    ordered = sorted(matched)
+    total = len(ordered)
+    if req.sorts:
+        records = []
+        for start in range(0, total, 5000):
+            records += store.records(object_type, ordered[start:start + 5000], [req.sorts[0].property_name])
+        ordered = [int(r["id"]) for r in req.sort(records)]
+    return total, ordered[req.offset:req.offset + req.limit]

@@ -235,3 +235,12 @@ def test_changes_through_admin_mutate_and_the_crm_api_are_delivered_signed(start
         assert delivered[(a, "firstname")]["propertyValue"] == "Zoë"
         assert delivered[(b, "lastname")]["subscriptionType"] == "contact.propertyChange"
         assert all(v1_ok(p) and v3_ok(p) for p in rx.received)
+
+
+def test_concurrent_posts_never_exceed_the_throttling_limit(start):
+    with WebhookReceiver(lambda n: ("sleep", 0.2, 204)) as rx:
+        sb = start(rx, max_concurrent=3, batch_max=1)
+        sb.admin("webhooks/emit", {"events": events(12)})
+        log = wait_idle(sb)
+        assert log["states"] == {"delivered": 12} and len(rx.received) == 12
+        assert 1 < rx.max_in_flight <= 3

@@ -31,6 +31,8 @@ class WebhookReceiver:
     def __init__(self, behaviour: Callable[[int], Any] | None = None) -> None:
         self.behaviour = behaviour or (lambda n: 204)
         self.received: list[Received] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # most POSTs being handled at the same moment
         self._lock = threading.Lock()
         receiver = self
 
@@ -42,11 +44,15 @@ class WebhookReceiver:
                 with receiver._lock:
                     n = len(receiver.received)
                     receiver.received.append(Received(self.path, dict(self.headers.items()), body))
+                    receiver.in_flight += 1
+                    receiver.max_in_flight = max(receiver.max_in_flight, receiver.in_flight)
                 action = receiver.behaviour(n)
                 status = action
                 if isinstance(action, tuple):
                     _, seconds, status = action
                     time.sleep(seconds)
+                with receiver._lock:
+                    receiver.in_flight -= 1
                 try:
                     self.send_response(status)
                     self.send_header("Content-Length", "0")

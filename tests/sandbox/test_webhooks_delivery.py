@@ -139,12 +139,12 @@ def test_error_answers_are_retried_with_growing_attempt_number(start):
 
 
 def test_answer_slower_than_timeout_counts_as_failure_and_is_retried(start):
-    with WebhookReceiver(lambda n: ("sleep", 1.0, 204) if n == 0 else 204) as rx:
-        sb = start(rx, timeout_s=0.3)
+    with WebhookReceiver(lambda n: ("sleep", 1.5, 204) if n == 0 else 204) as rx:
+        sb = start(rx, timeout_s=0.6)
         sb.admin("webhooks/emit", {"events": events(1)})
         log = wait_idle(sb)
         attempts = log["batches"][-1]["attempts"]
-        assert attempts[0]["status"] is None and "no answer within 0.3 s" in attempts[0]["error"]
+        assert attempts[0]["status"] is None and "no answer within 0.6 s" in attempts[0]["error"]
         assert attempts[1]["status"] == 204 and log["batches"][-1]["state"] == "delivered"
         assert [p.events[0]["attemptNumber"] for p in rx.received] == [0, 1]
 

@@ -146,17 +146,22 @@ def run_sync(
     client: Any = None,
     progress: object | None = None,
     snapshot: bool = True,
+    resources: Sequence[str] | None = None,
 ) -> SyncReport:
     """Extract, normalize and load one run into the warehouse (merge), then publish the snapshot.
 
-    Holds the warehouse writer lock for the whole load. A failure half-way commits nothing that matters: dlt
+    `resources` limits the run to some tables (resource names, e.g. ["contacts", "associations"]), as a Dagster
+    subset does. Holds the warehouse writer lock for the whole load. A failure half-way commits nothing that matters: dlt
     writes cursors with the data, so the next run redoes the unfinished work.
     """
     started = time.monotonic()
     prepared = prepare(settings, mode=mode, objects=objects, client=client)
     with writer_lock(settings):
         pipeline = make_pipeline(settings, progress=progress)
-        load_info = pipeline.run(prepared.source(settings), loader_file_format=LOADER_FILE_FORMAT)
+        source = prepared.source(settings)
+        if resources:
+            source = source.with_resources(*resources)
+        load_info = pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
         load_info.raise_on_failed_jobs()
         row_counts = dict(pipeline.last_trace.last_normalize_info.row_counts) if pipeline.last_trace else {}
         published = publish_snapshot(settings) if snapshot else None

@@ -95,3 +95,24 @@ def test_incremental_then_reconcile_brings_the_warehouse_back_to_truth(sandbox_f
             assert stored > 0, link
         if link["op"] == "unassociate" and not linked:
             assert stored == 0, link
+
+
+def test_more_than_10000_changes_between_runs_are_all_loaded(sandbox_factory, tmp_path):
+    from tests.sources.support import truth
+
+    server = sandbox_factory(scale="10600")
+    settings = settings_for(server, tmp_path, objects="contacts")
+    run_sync(settings, mode="incremental", resources=["contacts"])
+    live = [i for i, r in truth(server, "contacts").items() if not r["archived"]]
+    assert len(live) > 10_000
+    server.admin("mutate", json={"operations": [
+        {"op": "update", "objectType": "contacts", "id": str(i), "properties": {"firstname": "Renamed"}} for i in live
+    ]})
+    server.admin("stats/reset", json={})
+    report = run_sync(settings, mode="incremental", resources=["contacts"])
+    assert report.row_counts["contacts"] >= len(live)
+    searches = server.admin("stats")["requests"]["by_endpoint"]["POST /crm/v3/objects/{objectType}/search"]
+    assert searches >= len(live) // 200  # read through search, restarted past its 10,000-result cap
+    assert_table_matches_truth(settings, server, "contacts", live_only=True)
+    renamed = query(settings, "SELECT count(*) FROM hubspot_raw.contacts WHERE firstname = 'Renamed'")[0][0]
+    assert renamed == len(live)

@@ -543,14 +543,27 @@ def fast_search(req: Any, spec: Any, ids: np.ndarray, created: np.ndarray, updat
             mask &= col <= low
         else:
             mask &= (col >= low) & (col <= high)
-    hits = np.flatnonzero(mask)
+    hits = np.flatnonzero(mask)  # ascending positions, i.e. ascending ids
     total = len(hits)
-    if req.sorts:
-        sort = req.sorts[0]
-        values = columns[sort.property_name][hits]
-        order = np.argsort(-values if sort.descending else values, kind="stable")
-        hits = hits[order]
-    page = hits[req.offset:req.offset + req.limit]
+    end = req.offset + req.limit
+    if req.sorts and req.sorts[0].property_name == "hs_object_id":
+        if req.sorts[0].descending:
+            hits = hits[::-1]
+    elif req.sorts and end < total:
+        # Only the first `end` in order matter: pack (value, position) into one int64 key so ties stay in id
+        # order, partition, then sort just those.
+        values = columns[req.sorts[0].property_name][hits]
+        signed = -values if req.sorts[0].descending else values
+        if len(ids) < (1 << 21) and np.abs(values).max(initial=0) < (1 << 41):
+            key = signed * (1 << 21) + hits
+            top = np.argpartition(key, end - 1)[:end] if end > 0 else np.array([], dtype=np.intp)
+            hits = hits[top[np.argsort(key[top])]]
+        else:
+            hits = hits[np.argsort(signed, kind="stable")]
+    elif req.sorts:
+        values = columns[req.sorts[0].property_name][hits]
+        hits = hits[np.argsort(-values if req.sorts[0].descending else values, kind="stable")]
+    page = hits[req.offset:end]
     return total, ids[page].tolist()
 
 

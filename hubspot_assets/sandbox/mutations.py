@@ -75,6 +75,11 @@ class Mutator:
                source: str = "API") -> int:
         """Create a record with unchecked properties (400 on unknown ones); returns its id."""
         checked = self.store.check_properties(object_type, properties)
+        if object_type == "contacts" and checked.get("email"):
+            existing = self.store.find_by_property("contacts", "email", checked["email"])
+            if existing is not None:
+                raise HubSpotError(409, f"Contact already exists. Existing ID: {existing}", "CONFLICT",
+                                   context={"id": [str(existing)]})
         for to_type, to_id, _ in associations:
             if not self.store.exists(to_type, to_id):
                 raise validation_error(f"Cannot associate with {to_type} {to_id}: it does not exist",

@@ -458,11 +458,13 @@ class Store:
                 backward.append({"category": category, "typeId": inverse, "label": label})
             for (a, a_id, b, b_id), new in (((from_type, from_id, to_type, to_id), forward),
                                             ((to_type, to_id, from_type, from_id), backward)):
+                # Copy-on-write: readers iterate these without the lock.
+                links = dict(self.assoc_added.get((a, a_id, b), {}))
+                slot = list(links.get(b_id, []))
+                slot += [t for t in new if t not in slot]
+                links[b_id] = slot
+                self.assoc_added[(a, a_id, b)] = links
                 self.assoc_removed.discard((a, a_id, b, b_id))
-                slot = self.assoc_added.setdefault((a, a_id, b), {}).setdefault(b_id, [])
-                for t in new:
-                    if t not in slot:
-                        slot.append(t)
 
     def unassociate(self, from_type: str, from_id: int, to_type: str, to_id: int) -> bool:
         """Remove every link between two records (both directions); False when there was none."""
@@ -470,7 +472,9 @@ class Store:
             had = any(t == to_id for t, _ in self.links(from_type, from_id, to_type))
             for a, a_id, b, b_id in ((from_type, from_id, to_type, to_id), (to_type, to_id, from_type, from_id)):
                 self.assoc_removed.add((a, a_id, b, b_id))
-                self.assoc_added.get((a, a_id, b), {}).pop(b_id, None)
+                links = dict(self.assoc_added.get((a, a_id, b), {}))
+                if links.pop(b_id, None) is not None:
+                    self.assoc_added[(a, a_id, b)] = links
             return had
 
     # -- writes --------------------------------------------------------------------------------------------------
@@ -513,12 +517,15 @@ class Store:
         current = self.records(st.spec.name, [rid], list(changes))[0]["properties"]
         changed = [n for n, v in changes.items() if current.get(n) != v]
         if changed:
-            over = st.overrides.setdefault(rid, {})
-            hist = st.history.setdefault(rid, {})
+            # Copy-on-write: readers iterate these dicts without the lock.
+            over = dict(st.overrides.get(rid, {}))
+            hist = dict(st.history.get(rid, {}))
             for name in changed:
                 over[name] = changes[name]
-                hist.setdefault(name, []).append({"value": changes[name] if changes[name] is not None else "",
-                                                  "timestamp": iso(now), "sourceType": source})
+                hist[name] = [*hist.get(name, []), {"value": changes[name] if changes[name] is not None else "",
+                                                    "timestamp": iso(now), "sourceType": source}]
+            st.overrides[rid] = over
+            st.history[rid] = hist
         return changed
 
     def create(self, object_type: str, properties: dict[str, str | None], source: str = "API") -> int:

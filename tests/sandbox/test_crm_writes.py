@@ -127,3 +127,10 @@ def test_gdpr_delete_removes_the_contact_everywhere(sandbox):
     assert contact["id"] not in [r["id"] for r in sandbox.admin("truth/contacts")["results"]]
     again = post(sandbox, "/crm/v3/objects/contacts/gdpr-delete", {"objectId": contact["id"]})
     assert again.status_code == 404
+
+
+def test_creating_a_contact_with_an_existing_email_is_a_409_conflict(sandbox):
+    first = create(sandbox, "contacts", {"email": "only.once@example.com"})
+    answer = post(sandbox, "/crm/v3/objects/contacts", {"properties": {"email": "only.once@example.com"}})
+    assert answer.status_code == 409
+    assert answer.json()["category"] == "CONFLICT" and first["id"] in answer.json()["message"]

@@ -24,7 +24,7 @@ from hubspot_assets.hubspot.owners import OwnersApi
 from hubspot_assets.hubspot.paths import ApiPaths
 from hubspot_assets.hubspot.pipelines import PipelinesApi
 from hubspot_assets.hubspot.properties import PropertiesApi
-from hubspot_assets.hubspot.search import SearchApi
+from hubspot_assets.hubspot.search import SEARCH_CAP, SearchApi
 from hubspot_assets.hubspot.transcripts import TranscriptsApi
 from hubspot_assets.hubspot.transport import Transport
 from hubspot_assets.hubspot.usage import UsageApi
@@ -36,7 +36,8 @@ Record = dict[str, Any]
 
 class HubSpotClient:
     """The HubSpot API for one account. Build with `HubSpotClient.from_settings(settings)`, or pass a ready
-    `transport` (tests, shared transports). `max_url_length` caps GET URLs (see `crm.py` on 414 avoidance)."""
+    `transport` (tests, shared transports). `max_url_length` caps GET URLs (see `crm.py` on 414 avoidance);
+    `search_cap` is HubSpot's 10,000-result search cap (a lower value only makes searches restart sooner)."""
 
     def __init__(
         self,
@@ -44,6 +45,7 @@ class HubSpotClient:
         *,
         transport: Transport | None = None,
         max_url_length: int = MAX_URL_LENGTH,
+        search_cap: int = SEARCH_CAP,
     ) -> None:
         if settings is None:
             settings = transport.settings if transport is not None else Settings()
@@ -51,7 +53,7 @@ class HubSpotClient:
         self.transport = transport if transport is not None else Transport(settings)
         self.paths = ApiPaths(settings.api_version)
         self._crm = CrmApi(self.transport, self.paths, settings.base_url, max_url_length=max_url_length)
-        self._search = SearchApi(self.transport, self.paths)
+        self._search = SearchApi(self.transport, self.paths, search_cap=search_cap)
         self._associations = AssociationsApi(self.transport, self.paths)
         self._properties = PropertiesApi(self.transport, self.paths)
         self._owners = OwnersApi(self.transport, self.paths)

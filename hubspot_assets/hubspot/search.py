@@ -98,9 +98,11 @@ def _with_bound(groups: list[dict[str, Any]], operator: str, last_id: str) -> li
 class SearchApi:
     """`POST /crm/v3/objects/{type}/search` with lazy paging and restarts past 10,000 results."""
 
-    def __init__(self, transport: Transport, paths: ApiPaths) -> None:
+    def __init__(self, transport: Transport, paths: ApiPaths, *, search_cap: int = SEARCH_CAP) -> None:
         self.transport = transport
         self.paths = paths
+        # HubSpot's cap; a lower value only restarts sooner (same results, more requests).
+        self.search_cap = search_cap
 
     def search_page(
         self, object_type: str, body: Mapping[str, Any]
@@ -159,9 +161,9 @@ class SearchApi:
 
         # First, the query exactly as asked: most searches end here, within 10,000.
         records, total, after = self.search_page(object_type, body_for(groups, None))
-        if total is not None and total > SEARCH_CAP and not restartable:
+        if total is not None and total > self.search_cap and not restartable:
             raise SearchLimitError(
-                f"search on {object_type} matches {total} records, more than HubSpot's {SEARCH_CAP} cap, and is "
+                f"search on {object_type} matches {total} records, more than HubSpot's {self.search_cap} cap, and is "
                 f"sorted by {sort['propertyName']}; only a search sorted by {ID_PROPERTY} can continue past the cap: "
                 "drop the sort or narrow the filters"
             )
@@ -171,7 +173,7 @@ class SearchApi:
             yield records
             served += len(records)
             last_id = records[-1]["id"]
-        while after is not None and (not after.isdigit() or int(after) + limit <= SEARCH_CAP):
+        while after is not None and (not after.isdigit() or int(after) + limit <= self.search_cap):
             records, _, nxt = self.search_page(object_type, body_for(groups, after))
             if records:
                 yield records
@@ -183,7 +185,7 @@ class SearchApi:
             return
         if not restartable:  # total was unknown or understated; HubSpot refuses the next page
             raise SearchLimitError(
-                f"search on {object_type} reached HubSpot's {SEARCH_CAP}-result cap while sorted by "
+                f"search on {object_type} reached HubSpot's {self.search_cap}-result cap while sorted by "
                 f"{sort['propertyName']}; drop the sort or narrow the filters"
             )
         yield from self._restart(object_type, groups, operator, last_id, body_for, limit)
@@ -201,7 +203,7 @@ class SearchApi:
         for group in groups:
             if len(group["filters"]) >= MAX_FILTERS_PER_GROUP:
                 raise SearchLimitError(
-                    f"search on {object_type} has more than {SEARCH_CAP} results and a filter group with "
+                    f"search on {object_type} has more than {self.search_cap} results and a filter group with "
                     f"{len(group['filters'])} filters; continuing past the cap needs one free slot for an "
                     f"{ID_PROPERTY} bound: use at most {MAX_FILTERS_PER_GROUP - 1} filters per group"
                 )
@@ -230,7 +232,7 @@ class SearchApi:
                         page_last = records[-1]["id"]
                     if nxt is None or nxt == after:
                         break
-                    if nxt.isdigit() and int(nxt) + limit > SEARCH_CAP:
+                    if nxt.isdigit() and int(nxt) + limit > self.search_cap:
                         break  # the next page would cross the cap: restart from the last id
                     after = nxt
                 if nxt is None or page_last is None:

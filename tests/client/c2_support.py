@@ -25,12 +25,9 @@ def make_client(sandbox: Any, tmp_path: Path, **overrides: Any) -> HubSpotClient
         "retry_backoff_max_s": 0.05,
         "read_timeout_s": 30.0,
     }
-    max_url_length = overrides.pop("max_url_length", None)
+    knobs = {k: overrides.pop(k) for k in ("max_url_length", "search_cap") if k in overrides}
     values.update(overrides)
-    settings = Settings(_env_file=None, **values)
-    if max_url_length is None:
-        return HubSpotClient(settings)
-    return HubSpotClient(settings, max_url_length=max_url_length)
+    return HubSpotClient(Settings(_env_file=None, **values), **knobs)
 
 
 def truth(sandbox: Any, object_type: str) -> list[dict[str, Any]]:

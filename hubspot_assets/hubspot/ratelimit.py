@@ -191,8 +191,11 @@ class RateLimiter:
             waited += delay
 
     def observe(self, budget: Any, headers: Mapping[str, str], status: int | None) -> None:
-        """Learn from HubSpot's rate-limit headers (absent headers are fine)."""
+        """Learn from HubSpot's rate-limit headers (absent headers are fine). Call after every attempt."""
         name = getattr(budget, "value", budget)
+        self._observe(name, headers)
+
+    def _observe(self, name: str, headers: Mapping[str, str]) -> None:
         limit_max = _header_int(headers, "X-HubSpot-RateLimit-Max")
         interval_ms = _header_int(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
         remaining = _header_int(headers, "X-HubSpot-RateLimit-Remaining")

@@ -168,6 +168,10 @@ class Transport:
         self._token_provider = token_provider
         self._rate_limiter = rate_limiter
         self._limiter_lock = threading.Lock()
+        # Until the first answer shows HubSpot's counters, one request goes alone (a "scout"): a burst sent
+        # blind could land on a budget another integration has nearly spent.
+        self._warm = threading.Event()
+        self._scout = threading.Lock()
         self.metrics = TransportMetrics()
         self.host = urlsplit(self.base_url).netloc
         self.breaker = breaker or breaker_for(self.host, settings)
@@ -257,14 +261,29 @@ class Transport:
                 self.metrics.count("by_error", type(exc).__name__)
                 self.metrics.breaker_state = self.breaker.state
                 raise
+            scout = False
             if limiter is not None:
-                limit_wait = limiter.acquire(budget, method=method, endpoint=endpoint)
+                if budget is Budget.GENERAL and not self._warm.is_set():
+                    scout = self._scout.acquire(blocking=False)
+                    if not scout:
+                        self._warm.wait(timeout=settings.connect_timeout_s + settings.read_timeout_s)
+                try:
+                    limit_wait = limiter.acquire(budget, method=method, endpoint=endpoint)
+                except BaseException:
+                    if scout:
+                        self._warm.set()
+                    raise
                 if limit_wait:
                     self.metrics.add("rate_limit_wait_s", limit_wait)
             headers: dict[str, str] = {"Accept": "application/json"}
             token = None
             if auth:
-                token = self.token_provider.access_token()
+                try:
+                    token = self.token_provider.access_token()
+                except BaseException:
+                    if scout:
+                        self._warm.set()
+                    raise
                 headers["Authorization"] = f"Bearer {token}"
             if body is not None:
                 headers["Content-Type"] = "application/json"
@@ -296,8 +315,13 @@ class Transport:
             self.metrics.add("requests")
             if status is not None:
                 self.metrics.count("by_status", status)
-            if response is not None and limiter is not None:
-                limiter.observe(budget, response.headers, status)
+            if limiter is not None:
+                try:
+                    if response is not None:
+                        limiter.observe(budget, response.headers, status)
+                finally:
+                    if scout:
+                        self._warm.set()  # the scout's answer is in: let the other threads go
             # A breaker counts host failures only: 4xx and 429 prove the host is up.
             if error is not None and isinstance(error, (ServerError, ConnectionFailedError, MalformedResponseError)):
                 self.breaker.record_failure()

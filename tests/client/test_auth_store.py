@@ -1,0 +1,65 @@
+"""The token store: encrypted at rest, mode 0600, replaced atomically, clear errors without a key."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+
+import pytest
+
+from hubspot_assets.hubspot.errors import ConfigurationError, TokenStoreError
+from hubspot_assets.hubspot.auth import PrivateAppTokenProvider, provider_from_settings
+from hubspot_assets.hubspot.token_store import StoredTokens, TokenStore
+from hubspot_assets.settings import Settings
+
+TOKENS = StoredTokens(access_token="access-AAAA-1111-secret", refresh_token="refresh-BBBB-2222-secret",
+                      expires_at=time.time() + 1800, hub_id=62515, scopes=("oauth", "tickets"))
+
+
+def test_store_is_encrypted_private_and_round_trips(tmp_path):
+    store = TokenStore(tmp_path / "sub" / "tokens.enc", "a-long-key-for-tests")
+    store.save(TOKENS)
+    raw = store.path.read_bytes()
+    for secret in (TOKENS.access_token, TOKENS.refresh_token, "62515", "tickets"):
+        assert secret.encode() not in raw
+    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+    assert TokenStore(store.path, "a-long-key-for-tests").load() == TOKENS
+    assert [p.name for p in store.path.parent.iterdir()] == ["tokens.enc"]  # no temp files left behind
+    assert "secret" not in repr(TOKENS) and "secret" not in repr(store)
+
+
+def test_a_failed_write_leaves_the_previous_store_intact(tmp_path, monkeypatch):
+    store = TokenStore(tmp_path / "tokens.enc", "a-long-key-for-tests")
+    store.save(TOKENS)
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError):
+        store.save(StoredTokens(access_token="new-access-token-xyz", refresh_token="new-refresh-token-xyz",
+                                expires_at=time.time() + 10))
+    monkeypatch.undo()
+    assert TokenStore(store.path, "a-long-key-for-tests").load() == TOKENS
+    assert [p.name for p in store.path.parent.iterdir()] == ["tokens.enc"]
+
+
+def test_wrong_key_and_missing_key_fail_with_what_to_do(tmp_path):
+    store = TokenStore(tmp_path / "tokens.enc", "a-long-key-for-tests")
+    store.save(TOKENS)
+    with pytest.raises(TokenStoreError) as wrong:
+        TokenStore(store.path, "another-key-entirely").load()
+    assert "HUBSPOT_TOKEN_KEY" in str(wrong.value)
+    with pytest.raises(TokenStoreError) as missing:  # no key and no OS keyring in this environment
+        TokenStore(tmp_path / "other.enc", None).save(TOKENS)
+    assert "set HUBSPOT_TOKEN_KEY" in str(missing.value)
+
+
+def test_provider_choice_follows_the_settings():
+    private = provider_from_settings(Settings(_env_file=None, access_token="pat-na1-abcdef123456"))
+    assert isinstance(private, PrivateAppTokenProvider)
+    assert "abcdef123456" not in private.rate_limit_key and "abcdef123456" not in repr(private)
+    with pytest.raises(ConfigurationError) as caught:
+        provider_from_settings(Settings(_env_file=None))
+    assert "HUBSPOT_ACCESS_TOKEN" in str(caught.value) and "auth login" in str(caught.value)

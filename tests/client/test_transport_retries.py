@@ -1,0 +1,208 @@
+"""Transport retry rules, proven against the sandbox's fault injection over real HTTP."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from hubspot_assets.hubspot.breaker import CircuitBreaker
+from hubspot_assets.hubspot.errors import (
+    DailyLimitError,
+    MalformedResponseError,
+    NotFoundError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+)
+from hubspot_assets.hubspot.transport import Budget, Transport
+from tests.client.c1_support import client_settings, force_fault, request_stats, reset_stats, set_platform
+
+LIST = "/crm/v3/objects/contacts"
+LIST_T = "GET /crm/v3/objects/{objectType}"
+
+
+class RecordingSleep:
+    """Sleeps for real (tiny waits) but remembers every delay the transport asked for."""
+
+    def __init__(self, cap: float = 0.05) -> None:
+        self.delays: list[float] = []
+        self.cap = cap
+
+    def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        time.sleep(min(seconds, self.cap))
+
+
+def make_transport(sandbox, tmp_path, sleep=None, **overrides) -> Transport:
+    settings = client_settings(sandbox, tmp_path, **overrides)
+    return Transport(settings, breaker=CircuitBreaker("test", failure_threshold=100), sleep=sleep or time.sleep)
+
+
+@pytest.fixture
+def sandbox(sandbox_factory):
+    return sandbox_factory(tier="unlimited")
+
+
+def test_every_transient_server_status_is_retried_until_success(sandbox, tmp_path):
+    transport = make_transport(sandbox, tmp_path)
+    for status in ("500", "502", "503", "504", "521", "522", "523", "524"):
+        force_fault(sandbox, status, count=2, path=LIST)
+        response = transport.request("GET", LIST, params={"limit": 1})
+        assert response.status == 200, status
+        assert response.attempts == 3, status
+    assert transport.metrics.snapshot()["retries"] == 16
+
+
+def test_connection_reset_is_retried(sandbox, tmp_path):
+    transport = make_transport(sandbox, tmp_path)
+    force_fault(sandbox, "reset", count=1, path=LIST)
+    response = transport.request("GET", LIST, params={"limit": 1})
+    assert response.status == 200 and response.attempts == 2
+    assert transport.metrics.snapshot()["by_error"] == {"ConnectionFailedError": 1}
+
+
+def test_truncated_and_html_bodies_are_retryable_malformed_answers(sandbox, tmp_path):
+    transport = make_transport(sandbox, tmp_path)
+    force_fault(sandbox, "truncate", count=1, path=LIST)
+    force_fault(sandbox, "html", count=1, arg=502, path=LIST)
+    response = transport.request("GET", LIST, params={"limit": 1})
+    assert response.status == 200 and response.attempts == 3
+    assert isinstance(response.data["results"], list)
+
+    force_fault(sandbox, "truncate", count=10, path=LIST)
+    with pytest.raises(MalformedResponseError) as caught:
+        make_transport(sandbox, tmp_path, retry_max_attempts=2).request("GET", LIST)
+    assert caught.value.retryable and "gave up after 2 attempts" in str(caught.value)
+    assert "GET /crm/v3/objects/contacts" in str(caught.value)
+
+
+def test_read_timeout_is_retried(sandbox, tmp_path):
+    transport = make_transport(sandbox, tmp_path, read_timeout_s=0.3)
+    force_fault(sandbox, "slow", count=1, arg=1.5, path=LIST)
+    response = transport.request("GET", LIST, params={"limit": 1})
+    assert response.attempts == 2
+    assert transport.metrics.snapshot()["by_error"] == {"RequestTimeoutError": 1}
+
+    force_fault(sandbox, "slow", count=2, arg=1.5, path=LIST)
+    with pytest.raises(RequestTimeoutError):
+        make_transport(sandbox, tmp_path, read_timeout_s=0.3, retry_max_attempts=2).request("GET", LIST)
+
+
+def test_477_waits_for_retry_after(sandbox, tmp_path):
+    sleep = RecordingSleep(cap=2.0)
+    transport = make_transport(sandbox, tmp_path, sleep=sleep)
+    force_fault(sandbox, "477", count=1, arg=1, path=LIST)
+    response = transport.request("GET", LIST, params={"limit": 1})
+    assert response.attempts == 2
+    assert sleep.delays == [1.0]
+
+
+def test_429_without_retry_after_backs_off_and_succeeds(sandbox, tmp_path):
+    set_platform(sandbox, rate_window_s=0.5)  # the injected 429s say the window is 0.5 s long
+    sleep = RecordingSleep()
+    transport = make_transport(sandbox, tmp_path, sleep=sleep)
+    force_fault(sandbox, "burst429", count=1, arg=2, path=LIST)
+    response = transport.request("GET", LIST, params={"limit": 1})
+    assert response.attempts == 3
+    assert transport.metrics.snapshot()["rate_limited"] == 2
+    assert all(delay >= 1.0 for delay in sleep.delays)  # the 10-second window needs a real pause
+
+
+def test_other_4xx_are_not_retried(sandbox, tmp_path):
+    transport = make_transport(sandbox, tmp_path)
+    reset_stats(sandbox)
+    with pytest.raises(NotFoundError) as caught:
+        transport.request("GET", "/crm/v3/objects/contacts/999999999", endpoint="/crm/v3/objects/{objectType}/{id}")
+    error = caught.value
+    assert error.status == 404 and error.category == "OBJECT_NOT_FOUND" and error.correlation_id
+    assert error.endpoint == "/crm/v3/objects/{objectType}/{id}" and error.method == "GET"
+    assert request_stats(sandbox)["total"] == 1
+
+
+def test_attempts_setting_bounds_retries(sandbox, tmp_path):
+    transport = make_transport(sandbox, tmp_path, retry_max_attempts=3)
+    force_fault(sandbox, "500", count=10, path=LIST)
+    reset_stats(sandbox)
+    with pytest.raises(ServerError) as caught:
+        transport.request("GET", LIST)
+    assert request_stats(sandbox)["total"] == 3
+    assert caught.value.status == 500 and "gave up after 3 attempts" in str(caught.value)
+
+
+def test_longest_total_wait_setting_stops_a_long_retry_after(sandbox, tmp_path):
+    sleep = RecordingSleep()
+    transport = make_transport(sandbox, tmp_path, sleep=sleep, retry_max_wait_s=2)
+    force_fault(sandbox, "477", count=1, arg=30, path=LIST)
+    with pytest.raises(Exception) as caught:
+        transport.request("GET", LIST)
+    assert caught.value.status == 477
+    assert "HUBSPOT_RETRY_MAX_WAIT_S" in str(caught.value)
+    assert sleep.delays == []
+
+
+def test_daily_429_ends_work_without_retry(sandbox_factory, tmp_path):
+    sandbox = sandbox_factory(tier="pro", daily_limit=3)
+    transport = make_transport(sandbox, tmp_path, daily_reserve=0)
+    for _ in range(3):
+        transport.request("GET", LIST, params={"limit": 1})
+    reset_stats(sandbox)
+    with pytest.raises(DailyLimitError) as caught:
+        transport.request("GET", LIST, params={"limit": 1})
+    assert caught.value.policy == "DAILY" and not caught.value.retryable
+    assert request_stats(sandbox)["total"] == 0  # the limiter knew from Daily-Remaining: no call was wasted
+
+
+def test_daily_reserve_stops_before_the_quota_is_spent(sandbox_factory, tmp_path):
+    sandbox = sandbox_factory(tier="pro", daily_limit=20)
+    transport = make_transport(sandbox, tmp_path, daily_reserve=0.5)
+    sent = 0
+    with pytest.raises(DailyLimitError) as caught:
+        for _ in range(20):
+            transport.request("GET", LIST, params={"limit": 1})
+            sent += 1
+    assert sent == 10  # 10 of 20 left for the account's other integrations
+    assert "HUBSPOT_DAILY_RESERVE" in str(caught.value)
+    assert request_stats(sandbox)["rate_limited"] == 0
+
+
+def test_a_daily_429_from_hubspot_is_final(sandbox_factory, tmp_path):
+    sandbox = sandbox_factory(tier="pro", daily_limit=2)
+    # Another integration spends the quota; this client has not seen any header yet.
+    other = make_transport(sandbox, tmp_path / "other")
+    other.request("GET", LIST)
+    other.request("GET", LIST)
+    transport = make_transport(sandbox, tmp_path, daily_reserve=0)
+    reset_stats(sandbox)
+    with pytest.raises(DailyLimitError):
+        transport.request("GET", LIST)
+    assert request_stats(sandbox)["total"] == 1
+    with pytest.raises(DailyLimitError):  # and the next call does not even go out
+        transport.request("GET", LIST)
+    assert request_stats(sandbox)["total"] == 1
+
+
+def test_each_attempt_is_logged_with_structured_fields(sandbox, tmp_path, caplog):
+    transport = make_transport(sandbox, tmp_path)
+    force_fault(sandbox, "503", count=1, path=LIST)
+    with caplog.at_level(logging.INFO, logger="hubspot_elt.http"):
+        transport.request("GET", LIST, params={"limit": 1}, endpoint="/crm/v3/objects/{objectType}")
+    records = [r for r in caplog.records if r.name == "hubspot_elt.http"]
+    assert [r.hubspot["status"] for r in records] == [503, 200]
+    assert [r.hubspot["attempt"] for r in records] == [1, 2]
+    for record in records:
+        fields = record.hubspot
+        assert fields["method"] == "GET" and fields["endpoint"] == "/crm/v3/objects/{objectType}"
+        assert fields["duration_ms"] >= 0 and fields["budget"] == Budget.GENERAL.value
+        assert "budget_remaining" in fields
+
+
+def test_budget_remaining_is_reported_from_the_shared_limiter(sandbox_factory, tmp_path, caplog):
+    sandbox = sandbox_factory(tier="free")
+    transport = make_transport(sandbox, tmp_path)
+    with caplog.at_level(logging.INFO, logger="hubspot_elt.http"):
+        transport.request("GET", LIST)
+        transport.request("GET", LIST)
+    remaining = [r.hubspot["budget_remaining"] for r in caplog.records if r.name == "hubspot_elt.http"]
+    assert remaining == [99, 98]

@@ -104,9 +104,35 @@ class RecordLayout:
             to_timestamp([r.get("archivedAt") for r in records]),
         ]
         props = [r.get("properties") or {} for r in records]
-        for name, field in zip(self.properties, list(self.schema)[5:], strict=True):
-            columns.append(convert([p.get(name) for p in props], field.type))
+        fields = list(self.schema)[5:]
+        try:
+            # Arrow reads every property of every record in one C++ pass (HubSpot sends strings).
+            struct = pa.array(props, type=pa.struct([pa.field(n, pa.string()) for n in self.properties]))
+            raw = [struct.field(i) for i in range(len(self.properties))]
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # a non-string value somewhere: the slow, forgiving path
+            raw = [pa.array([_text(p.get(name)) for p in props], pa.string()) for name in self.properties]
+        for field, values in zip(fields, raw, strict=True):
+            columns.append(convert_strings(values, field.type))
         return pa.Table.from_arrays(columns, schema=self.schema)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def convert_strings(values: pa.Array, arrow_type: pa.DataType) -> pa.Array:
+    """An Arrow string array of HubSpot values -> `arrow_type` (empty strings are null for non-text types)."""
+    if pa.types.is_string(arrow_type):
+        return values
+    if values.null_count == len(values):
+        return pa.nulls(len(values), arrow_type)
+    values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    if pa.types.is_boolean(arrow_type):
+        values = pc.utf8_lower(values)
+    try:
+        return pc.cast(values, arrow_type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return convert(values.to_pylist(), arrow_type)
 
 
 def convert(values: list[Any], arrow_type: pa.DataType) -> pa.Array:

@@ -132,6 +132,7 @@ class SyncReport:
     snapshot: Path | None = None
     warnings: list[str] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per dlt step: extract, normalize, load
 
     @property
     def rows(self) -> int:
@@ -164,6 +165,11 @@ def run_sync(
         load_info = pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
         load_info.raise_on_failed_jobs()
         row_counts = dict(pipeline.last_trace.last_normalize_info.row_counts) if pipeline.last_trace else {}
+        phases = {
+            step.step: (step.finished_at - step.started_at).total_seconds()
+            for step in (pipeline.last_trace.steps if pipeline.last_trace else [])
+            if step.finished_at and step.started_at
+        }
         published = publish_snapshot(settings) if snapshot else None
     api = {}
     metrics = getattr(getattr(prepared.client, "transport", None), "metrics", None)
@@ -177,4 +183,5 @@ def run_sync(
         snapshot=published,
         warnings=list(prepared.extraction.warnings),
         api_calls=dict(prepared.extraction.api_calls),
+        phases=phases,
     )

@@ -10,6 +10,10 @@ import requests
 
 from hubspot_assets.hubspot.errors import MissingScopesError, NotFoundError
 from hubspot_assets.hubspot.models import Message, Thread, Transcript
+from hubspot_assets.sandbox.config import SandboxConfig
+from hubspot_assets.sandbox.conversations import ConversationsService
+from hubspot_assets.sandbox.server import SandboxServer
+from hubspot_assets.sandbox.store import Store
 from tests.client.c2_support import flatten, make_client
 
 TRANSCRIPTS_SCOPE = "crm.extensions_calling_transcripts.read"
@@ -19,8 +23,20 @@ def _ms(iso: str) -> int:
     return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
 
 
+@pytest.fixture(scope="module")
+def inbox():
+    """A fresh sandbox of this module's own plus its ground truth, computed in-process from the same seed
+    (the admin API has no conversations truth route): threads and messages are deterministic from the seed."""
+    config = SandboxConfig(seed=42, scale="small", tier="unlimited")
+    service = ConversationsService(config, Store(config))
+    with SandboxServer(config) as server:
+        server.thread_truth = service.truth("threads")["results"]
+        server.message_truth = service.truth("messages")["results"]
+        yield server
+
+
 def _threads_truth(sandbox) -> list[dict]:
-    return requests.get(f"{sandbox.url}/_sandbox/truth/threads", timeout=30).json()["results"]
+    return sandbox.thread_truth
 
 
 def test_inboxes_channels_and_channel_accounts(sandbox, tmp_path):
@@ -34,7 +50,8 @@ def test_inboxes_channels_and_channel_accounts(sandbox, tmp_path):
     assert all(str(a["inboxId"]) in inbox_ids for a in accounts if a.get("inboxId") is not None)
 
 
-def test_paging_every_thread_equals_truth(sandbox, tmp_path):
+def test_paging_every_thread_equals_truth(inbox, tmp_path):
+    sandbox = inbox
     client = make_client(sandbox, tmp_path)
     pages = list(client.threads(page_size=50))
     assert len(pages) > 1
@@ -47,7 +64,8 @@ def test_paging_every_thread_equals_truth(sandbox, tmp_path):
     Thread.model_validate(flatten(pages)[0])
 
 
-def test_incremental_threads_by_latest_message_timestamp(sandbox, tmp_path):
+def test_incremental_threads_by_latest_message_timestamp(inbox, tmp_path):
+    sandbox = inbox
     client = make_client(sandbox, tmp_path)
     truth = [t for t in _threads_truth(sandbox) if not t["archived"]]
     stamps = sorted(_ms(t["latestMessageTimestamp"]) for t in truth)
@@ -58,9 +76,10 @@ def test_incremental_threads_by_latest_message_timestamp(sandbox, tmp_path):
     assert seen == sorted(seen)  # ascending: the last one is the next cursor
 
 
-def test_messages_page_through_a_whole_thread(sandbox, tmp_path):
+def test_messages_page_through_a_whole_thread(inbox, tmp_path):
+    sandbox = inbox
     client = make_client(sandbox, tmp_path)
-    messages_truth = requests.get(f"{sandbox.url}/_sandbox/truth/messages", timeout=60).json()["results"]
+    messages_truth = sandbox.message_truth
     per_thread: dict[str, list[str]] = {}
     for m in messages_truth:
         per_thread.setdefault(str(m["threadId"]), []).append(str(m["id"]))

@@ -1,11 +1,11 @@
 """Associations v4: batch reads with per-input paging, labels, and creating or removing links.
 
 Reading: `POST /crm/v4/associations/{from}/{to}/batch/read` takes up to 1,000 ids and spends the associations
-budget (outside HubSpot's 10-second limit). Each input's links may be paged (`paging.next.after` on that input);
-the rest are read with the per-record `GET /crm/v4/objects/{from}/{id}/associations/{to}` (10-second budget).
-An input without links comes back as a 207 error with subCategory `crm.associations.NO_ASSOCIATIONS_FOUND`:
-that means zero links, not a failure. `toObjectId` is a JSON number in real answers and a string in the
-published description: both are read, and ids are returned as strings.
+budget (outside HubSpot's 10-second limit). Each input's links may be paged (`paging.next.after` on that
+input); the rest are read with the per-record `GET /crm/v4/objects/{from}/{id}/associations/{to}` (10-second
+budget). An input without links comes back as a 207 error with subCategory
+`crm.associations.NO_ASSOCIATIONS_FOUND`: that means zero links, not a failure. `toObjectId` is a JSON number
+in real answers and a string in the published description: both are read, and ids are returned as strings.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def _links(
     out: list[Association] = []
     for target in targets:
         if not isinstance(target, Mapping):
-            raise malformed(method, endpoint, 'each linked record to be an object', response)
+            raise malformed(method, endpoint, "each linked record to be an object", response)
         to_id = target.get("toObjectId", target.get("id"))
         if to_id in (None, "") or isinstance(to_id, bool):
             raise malformed(method, endpoint, 'each linked record to carry "toObjectId"', response)
@@ -88,7 +88,11 @@ class AssociationsApi:
         self.last_errors = []
         for chunk in chunked(unique(ids), ASSOCIATIONS_BATCH_MAX):
             response = self.transport.request(
-                "POST", path, endpoint=endpoint, json={"inputs": [{"id": i} for i in chunk]}, budget=Budget.ASSOCIATIONS
+                "POST",
+                path,
+                endpoint=endpoint,
+                json={"inputs": [{"id": i} for i in chunk]},
+                budget=Budget.ASSOCIATIONS,
             )
             data = body_object(response, "POST", endpoint)
             for item in results_of(response, "POST", endpoint):
@@ -114,10 +118,16 @@ class AssociationsApi:
                 self.last_errors.append(error)
                 log.warning(
                     "associations %s->%s: %s (%s) for ids %s",
-                    from_type, to_type, error.message, error.category, ",".join(error.ids[:10]),
+                    from_type,
+                    to_type,
+                    error.message,
+                    error.category,
+                    ",".join(error.ids[:10]),
                 )
 
-    def _object_links(self, from_type: str, from_id: str, to_type: str, after: str | None) -> Iterator[Association]:
+    def _object_links(
+        self, from_type: str, from_id: str, to_type: str, after: str | None
+    ) -> Iterator[Association]:
         path, endpoint = self.paths.object_associations(from_type, from_id, to_type)
         while True:
             params = [("limit", str(OBJECT_ASSOCIATIONS_PAGE))]
@@ -139,7 +149,10 @@ class AssociationsApi:
         """Association types (labels) defined between two object types, HubSpot-defined and user-defined."""
         path, endpoint = self.paths.association_labels(from_type, to_type)
         response = self.transport.request("GET", path, endpoint=endpoint)
-        return [parse_model(AssociationLabel, item, response, "GET", endpoint) for item in results_of(response, "GET", endpoint)]
+        return [
+            parse_model(AssociationLabel, item, response, "GET", endpoint)
+            for item in results_of(response, "GET", endpoint)
+        ]
 
     def associate(
         self,
@@ -153,27 +166,44 @@ class AssociationsApi:
     ) -> None:
         """Link two records: with `type_id` under that label/type, otherwise with HubSpot's default type."""
         default = type_id is None
-        path, endpoint = self.paths.association_link(from_type, str(from_id), to_type, str(to_id), default=default)
+        path, endpoint = self.paths.association_link(
+            from_type, str(from_id), to_type, str(to_id), default=default
+        )
         body = None if default else [{"associationCategory": category, "associationTypeId": int(type_id)}]  # type: ignore[arg-type]
         self.transport.request("PUT", path, endpoint=endpoint, json=body)
 
     def unassociate(self, from_type: str, from_id: str | int, to_type: str, to_id: str | int) -> None:
         """Remove every link (all labels) between two records."""
-        path, endpoint = self.paths.association_link(from_type, str(from_id), to_type, str(to_id), default=False)
+        path, endpoint = self.paths.association_link(
+            from_type, str(from_id), to_type, str(to_id), default=False
+        )
         self.transport.request("DELETE", path, endpoint=endpoint)
 
     def batch_associate(
-        self, from_type: str, to_type: str, pairs: Sequence[tuple[str | int, str | int]], *, type_id: int, category: str = "HUBSPOT_DEFINED"
+        self,
+        from_type: str,
+        to_type: str,
+        pairs: Sequence[tuple[str | int, str | int]],
+        *,
+        type_id: int,
+        category: str = "HUBSPOT_DEFINED",
     ) -> list[BatchError]:
-        """Link many pairs under one type, 1,000 per request; returns per-pair errors (207) instead of raising."""
+        """Link many pairs under one type, 1,000 per request; returns per-pair errors (207) instead of
+        raising."""
         path, endpoint = self.paths.associations_batch(from_type, to_type, "create")
         errors: list[BatchError] = []
         inputs = [
-            {"from": {"id": str(a)}, "to": {"id": str(b)}, "types": [{"associationCategory": category, "associationTypeId": type_id}]}
+            {
+                "from": {"id": str(a)},
+                "to": {"id": str(b)},
+                "types": [{"associationCategory": category, "associationTypeId": type_id}],
+            }
             for a, b in pairs
         ]
         for chunk in chunked(inputs, ASSOCIATIONS_BATCH_MAX):
-            response = self.transport.request("POST", path, endpoint=endpoint, json={"inputs": chunk}, budget=Budget.ASSOCIATIONS)
+            response = self.transport.request(
+                "POST", path, endpoint=endpoint, json={"inputs": chunk}, budget=Budget.ASSOCIATIONS
+            )
             if isinstance(response.data, Mapping):
                 errors.extend(
                     parse_model(BatchError, e, response, "POST", endpoint)

@@ -7,8 +7,9 @@
 One client per process is enough (it is thread-safe through its transport, which pools connections and shares
 the rate budget with every other process using the same credentials). Record-shaped data comes back as plain
 dicts in HubSpot's shape (`id`, `properties`, `createdAt`, `updatedAt`, `archived`, ...); metadata as pydantic
-models from `models.py`. Every call may raise the typed errors of `errors.py`; partial batch failures (207) are
-returned in `BatchResult`, not raised. `Settings.api_version` picks the legacy (v3/v4) or dated (2026-03) paths.
+models from `models.py`. Every call may raise the typed errors of `errors.py`; partial batch failures (207)
+are returned in `BatchResult`, not raised. `Settings.api_version` picks the legacy (v3/v4) or dated (2026-03)
+paths.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from typing import Any
 from hubspot_assets.hubspot.associations import AssociationsApi
 from hubspot_assets.hubspot.conversations import ConversationsApi
 from hubspot_assets.hubspot.crm import MAX_URL_LENGTH, CrmApi
-from hubspot_assets.hubspot.models import Association, AssociationLabel, BatchError, BatchResult, ObjectType, Property
+from hubspot_assets.hubspot.models import (
+    Association,
+    AssociationLabel,
+    BatchError,
+    BatchResult,
+    ObjectType,
+    Property,
+)
 from hubspot_assets.hubspot.owners import OwnersApi
 from hubspot_assets.hubspot.paths import ApiPaths
 from hubspot_assets.hubspot.pipelines import PipelinesApi
@@ -81,7 +89,7 @@ class HubSpotClient:
     def __repr__(self) -> str:
         return f"HubSpotClient(base_url={self.settings.base_url!r}, api_version={self.paths.family!r})"
 
-    # -- metadata ----------------------------------------------------------------------------------------------
+    # -- metadata --------------------------------------------------------------------------------------------
     def object_types(self) -> list[ObjectType]:
         """Standard object types and the portal's custom ones (`/crm/v3/schemas`). For custom types use
         `object_type_id` (or `.path_name`) in the other calls."""
@@ -104,7 +112,7 @@ class HubSpotClient:
         """Pipelines of a type (deals, tickets) with their stages."""
         return self._pipelines.pipelines(object_type)
 
-    # -- records -----------------------------------------------------------------------------------------------
+    # -- records ---------------------------------------------------------------------------------------------
     def list_records(
         self,
         object_type: str,
@@ -181,7 +189,12 @@ class HubSpotClient:
         """Search, one list per page, lazily; continues past 10,000 results by restarting on hs_object_id.
         Spends the search budget (5/s). See `SearchApi.search_records` for the rules on sorts and filters."""
         return self._search.search_records(
-            object_type, filter_groups=filter_groups, sorts=sorts, query=query, properties=properties, page_size=page_size
+            object_type,
+            filter_groups=filter_groups,
+            sorts=sorts,
+            query=query,
+            properties=properties,
+            page_size=page_size,
         )
 
     def modified_since(
@@ -197,13 +210,22 @@ class HubSpotClient:
         return self._search.modified_since(object_type, since_ms, properties, until_ms=until_ms)
 
     def create_record(
-        self, object_type: str, properties: Mapping[str, Any], *, associations: Sequence[Mapping[str, Any]] = ()
+        self,
+        object_type: str,
+        properties: Mapping[str, Any],
+        *,
+        associations: Sequence[Mapping[str, Any]] = (),
     ) -> Record:
         """Create one record."""
         return self._crm.create_record(object_type, properties, associations=associations)
 
     def update_record(
-        self, object_type: str, object_id: str | int, properties: Mapping[str, Any], *, id_property: str | None = None
+        self,
+        object_type: str,
+        object_id: str | int,
+        properties: Mapping[str, Any],
+        *,
+        id_property: str | None = None,
     ) -> Record:
         """Update one record ("" clears a value)."""
         return self._crm.update_record(object_type, object_id, properties, id_property=id_property)
@@ -227,7 +249,9 @@ class HubSpotClient:
         """Update many (`{"id", "properties"}` each), 100 per request; per-record failures in `.errors`."""
         return self._crm.batch_update(object_type, inputs, id_property=id_property)
 
-    def batch_upsert(self, object_type: str, inputs: Sequence[Mapping[str, Any]], *, id_property: str) -> BatchResult:
+    def batch_upsert(
+        self, object_type: str, inputs: Sequence[Mapping[str, Any]], *, id_property: str
+    ) -> BatchResult:
         """Create or update by a unique property, 100 per request; results carry `new`."""
         return self._crm.batch_upsert(object_type, inputs, id_property=id_property)
 
@@ -243,7 +267,8 @@ class HubSpotClient:
         """Permanently delete a contact (GDPR)."""
         self._crm.gdpr_delete(object_id, id_property=id_property)
 
-    # -- associations v4 ---------------------------------------------------------------------------------------
+    # -- associations v4
+    # ---------------------------------------------------------------------------------------
     def associations(self, from_type: str, to_type: str, ids: Sequence[str | int]) -> Iterator[Association]:
         """Every link from `ids` to `to_type`, one `Association` per (pair, label), lazily; 1,000 ids per
         request with per-input paging; ids without links yield nothing. Other per-id errors are logged and
@@ -290,9 +315,11 @@ class HubSpotClient:
         category: str = "HUBSPOT_DEFINED",
     ) -> list[BatchError]:
         """Link many pairs under one type; returns per-pair errors."""
-        return self._associations.batch_associate(from_type, to_type, pairs, type_id=type_id, category=category)
+        return self._associations.batch_associate(
+            from_type, to_type, pairs, type_id=type_id, category=category
+        )
 
-    # -- conversations & transcripts ---------------------------------------------------------------------------
+    # -- conversations & transcripts -------------------------------------------------------------------------
     def inboxes(self) -> Iterator[dict[str, Any]]:
         return self._conversations.inboxes()
 
@@ -326,15 +353,21 @@ class HubSpotClient:
         return self._conversations.messages(thread_id, page_size=page_size)
 
     def transcript(self, transcript_id: str | int) -> dict[str, Any]:
-        """A call transcript; raises `MissingScopesError` (naming the scope) without OAuth transcript access."""
+        """A call transcript; raises `MissingScopesError` (naming the scope) without OAuth transcript
+        access."""
         return self._transcripts.transcript(transcript_id)
 
-    # -- webhooks management & usage ---------------------------------------------------------------------------
+    # -- webhooks management & usage -------------------------------------------------------------------------
     def webhook_settings(self, app_id: int | str, developer_api_key: DeveloperKey) -> dict[str, Any]:
         return self._webhooks.webhook_settings(app_id, developer_api_key)
 
     def update_webhook_settings(
-        self, app_id: int | str, developer_api_key: DeveloperKey, target_url: str, *, max_concurrent_requests: int = 10
+        self,
+        app_id: int | str,
+        developer_api_key: DeveloperKey,
+        target_url: str,
+        *,
+        max_concurrent_requests: int = 10,
     ) -> dict[str, Any]:
         return self._webhooks.update_webhook_settings(
             app_id, developer_api_key, target_url, max_concurrent_requests=max_concurrent_requests
@@ -343,7 +376,9 @@ class HubSpotClient:
     def delete_webhook_settings(self, app_id: int | str, developer_api_key: DeveloperKey) -> None:
         self._webhooks.delete_webhook_settings(app_id, developer_api_key)
 
-    def webhook_subscriptions(self, app_id: int | str, developer_api_key: DeveloperKey) -> list[dict[str, Any]]:
+    def webhook_subscriptions(
+        self, app_id: int | str, developer_api_key: DeveloperKey
+    ) -> list[dict[str, Any]]:
         return self._webhooks.webhook_subscriptions(app_id, developer_api_key)
 
     def webhook_subscription(
@@ -367,7 +402,9 @@ class HubSpotClient:
     def update_webhook_subscription(
         self, app_id: int | str, developer_api_key: DeveloperKey, subscription_id: int | str, *, active: bool
     ) -> dict[str, Any]:
-        return self._webhooks.update_webhook_subscription(app_id, developer_api_key, subscription_id, active=active)
+        return self._webhooks.update_webhook_subscription(
+            app_id, developer_api_key, subscription_id, active=active
+        )
 
     def delete_webhook_subscription(
         self, app_id: int | str, developer_api_key: DeveloperKey, subscription_id: int | str

@@ -64,7 +64,10 @@ class ConversationsApi:
         path, endpoint = self.paths.conversations("threads")
         params: Params = [("limit", str(max(1, min(page_size, THREADS_PAGE_MAX))))]
         if latest_message_after_ms is not None:
-            params += [("sort", "latestMessageTimestamp"), ("latestMessageTimestampAfter", iso_millis(latest_message_after_ms))]
+            params += [
+                ("sort", "latestMessageTimestamp"),
+                ("latestMessageTimestampAfter", iso_millis(latest_message_after_ms)),
+            ]
         else:
             params.append(("sort", "id"))
         if archived:
@@ -78,7 +81,9 @@ class ConversationsApi:
                 parse_model(Thread, item, None, "GET", endpoint)
             yield page
 
-    def messages(self, thread_id: str | int, *, page_size: int = MESSAGES_PAGE) -> Iterator[list[dict[str, Any]]]:
+    def messages(
+        self, thread_id: str | int, *, page_size: int = MESSAGES_PAGE
+    ) -> Iterator[list[dict[str, Any]]]:
         """Every entry of a thread (messages, comments, assignments, status changes...), one list per page.
         Shapes differ by `type`; each is checked against the `Message` model (id and type)."""
         path, endpoint = self.paths.thread_messages(str(thread_id))

@@ -5,22 +5,22 @@ Any number of properties, never a 414
 HubSpot has no published URL limit, yet answers **414 URI Too Long** somewhere between ~8,000 and ~16,000
 characters, which a wide portal (hundreds of custom properties) reaches with one `properties=` list. Every GET
 this module builds is measured before it is sent (full URL, as `requests` encodes it) against
-`max_url_length` (7,000 by default, safely under the lowest limit seen). When a list page would be too long, two
-ways read the same page, and the cheaper is chosen per call:
+`max_url_length` (7,000 by default, safely under the lowest limit seen). When a list page would be too long,
+two ways read the same page, and the cheaper is chosen per call:
 
 * **split**: the property names are packed into N requests that each fit; all N ask for the same page (same
-  `limit`, same `after` cursor), and the pages are joined by record id. HubSpot's list cursors are positional on
-  the record id, so the N pages hold the same ids; this is verified on every page, and a page whose ids do not
-  line up (a record created or archived between the N calls) is repaired by reading its ids' properties
+  `limit`, same `after` cursor), and the pages are joined by record id. HubSpot's list cursors are positional
+  on the record id, so the N pages hold the same ids; this is verified on every page, and a page whose ids do
+  not line up (a record created or archived between the N calls) is repaired by reading its ids' properties
   through batch read. Costs N requests per page.
 * **ids then batch read**: one list request asks only for ids (plus inline associations), then
   `POST .../batch/read` fetches every property for those ids in the request body, where length does not
   matter. Costs 2 requests per page (batch read takes 100 ids, 50 with property history, the same as a page).
 
-`list_records` uses split when N <= 2 and ids-then-batch-read when N > 2: the fewest requests, and on a tie the
-split stays on the list endpoint alone (archived semantics and ordering exactly as listed). A read of one record
-whose URL would be too long is a batch read of that one id (1 request; inline associations, which batch read
-does not support, cost one more GET without properties).
+`list_records` uses split when N <= 2 and ids-then-batch-read when N > 2: the fewest requests, and on a tie
+the split stays on the list endpoint alone (archived semantics and ordering exactly as listed). A read of one
+record whose URL would be too long is a batch read of that one id (1 request; inline associations, which batch
+read does not support, cost one more GET without properties).
 """
 
 from __future__ import annotations
@@ -91,7 +91,8 @@ class CrmApi:
         self.base_url = base_url.rstrip("/")
         self.max_url_length = max_url_length
 
-    # -- URL planning --------------------------------------------------------------------------------------------
+    # -- URL planning
+    # --------------------------------------------------------------------------------------------
     def url_length(self, path: str, params: Sequence[tuple[str, str]]) -> int:
         """Length of the URL `requests` will send for `path` and `params` (same form-encoding)."""
         query = urlencode(list(params))
@@ -122,7 +123,9 @@ class CrmApi:
         current_len = start(extra)
         for key, name in items:
             encoded = len(urlencode([(key, name)]))  # "key=name"
-            cost = (encoded + 1) if key not in current else (encoded - len(key) - 1 + 3)  # "&key=name" | "%2Cname"
+            cost = (
+                (encoded + 1) if key not in current else (encoded - len(key) - 1 + 3)
+            )  # "&key=name" | "%2Cname"
             if current and current_len + cost > self.max_url_length:
                 requests_.append([*base_params, *extra, *((k, ",".join(v)) for k, v in current.items())])
                 extra = []
@@ -134,7 +137,7 @@ class CrmApi:
         requests_.append([*base_params, *extra, *((k, ",".join(v)) for k, v in current.items())])
         return requests_
 
-    # -- list --------------------------------------------------------------------------------------------------
+    # -- list ------------------------------------------------------------------------------------------------
     def list_records(
         self,
         object_type: str,
@@ -164,7 +167,13 @@ class CrmApi:
         plan = self.plan_property_requests(path, sizing, props, history, first_extra=assoc_params)
         strategy = "single" if len(plan) == 1 else ("split" if len(plan) <= 2 else "batch")
         if strategy != "single":
-            log.debug("list %s: %d properties need %d URLs; strategy %s", object_type, len(props), len(plan), strategy)
+            log.debug(
+                "list %s: %d properties need %d URLs; strategy %s",
+                object_type,
+                len(props),
+                len(plan),
+                strategy,
+            )
         chunks = [[kv for kv in q if kv[0] not in ("limit", "archived", "after")] for q in plan]
 
         after: str | None = None
@@ -208,7 +217,7 @@ class CrmApi:
             if [r["id"] for r in others] != ids:
                 aligned = False
                 break
-            for record, other in zip(primary, others):
+            for record, other in zip(primary, others, strict=True):
                 _merge_properties(record, other)
         if not aligned:
             # Records changed between the calls: read this page's properties in one POST body instead.
@@ -227,7 +236,9 @@ class CrmApi:
         history: list[str],
         archived: bool,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        listed, nxt = self._get_page(path, endpoint, [*page_params, *assoc_params, ("properties", "hs_object_id")])
+        listed, nxt = self._get_page(
+            path, endpoint, [*page_params, *assoc_params, ("properties", "hs_object_id")]
+        )
         return self._fill_by_batch_read(object_type, listed, props, history, archived), nxt
 
     def _fill_by_batch_read(
@@ -249,8 +260,13 @@ class CrmApi:
         for record in listed:
             full = by_id.get(record["id"])
             if full is None:
-                # Gone between the list and the batch read (archived or merged meanwhile): the next run sees it.
-                log.warning("list %s: record %s vanished between list and batch read; skipped", object_type, record["id"])
+                # Gone between the list and the batch read (archived or merged meanwhile): the next run sees
+                # it.
+                log.warning(
+                    "list %s: record %s vanished between list and batch read; skipped",
+                    object_type,
+                    record["id"],
+                )
                 continue
             record["properties"] = dict(full.get("properties") or {})
             if "propertiesWithHistory" in full:
@@ -258,7 +274,7 @@ class CrmApi:
             out.append(record)
         return out
 
-    # -- read one ----------------------------------------------------------------------------------------------
+    # -- read one --------------------------------------------------------------------------------------------
     def get_record(
         self,
         object_type: str,
@@ -283,10 +299,17 @@ class CrmApi:
         plan = self.plan_property_requests(path, params, props, history)
         if len(plan) == 1:
             response = self.transport.request("GET", path, endpoint=endpoint, params=plan[0])
-            return dedupe_inline_associations(check_record(body_object(response, "GET", endpoint), response, "GET", endpoint))
+            return dedupe_inline_associations(
+                check_record(body_object(response, "GET", endpoint), response, "GET", endpoint)
+            )
 
         batch = self.read_records(
-            object_type, [object_id], props, properties_with_history=history, id_property=id_property, archived=archived
+            object_type,
+            [object_id],
+            props,
+            properties_with_history=history,
+            id_property=id_property,
+            archived=archived,
         )
         if not batch.results:
             # Let HubSpot say it in its own words (a typed NotFoundError with its correlation id).
@@ -298,12 +321,14 @@ class CrmApi:
             response = self.transport.request(
                 "GET", path, endpoint=endpoint, params=[*params, ("properties", "hs_object_id")]
             )
-            linked = dedupe_inline_associations(check_record(body_object(response, "GET", endpoint), response, "GET", endpoint))
+            linked = dedupe_inline_associations(
+                check_record(body_object(response, "GET", endpoint), response, "GET", endpoint)
+            )
             if "associations" in linked:
                 record["associations"] = linked["associations"]
         return record
 
-    # -- batch read --------------------------------------------------------------------------------------------
+    # -- batch read ------------------------------------------------------------------------------------------
     def read_records(
         self,
         object_type: str,
@@ -332,7 +357,9 @@ class CrmApi:
             }
             if id_property:
                 body["idProperty"] = id_property
-            response = self.transport.request("POST", path, endpoint=endpoint, params=params or None, json=body)
+            response = self.transport.request(
+                "POST", path, endpoint=endpoint, params=params or None, json=body
+            )
             part = _batch_result(response, "POST", endpoint)
             found = set()
             for record in part.results:
@@ -341,17 +368,27 @@ class CrmApi:
                     value = (record.get("properties") or {}).get(id_property)
                     if value not in (None, ""):
                         found.add(str(value))
-            missing = unique([*(i for e in part.errors for i in e.ids if i in chunk), *(i for i in chunk if i not in found)])
+            missing = unique(
+                [
+                    *(i for e in part.errors for i in e.ids if i in chunk),
+                    *(i for i in chunk if i not in found),
+                ]
+            )
             part.missing = [i for i in missing if i not in found]
             result.extend(part)
         return result
 
-    # -- writes ------------------------------------------------------------------------------------------------
+    # -- writes ----------------------------------------------------------------------------------------------
     def create_record(
-        self, object_type: str, properties: Mapping[str, Any], *, associations: Sequence[Mapping[str, Any]] = ()
+        self,
+        object_type: str,
+        properties: Mapping[str, Any],
+        *,
+        associations: Sequence[Mapping[str, Any]] = (),
     ) -> dict[str, Any]:
         """Create one record (201). `associations` uses HubSpot's create shape:
-        `[{"to": {"id": "1"}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}]}]`."""
+        `[{"to": {"id": "1"}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId":
+        279}]}]`."""
         path, endpoint = self.paths.objects(object_type)
         body: dict[str, Any] = {"properties": dict(properties)}
         if associations:
@@ -360,9 +397,15 @@ class CrmApi:
         return check_record(body_object(response, "POST", endpoint), response, "POST", endpoint)
 
     def update_record(
-        self, object_type: str, object_id: str | int, properties: Mapping[str, Any], *, id_property: str | None = None
+        self,
+        object_type: str,
+        object_id: str | int,
+        properties: Mapping[str, Any],
+        *,
+        id_property: str | None = None,
     ) -> dict[str, Any]:
-        """Update one record's properties; an empty string clears a value. Raises `NotFoundError` if absent."""
+        """Update one record's properties; an empty string clears a value. Raises `NotFoundError` if
+        absent."""
         path, endpoint = self.paths.object(object_type, str(object_id))
         params: Params = [("idProperty", id_property)] if id_property else []
         response = self.transport.request(
@@ -376,19 +419,27 @@ class CrmApi:
         self.transport.request("DELETE", path, endpoint=endpoint)
 
     def batch_create(self, object_type: str, inputs: Sequence[Mapping[str, Any]]) -> BatchResult:
-        """Create many records, 100 per request. Each input is `{"properties": {...}, "associations"?: [...]}` or
-        just a property dict. Per-record failures (207) are in `.errors`; created records in `.results`."""
+        """Create many records, 100 per request. Each input is `{"properties": {...}, "associations"?: [...]}`
+        or just a property dict. Per-record failures (207) are in `.errors`; created records in `.results`."""
         return self._batch_write(object_type, "create", [_create_input(i) for i in inputs])
 
-    def batch_update(self, object_type: str, inputs: Sequence[Mapping[str, Any]], *, id_property: str | None = None) -> BatchResult:
+    def batch_update(
+        self, object_type: str, inputs: Sequence[Mapping[str, Any]], *, id_property: str | None = None
+    ) -> BatchResult:
         """Update many records, 100 per request. Each input is `{"id": "1", "properties": {...}}`."""
-        return self._batch_write(object_type, "update", [_id_input(i, id_property, "batch_update") for i in inputs])
+        return self._batch_write(
+            object_type, "update", [_id_input(i, id_property, "batch_update") for i in inputs]
+        )
 
-    def batch_upsert(self, object_type: str, inputs: Sequence[Mapping[str, Any]], *, id_property: str) -> BatchResult:
+    def batch_upsert(
+        self, object_type: str, inputs: Sequence[Mapping[str, Any]], *, id_property: str
+    ) -> BatchResult:
         """Create or update by a unique property (`id_property`, e.g. `email`), 100 per request. Each input is
         `{"id": "<value of id_property>", "properties": {...}}`; each result carries `"new": true|false`.
         HubSpot may answer 423 Locked on heavy upserts; the transport waits and retries."""
-        return self._batch_write(object_type, "upsert", [_id_input(i, id_property, "batch_upsert") for i in inputs])
+        return self._batch_write(
+            object_type, "upsert", [_id_input(i, id_property, "batch_upsert") for i in inputs]
+        )
 
     def batch_archive(self, object_type: str, ids: Sequence[str | int]) -> BatchResult:
         """Archive many records, 100 per request. Failures (207) are in `.errors`."""
@@ -435,7 +486,9 @@ def _batch_result(response: Any, method: str, endpoint: str) -> BatchResult:
     errors_raw = data.get("errors") or []
     if not isinstance(errors_raw, list):
         errors_raw = [errors_raw]
-    errors = [parse_model(BatchError, e, response, method, endpoint) for e in errors_raw if isinstance(e, Mapping)]
+    errors = [
+        parse_model(BatchError, e, response, method, endpoint) for e in errors_raw if isinstance(e, Mapping)
+    ]
     return BatchResult(results=results, errors=errors)
 
 
@@ -458,6 +511,9 @@ def _id_input(item: Mapping[str, Any], id_property: str | None, what: str) -> di
 
 def _vanished(object_type: str, object_id: Any, endpoint: str) -> Exception:
     return NotFoundError(
-        f"{object_type} {object_id} was not found", status=404, category="OBJECT_NOT_FOUND", method="GET", endpoint=endpoint
+        f"{object_type} {object_id} was not found",
+        status=404,
+        category="OBJECT_NOT_FOUND",
+        method="GET",
+        endpoint=endpoint,
     )
-

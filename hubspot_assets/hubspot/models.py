@@ -1,12 +1,13 @@
 """Typed views of HubSpot's answers, for callers who want attributes instead of dict keys.
 
-Parsing is lenient the way HubSpot's answers demand: unknown fields are kept (`extra="allow"`), optional fields
-may be missing, empty strings in optional fields read as None, and ids that HubSpot sends as numbers are read as
-strings. What a model cannot read at all (a list where an object belongs, a missing `id`) is reported by the
-caller as `MalformedResponseError` naming the endpoint.
+Parsing is lenient the way HubSpot's answers demand: unknown fields are kept (`extra="allow"`), optional
+fields may be missing, empty strings in optional fields read as None, and ids that HubSpot sends as numbers
+are read as strings. What a model cannot read at all (a list where an object belongs, a missing `id`) is
+reported by the caller as `MalformedResponseError` naming the endpoint.
 
-Record-shaped data (CRM records, threads, messages) stays a plain dict in the client's main surface, because the
-dlt sources load it as it comes; the models here describe metadata and the few shapes callers reason about.
+Record-shaped data (CRM records, threads, messages) stays a plain dict in the client's main surface, because
+the dlt sources load it as it comes; the models here describe metadata and the few shapes callers reason
+about.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _as_str(value: Any) -> Any:
     return value
 
 
-# -- properties and object types -------------------------------------------------------------------------------
+# -- properties and object types -----------------------------------------------------------------------------
 class PropertyOption(HubSpotModel):
     label: str = ""
     value: str = ""
@@ -51,7 +52,9 @@ class PropertyOption(HubSpotModel):
     hidden: bool = False
     description: str | None = None
 
-    _coerce_value = field_validator("value", "label", mode="before")(lambda v: _as_str(v) if v is not None else "")
+    _coerce_value = field_validator("value", "label", mode="before")(
+        lambda v: _as_str(v) if v is not None else ""
+    )
 
 
 class Property(HubSpotModel):
@@ -105,8 +108,9 @@ class Property(HubSpotModel):
 
 
 class ObjectType(HubSpotModel):
-    """A CRM object type. `name` is the plural API name (contacts, or a custom object's name); `object_type_id`
-    is HubSpot's id (0-1, 2-123). Either works in a path; for custom objects prefer `object_type_id`."""
+    """A CRM object type. `name` is the plural API name (contacts, or a custom object's name);
+    `object_type_id` is HubSpot's id (0-1, 2-123). Either works in a path; for custom objects prefer
+    `object_type_id`."""
 
     name: str
     object_type_id: str
@@ -122,7 +126,7 @@ class ObjectType(HubSpotModel):
         return self.object_type_id if self.custom else self.name
 
 
-# -- records, batches ------------------------------------------------------------------------------------------
+# -- records, batches ----------------------------------------------------------------------------------------
 class BatchError(HubSpotModel):
     """One error from a batch answer (207). `ids` lists the records it names, when HubSpot says."""
 
@@ -169,7 +173,7 @@ class BatchResult(HubSpotModel):
         self.errors.extend(other.errors)
 
 
-# -- associations ----------------------------------------------------------------------------------------------
+# -- associations --------------------------------------------------------------------------------------------
 class Association(BaseModel):
     """One labelled link between two records. A pair linked under two labels gives two Associations."""
 
@@ -190,7 +194,7 @@ class AssociationLabel(HubSpotModel):
     label: str | None = None
 
 
-# -- owners, pipelines -----------------------------------------------------------------------------------------
+# -- owners, pipelines ---------------------------------------------------------------------------------------
 class Team(HubSpotModel):
     id: str
     name: str | None = None
@@ -263,7 +267,7 @@ class Pipeline(HubSpotModel):
         return [] if value is None else value
 
 
-# -- conversations, transcripts --------------------------------------------------------------------------------
+# -- conversations, transcripts ------------------------------------------------------------------------------
 class Thread(HubSpotModel):
     id: str
     created_at: str | None = None
@@ -279,7 +283,12 @@ class Thread(HubSpotModel):
     archived: bool = False
 
     _ids = field_validator(
-        "id", "original_channel_id", "original_channel_account_id", "inbox_id", "associated_contact_id", mode="before"
+        "id",
+        "original_channel_id",
+        "original_channel_account_id",
+        "inbox_id",
+        "associated_contact_id",
+        mode="before",
     )(_as_str)
 
 
@@ -302,7 +311,9 @@ class Message(HubSpotModel):
     recipients: list[dict[str, Any]] = Field(default_factory=list)
     attachments: list[dict[str, Any]] = Field(default_factory=list)
 
-    _ids = field_validator("id", "conversations_thread_id", "channel_id", "channel_account_id", mode="before")(_as_str)
+    _ids = field_validator(
+        "id", "conversations_thread_id", "channel_id", "channel_account_id", mode="before"
+    )(_as_str)
 
 
 class Speaker(HubSpotModel):
@@ -339,4 +350,6 @@ class Transcript(HubSpotModel):
     @property
     def text(self) -> str:
         """The whole conversation as `speaker: text` lines, in order."""
-        return "\n".join(f"{u.speaker.name or u.speaker.id or '?'}: {u.text}" for u in self.transcript_utterances)
+        return "\n".join(
+            f"{u.speaker.name or u.speaker.id or '?'}: {u.text}" for u in self.transcript_utterances
+        )

@@ -1,7 +1,8 @@
 """Endpoint paths for each HubSpot API version family, so the rest of the client never spells a version.
 
 `Settings.api_version` picks the family:
-- `"legacy"`: the numeric paths (`/crm/v3/objects/...`, `/crm/v4/associations/...`), supported by HubSpot until
+- `"legacy"`: the numeric paths (`/crm/v3/objects/...`, `/crm/v4/associations/...`), supported by HubSpot
+until
   March 2027 (v4) and September 2027 (v1-v3).
 - `"2026-03"`: the date-versioned paths (`/crm/objects/2026-03/...`); conversations threads and messages live
   under the 2026-09 family (`/conversations/conversations/2026-09/...`), as HubSpot published them.
@@ -33,7 +34,9 @@ def _seg(value: object) -> str:
 class _Family:
     objects: str  # "{objects}/{objectType}" is the CRM objects collection
     associations: str  # "{associations}/{from}/{to}/batch/read"
-    object_associations: str  # "{object_associations}/{type}/{id}/associations/{to}" (per-record v4 reads/writes)
+    object_associations: (
+        str  # "{object_associations}/{type}/{id}/associations/{to}" (per-record v4 reads/writes)
+    )
     properties: str
     schemas: str
     owners: str
@@ -90,7 +93,8 @@ class ApiPaths:
     def __repr__(self) -> str:
         return f"ApiPaths({self.family!r})"
 
-    # -- CRM objects -------------------------------------------------------------------------------------------
+    # -- CRM objects
+    # -------------------------------------------------------------------------------------------
     def objects(self, object_type: str) -> Route:
         base = self._f.objects
         return f"{base}/{_seg(object_type)}", f"{base}/{{objectType}}"
@@ -116,7 +120,8 @@ class ApiPaths:
         path = f"{self._f.objects}/contacts/gdpr-delete"
         return path, path
 
-    # -- associations v4 ---------------------------------------------------------------------------------------
+    # -- associations v4
+    # ---------------------------------------------------------------------------------------
     def associations_batch(self, from_type: str, to_type: str, action: str) -> Route:
         """`action` is read, create, archive (v4 batch endpoints; outside the 10-second budget)."""
         base = self._f.associations
@@ -140,8 +145,11 @@ class ApiPaths:
             f"{base}/{{objectType}}/{{objectId}}/associations/{{toObjectType}}",
         )
 
-    def association_link(self, from_type: str, from_id: str, to_type: str, to_id: str, *, default: bool) -> Route:
-        """One link between two records: `PUT` creates (labelled, or HubSpot's default type), `DELETE` removes."""
+    def association_link(
+        self, from_type: str, from_id: str, to_type: str, to_id: str, *, default: bool
+    ) -> Route:
+        """One link between two records: `PUT` creates (labelled, or HubSpot's default type), `DELETE`
+        removes."""
         base = self._f.object_associations
         middle = "associations/default" if default else "associations"
         return (
@@ -149,7 +157,7 @@ class ApiPaths:
             f"{base}/{{objectType}}/{{objectId}}/{middle}/{{toObjectType}}/{{toObjectId}}",
         )
 
-    # -- metadata ----------------------------------------------------------------------------------------------
+    # -- metadata --------------------------------------------------------------------------------------------
     def properties(self, object_type: str) -> Route:
         base = self._f.properties
         return f"{base}/{_seg(object_type)}", f"{base}/{{objectType}}"
@@ -164,12 +172,12 @@ class ApiPaths:
         base = self._f.pipelines
         return f"{base}/{_seg(object_type)}", f"{base}/{{objectType}}"
 
-    # -- engagements extras ------------------------------------------------------------------------------------
+    # -- engagements extras ----------------------------------------------------------------------------------
     def transcript(self, transcript_id: str) -> Route:
         base = self._f.transcripts
         return f"{base}/{_seg(transcript_id)}", f"{base}/{{transcriptId}}"
 
-    # -- conversations -----------------------------------------------------------------------------------------
+    # -- conversations ---------------------------------------------------------------------------------------
     def conversations(self, collection: str) -> Route:
         """`collection` is inboxes, channels, channel-accounts or threads."""
         path = f"{self._f.conversations}/{collection}"
@@ -179,7 +187,8 @@ class ApiPaths:
         base = self._f.conversations
         return f"{base}/threads/{_seg(thread_id)}/messages", f"{base}/threads/{{threadId}}/messages"
 
-    # -- webhooks management (developer API key) and usage ----------------------------------------------------
+    # -- webhooks management (developer API key) and usage
+    # ----------------------------------------------------
     def webhook_settings(self, app_id: int | str) -> Route:
         base = self._f.webhooks
         return f"{base}/{_seg(app_id)}/settings", f"{base}/{{appId}}/settings"
@@ -195,7 +204,10 @@ class ApiPaths:
 
     def webhook_subscriptions_batch_update(self, app_id: int | str) -> Route:
         base = self._f.webhooks
-        return f"{base}/{_seg(app_id)}/subscriptions/batch/update", f"{base}/{{appId}}/subscriptions/batch/update"
+        return (
+            f"{base}/{_seg(app_id)}/subscriptions/batch/update",
+            f"{base}/{{appId}}/subscriptions/batch/update",
+        )
 
     def api_usage(self) -> Route:
         return self._f.usage, self._f.usage

@@ -44,11 +44,15 @@ class PropertiesApi:
         self.paths = paths
 
     def properties(self, object_type: str, *, archived: bool = False) -> list[Property]:
-        """Every property of a type (archived ones instead when `archived=True`), with type and option labels."""
+        """Every property of a type (archived ones instead when `archived=True`), with type and option
+        labels."""
         path, endpoint = self.paths.properties(object_type)
         params = [("archived", flag(archived))] if archived else None
         response = self.transport.request("GET", path, endpoint=endpoint, params=params)
-        return [parse_model(Property, item, response, "GET", endpoint) for item in results_of(response, "GET", endpoint)]
+        return [
+            parse_model(Property, item, response, "GET", endpoint)
+            for item in results_of(response, "GET", endpoint)
+        ]
 
     def schemas(self) -> list[dict[str, Any]]:
         """Custom object schemas as HubSpot returns them (id, name, labels, objectTypeId, properties, ...)."""

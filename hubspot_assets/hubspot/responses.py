@@ -21,7 +21,9 @@ M = TypeVar("M", bound=BaseModel)
 Params = list[tuple[str, str]]
 
 
-def malformed(method: str, endpoint: str, expected: str, response: HubSpotResponse | None = None) -> MalformedResponseError:
+def malformed(
+    method: str, endpoint: str, expected: str, response: HubSpotResponse | None = None
+) -> MalformedResponseError:
     """The error for an answer that is JSON but not the shape HubSpot documents."""
     return MalformedResponseError(
         f"unexpected answer shape: expected {expected}",
@@ -51,7 +53,9 @@ def results_of(response: HubSpotResponse, method: str, endpoint: str, *, key: st
     return results
 
 
-def records_of(response: HubSpotResponse, method: str, endpoint: str, *, key: str = "results") -> list[dict[str, Any]]:
+def records_of(
+    response: HubSpotResponse, method: str, endpoint: str, *, key: str = "results"
+) -> list[dict[str, Any]]:
     """`body[key]` as a list of objects that each carry an `id` (stringified when HubSpot sent a number)."""
     out: list[dict[str, Any]] = []
     for item in results_of(response, method, endpoint, key=key):
@@ -125,7 +129,11 @@ def iter_pages(
         if after is not None:
             query.append(("after", after))
         response = transport.request("GET", path, endpoint=endpoint, params=query, budget=budget, auth=auth)
-        page = records_of(response, "GET", endpoint, key=key) if records else results_of(response, "GET", endpoint, key=key)
+        page = (
+            records_of(response, "GET", endpoint, key=key)
+            if records
+            else results_of(response, "GET", endpoint, key=key)
+        )
         yield page
         nxt = next_after(response, "GET", endpoint)
         if nxt is None or nxt == after:

@@ -34,11 +34,13 @@ ID_PROPERTY = "hs_object_id"
 
 
 class SearchLimitError(ValueError):
-    """A search cannot be read completely within HubSpot's limits as written; the message says what to change."""
+    """A search cannot be read completely within HubSpot's limits as written; the message says what to
+    change."""
 
 
 def last_modified_property(object_type: str) -> str:
-    """The last-modified property of a type: `lastmodifieddate` on contacts, `hs_lastmodifieddate` elsewhere."""
+    """The last-modified property of a type: `lastmodifieddate` on contacts, `hs_lastmodifieddate`
+    elsewhere."""
     return "lastmodifieddate" if object_type in ("contacts", "contact", "0-1") else "hs_lastmodifieddate"
 
 
@@ -60,7 +62,12 @@ def _normalize_sorts(sorts: Sequence[Any]) -> list[dict[str, str]]:
             desc = sort.startswith("-")
             out.append({"propertyName": sort.lstrip("-"), "direction": "DESCENDING" if desc else "ASCENDING"})
         else:
-            out.append({"propertyName": str(sort["propertyName"]), "direction": str(sort.get("direction", "ASCENDING")).upper()})
+            out.append(
+                {
+                    "propertyName": str(sort["propertyName"]),
+                    "direction": str(sort.get("direction", "ASCENDING")).upper(),
+                }
+            )
     if len(out) > 1:
         raise SearchLimitError("HubSpot search accepts one sort; pass a single sort")
     return out
@@ -109,12 +116,16 @@ class SearchApi:
     ) -> tuple[list[dict[str, Any]], int | None, str | None]:
         """One search request: (records, total, next after)."""
         path, endpoint = self.paths.search(object_type)
-        response = self.transport.request("POST", path, endpoint=endpoint, json=dict(body), budget=Budget.SEARCH)
+        response = self.transport.request(
+            "POST", path, endpoint=endpoint, json=dict(body), budget=Budget.SEARCH
+        )
         data = body_object(response, "POST", endpoint)
         total = data.get("total")
         return (
             records_of(response, "POST", endpoint),
-            int(total) if isinstance(total, (int, float)) or (isinstance(total, str) and total.isdigit()) else None,
+            int(total)
+            if isinstance(total, (int, float)) or (isinstance(total, str) and total.isdigit())
+            else None,
             next_after(response, "POST", endpoint),
         )
 
@@ -130,16 +141,19 @@ class SearchApi:
     ) -> Iterator[list[dict[str, Any]]]:
         """Every record matching the search, one list per page, lazily; continues past 10,000 results.
 
-        `filter_groups`: HubSpot's `[{"filters": [{"propertyName", "operator", "value"|"values"|"highValue"}]}]`
-        (a bare list of filters counts as one group). `sorts`: at most one, a HubSpot sort dict or a property
-        name (`"-name"` for descending). Without a sort, results come by `hs_object_id` ascending, which is
-        what allows reading past 10,000. With a sort on another property a search matching more than 10,000
-        records raises `SearchLimitError` before returning anything (narrow the filters or drop the sort).
+        `filter_groups`: HubSpot's `[{"filters": [{"propertyName", "operator",
+        "value"|"values"|"highValue"}]}]` (a bare list of filters counts as one group). `sorts`: at most one,
+        a HubSpot sort dict or a property name (`"-name"` for descending). Without a sort, results come by
+        `hs_object_id` ascending, which is what allows reading past 10,000. With a sort on another property a
+        search matching more than 10,000 records raises `SearchLimitError` before returning anything (narrow
+        the filters or drop the sort).
         `hs_object_id` sorted descending also continues (bound `<`).
         """
         groups = _normalize_groups(filter_groups)
         if len(groups) > MAX_GROUPS:
-            raise SearchLimitError(f"HubSpot search accepts at most {MAX_GROUPS} filter groups, got {len(groups)}")
+            raise SearchLimitError(
+                f"HubSpot search accepts at most {MAX_GROUPS} filter groups, got {len(groups)}"
+            )
         sort_list = _normalize_sorts(sorts) or [{"propertyName": ID_PROPERTY, "direction": "ASCENDING"}]
         sort = sort_list[0]
         restartable = sort["propertyName"] == ID_PROPERTY
@@ -163,9 +177,9 @@ class SearchApi:
         records, total, after = self.search_page(object_type, body_for(groups, None))
         if total is not None and total > self.search_cap and not restartable:
             raise SearchLimitError(
-                f"search on {object_type} matches {total} records, more than HubSpot's {self.search_cap} cap, and is "
-                f"sorted by {sort['propertyName']}; only a search sorted by {ID_PROPERTY} can continue past the cap: "
-                "drop the sort or narrow the filters"
+                f"search on {object_type} matches {total} records, more than HubSpot's {self.search_cap} "
+                f"cap, and is sorted by {sort['propertyName']}; only a search sorted by {ID_PROPERTY} can "
+                "continue past the cap: drop the sort or narrow the filters"
             )
         served = 0
         last_id: str | None = None
@@ -203,7 +217,8 @@ class SearchApi:
         for group in groups:
             if len(group["filters"]) >= MAX_FILTERS_PER_GROUP:
                 raise SearchLimitError(
-                    f"search on {object_type} has more than {self.search_cap} results and a filter group with "
+                    f"search on {object_type} has more than {self.search_cap} results and a filter group with"
+                    " "
                     f"{len(group['filters'])} filters; continuing past the cap needs one free slot for an "
                     f"{ID_PROPERTY} bound: use at most {MAX_FILTERS_PER_GROUP - 1} filters per group"
                 )
@@ -216,7 +231,9 @@ class SearchApi:
                 after: str | None = None
                 page_last: str | None = None
                 while True:
-                    records, _, nxt = self.search_page(object_type, body_for(_with_bound(batch, operator, bound_id), after))
+                    records, _, nxt = self.search_page(
+                        object_type, body_for(_with_bound(batch, operator, bound_id), after)
+                    )
                     if dedupe:
                         fresh = []
                         for record in records:
@@ -257,7 +274,9 @@ class SearchApi:
         another way to see deletes.
         """
         prop = last_modified_property(object_type)
-        filters: list[dict[str, Any]] = [{"propertyName": prop, "operator": "GTE", "value": str(int(since_ms))}]
+        filters: list[dict[str, Any]] = [
+            {"propertyName": prop, "operator": "GTE", "value": str(int(since_ms))}
+        ]
         if until_ms is not None:
             filters.append({"propertyName": prop, "operator": "LT", "value": str(int(until_ms))})
         props = None if properties is None else unique([*properties, prop])

@@ -1,7 +1,8 @@
 """Call transcripts (`GET /crm/v3/extensions/calling/transcripts/{id}`).
 
 The transcript id is a call's `hs_call_transcription_id` property. Reading needs an OAuth token with the scope
-`crm.extensions_calling_transcripts.read`; private-app tokens cannot hold it, so they get `MissingScopesError`.
+`crm.extensions_calling_transcripts.read`; private-app tokens cannot hold it, so they get
+`MissingScopesError`.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ class TranscriptsApi:
         except MissingScopesError as exc:
             scopes = exc.missing_scopes or [TRANSCRIPTS_SCOPE]
             raise MissingScopesError(
-                f"reading call transcripts needs the scope {', '.join(scopes)}, which only OAuth apps can hold",
+                f"reading call transcripts needs the scope {', '.join(scopes)}, "
+                "which only OAuth apps can hold",
                 missing_scopes=scopes,
                 status=exc.status,
                 category=exc.category,

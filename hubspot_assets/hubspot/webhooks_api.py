@@ -20,9 +20,15 @@ DeveloperKey = str | SecretStr
 
 
 def _key(developer_api_key: DeveloperKey) -> list[tuple[str, str]]:
-    value = developer_api_key.get_secret_value() if isinstance(developer_api_key, SecretStr) else developer_api_key
+    value = (
+        developer_api_key.get_secret_value()
+        if isinstance(developer_api_key, SecretStr)
+        else developer_api_key
+    )
     if not value:
-        raise ValueError("a developer API key is needed for webhook management (HubSpot developer account > Keys)")
+        raise ValueError(
+            "a developer API key is needed for webhook management (HubSpot developer account > Keys)"
+        )
     return [("hapikey", value)]
 
 
@@ -31,9 +37,7 @@ class WebhooksApi:
         self.transport = transport
         self.paths = paths
 
-    def _call(
-        self, method: str, route: tuple[str, str], key: DeveloperKey, body: Any = None
-    ) -> Any:
+    def _call(self, method: str, route: tuple[str, str], key: DeveloperKey, body: Any = None) -> Any:
         path, endpoint = route
         response = self.transport.request(
             method, path, endpoint=endpoint, params=_key(key), json=body, auth=False, budget=Budget.NONE
@@ -41,15 +45,24 @@ class WebhooksApi:
         return response, endpoint
 
     def webhook_settings(self, app_id: int | str, developer_api_key: DeveloperKey) -> dict[str, Any]:
-        """The app's target URL and throttling (`{"targetUrl", "throttling": {"maxConcurrentRequests"}, ...}`)."""
+        """The app's target URL and throttling (`{"targetUrl", "throttling": {"maxConcurrentRequests"},
+        ...}`)."""
         response, endpoint = self._call("GET", self.paths.webhook_settings(app_id), developer_api_key)
         return body_object(response, "GET", endpoint)
 
     def update_webhook_settings(
-        self, app_id: int | str, developer_api_key: DeveloperKey, target_url: str, *, max_concurrent_requests: int = 10
+        self,
+        app_id: int | str,
+        developer_api_key: DeveloperKey,
+        target_url: str,
+        *,
+        max_concurrent_requests: int = 10,
     ) -> dict[str, Any]:
         """Set where HubSpot POSTs events and how many requests it sends at once (HubSpot's default is 10)."""
-        body = {"targetUrl": target_url, "throttling": {"maxConcurrentRequests": int(max_concurrent_requests)}}
+        body = {
+            "targetUrl": target_url,
+            "throttling": {"maxConcurrentRequests": int(max_concurrent_requests)},
+        }
         response, endpoint = self._call("PUT", self.paths.webhook_settings(app_id), developer_api_key, body)
         return body_object(response, "PUT", endpoint)
 
@@ -57,7 +70,9 @@ class WebhooksApi:
         """Remove the target URL (HubSpot stops delivering)."""
         self._call("DELETE", self.paths.webhook_settings(app_id), developer_api_key)
 
-    def webhook_subscriptions(self, app_id: int | str, developer_api_key: DeveloperKey) -> list[dict[str, Any]]:
+    def webhook_subscriptions(
+        self, app_id: int | str, developer_api_key: DeveloperKey
+    ) -> list[dict[str, Any]]:
         """Every subscription of the app (`id`, `eventType`, `propertyName`?, `active`, `createdAt`, ...)."""
         response, endpoint = self._call("GET", self.paths.webhook_subscriptions(app_id), developer_api_key)
         return [_subscription(s, response, "GET", endpoint) for s in results_of(response, "GET", endpoint)]
@@ -65,7 +80,9 @@ class WebhooksApi:
     def webhook_subscription(
         self, app_id: int | str, developer_api_key: DeveloperKey, subscription_id: int | str
     ) -> dict[str, Any]:
-        response, endpoint = self._call("GET", self.paths.webhook_subscriptions(app_id, subscription_id), developer_api_key)
+        response, endpoint = self._call(
+            "GET", self.paths.webhook_subscriptions(app_id, subscription_id), developer_api_key
+        )
         return _subscription(body_object(response, "GET", endpoint), response, "GET", endpoint)
 
     def create_webhook_subscription(
@@ -81,7 +98,9 @@ class WebhooksApi:
         body: dict[str, Any] = {"eventType": event_type, "active": bool(active)}
         if property_name:
             body["propertyName"] = property_name
-        response, endpoint = self._call("POST", self.paths.webhook_subscriptions(app_id), developer_api_key, body)
+        response, endpoint = self._call(
+            "POST", self.paths.webhook_subscriptions(app_id), developer_api_key, body
+        )
         return _subscription(body_object(response, "POST", endpoint), response, "POST", endpoint)
 
     def update_webhook_subscription(

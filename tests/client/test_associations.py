@@ -23,7 +23,10 @@ def test_batch_read_equals_per_record_reads_with_string_ids(sandbox, tmp_path):
     for a in links:
         grouped[a.from_id].add((a.to_id, a.type_id, a.label))
     for contact_id in ids[:15]:
-        single = {(a.to_id, a.type_id, a.label) for a in client.record_associations("contacts", contact_id, "companies")}
+        single = {
+            (a.to_id, a.type_id, a.label)
+            for a in client.record_associations("contacts", contact_id, "companies")
+        }
         assert grouped.get(contact_id, set()) == single
 
 
@@ -32,7 +35,9 @@ def test_sandbox_sends_numeric_to_object_ids(sandbox):
     ids = live_ids(sandbox, "contacts")[:20]
     raw = requests.post(
         f"{sandbox.url}/crm/v4/associations/contacts/companies/batch/read",
-        json={"inputs": [{"id": i} for i in ids]}, headers=sandbox.headers, timeout=30,
+        json={"inputs": [{"id": i} for i in ids]},
+        headers=sandbox.headers,
+        timeout=30,
     ).json()
     kinds = {type(t["toObjectId"]) for r in raw["results"] for t in r["to"]}
     assert int in kinds
@@ -62,7 +67,9 @@ def test_paged_inputs_are_completed_per_record(sandbox_factory, tmp_path):
     client = make_client(sandbox, tmp_path)
     company = client.create_record("companies", {"name": "Hub of many", "domain": "many.example.org"})
     contacts = live_ids(sandbox, "contacts")[:700]
-    errors = client.batch_associate("contacts", "companies", [(c, company["id"]) for c in contacts], type_id=279)
+    errors = client.batch_associate(
+        "contacts", "companies", [(c, company["id"]) for c in contacts], type_id=279
+    )
     assert errors == []
     reset_stats(sandbox)
     links = [a for a in client.associations("companies", "contacts", [company["id"]])]
@@ -76,7 +83,8 @@ def test_paged_inputs_are_completed_per_record(sandbox_factory, tmp_path):
 def test_associate_with_label_and_unassociate(sandbox, tmp_path):
     client = make_client(sandbox, tmp_path)
     labels = client.association_labels("contacts", "companies")
-    assert any(l.type_id == 279 for l in labels) and any(l.type_id == 1 and l.label == "Primary" for l in labels)
+    assert any(x.type_id == 279 for x in labels)
+    assert any(x.type_id == 1 and x.label == "Primary" for x in labels)
     contact = client.create_record("contacts", {"email": "linker.c2@example.org"})
     company = client.create_record("companies", {"name": "Linked Co"})
     client.associate("contacts", contact["id"], "companies", company["id"])  # default type

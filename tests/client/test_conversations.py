@@ -95,7 +95,9 @@ def test_messages_page_through_a_whole_thread(inbox, tmp_path):
 def _transcript_id(client) -> str:
     for page in client.search_records(
         "calls",
-        filter_groups=[{"filters": [{"propertyName": "hs_call_transcription_id", "operator": "HAS_PROPERTY"}]}],
+        filter_groups=[
+            {"filters": [{"propertyName": "hs_call_transcription_id", "operator": "HAS_PROPERTY"}]}
+        ],
         properties=["hs_call_transcription_id"],
         page_size=5,
     ):
@@ -119,15 +121,25 @@ def _oauth_token(sandbox) -> str:
     redirect = "http://127.0.0.1:9/callback"
     answer = requests.get(
         f"{sandbox.url}/oauth/authorize",
-        params={"client_id": config.client_id, "redirect_uri": redirect, "state": "s1",
-                "scope": f"oauth crm.objects.contacts.read {TRANSCRIPTS_SCOPE}"},
-        allow_redirects=False, timeout=30,
+        params={
+            "client_id": config.client_id,
+            "redirect_uri": redirect,
+            "state": "s1",
+            "scope": f"oauth crm.objects.contacts.read {TRANSCRIPTS_SCOPE}",
+        },
+        allow_redirects=False,
+        timeout=30,
     )
     code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
     token = requests.post(
         f"{sandbox.url}/oauth/v1/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect,
-              "client_id": config.client_id, "client_secret": config.client_secret},
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect,
+            "client_id": config.client_id,
+            "client_secret": config.client_secret,
+        },
         timeout=30,
     ).json()
     return token["access_token"]

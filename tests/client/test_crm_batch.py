@@ -8,8 +8,15 @@ import pytest
 from hubspot_assets.hubspot.errors import NotFoundError, ValidationError
 from hubspot_assets.sandbox.config import SandboxConfig
 from hubspot_assets.sandbox.server import SandboxServer
-from tests.client.c2_support import by_endpoint, flatten, live_ids, make_client, request_stats, reset_stats, truth
-
+from tests.client.c2_support import (
+    by_endpoint,
+    flatten,
+    live_ids,
+    make_client,
+    request_stats,
+    reset_stats,
+    truth,
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +48,18 @@ def test_batch_read_by_unique_property(writable, tmp_path):
     client = make_client(writable, tmp_path)
     records = flatten(client.list_records("contacts", ["email"], page_size=20))[:20]
     emails = [r["properties"]["email"] for r in records if r["properties"].get("email")]
-    result = client.read_records("contacts", [*emails, "nobody@nowhere.invalid"], ["email"], id_property="email")
+    result = client.read_records(
+        "contacts", [*emails, "nobody@nowhere.invalid"], ["email"], id_property="email"
+    )
     assert {r["properties"]["email"] for r in result.results} == set(emails)
     assert result.missing == ["nobody@nowhere.invalid"]
 
 
 def test_create_update_clear_and_archive_one_record(writable, tmp_path):
     client = make_client(writable, tmp_path)
-    created = client.create_record("contacts", {"email": "c2.single@example.org", "firstname": "Ada", "jobtitle": "CTO"})
+    created = client.create_record(
+        "contacts", {"email": "c2.single@example.org", "firstname": "Ada", "jobtitle": "CTO"}
+    )
     assert created["id"].isdigit()
     read = client.get_record("contacts", created["id"], ["email", "firstname", "jobtitle"])
     assert read["properties"]["firstname"] == "Ada"
@@ -81,8 +92,10 @@ def test_batch_writes_chunk_to_100_and_surface_per_record_failures(writable, tmp
     check = client.read_records("contacts", ids[:120], ["lastname"])
     assert {r["properties"]["lastname"] for r in check.results} == {"Batched"}
 
-    upserts = [{"id": "c2.batch.0@example.org", "properties": {"firstname": "Again"}},
-               {"id": "c2.batch.new@example.org", "properties": {"firstname": "New"}}]
+    upserts = [
+        {"id": "c2.batch.0@example.org", "properties": {"firstname": "Again"}},
+        {"id": "c2.batch.new@example.org", "properties": {"firstname": "New"}},
+    ]
     upserted = client.batch_upsert("contacts", upserts, id_property="email")
     assert sorted(r["new"] for r in upserted.results) == [False, True]
     assert next(r for r in upserted.results if not r["new"])["id"] == ids[0]

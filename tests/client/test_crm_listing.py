@@ -37,7 +37,13 @@ def test_selected_properties_only_and_empty_values_accepted(sandbox, tmp_path):
     client = make_client(sandbox, tmp_path)
     records = flatten(client.list_records("contacts", ["email", "jobtitle", "no_such_property"]))
     for record in records:
-        extra = set(record["properties"]) - {"email", "jobtitle", "hs_object_id", "createdate", "lastmodifieddate"}
+        extra = set(record["properties"]) - {
+            "email",
+            "jobtitle",
+            "hs_object_id",
+            "createdate",
+            "lastmodifieddate",
+        }
         assert not extra, extra
         assert "no_such_property" not in record["properties"]
     # Some contacts have no job title: the value is null or absent, both accepted.

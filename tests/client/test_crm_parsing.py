@@ -1,6 +1,6 @@
-"""Robust reading of HubSpot's answers: lenient where HubSpot is loose (unknown fields, missing optional fields,
-empty values, numeric or string ids), strict where the shape is wrong (a clear `MalformedResponseError` naming
-the endpoint and what was expected).
+"""Robust reading of HubSpot's answers: lenient where HubSpot is loose (unknown fields, missing optional
+fields, empty values, numeric or string ids), strict where the shape is wrong (a clear
+`MalformedResponseError` naming the endpoint and what was expected).
 
 The sandbox always answers well-formed bodies, so these shapes come from a tiny canned-answer HTTP server on a
 real 127.0.0.1 socket.
@@ -53,8 +53,12 @@ def canned(tmp_path):
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     settings = Settings(
-        _env_file=None, base_url=f"http://127.0.0.1:{server.server_address[1]}", access_token="pat-na1-test",
-        tier="unlimited", state_dir=tmp_path / "state", retry_max_attempts=1,
+        _env_file=None,
+        base_url=f"http://127.0.0.1:{server.server_address[1]}",
+        access_token="pat-na1-test",
+        tier="unlimited",
+        state_dir=tmp_path / "state",
+        retry_max_attempts=1,
     )
     client = HubSpotClient(settings)
     try:
@@ -80,8 +84,17 @@ def test_loose_but_valid_answers_are_accepted(canned):
     assert [r["id"] for r in records] == ["1", "2", "3"]  # a numeric id is read as a string
     assert records[0]["unknownField"] == {"x": 1}
     answers.answers[("GET", "/crm/v3/properties/contacts")] = {
-        "results": [{"name": "bare"}, {"name": "pick", "type": "enumeration", "options": None, "groupName": "",
-                                       "hubspotDefined": None, "newFlag": 1}]
+        "results": [
+            {"name": "bare"},
+            {
+                "name": "pick",
+                "type": "enumeration",
+                "options": None,
+                "groupName": "",
+                "hubspotDefined": None,
+                "newFlag": 1,
+            },
+        ]
     }
     props = client.properties("contacts")
     assert props[0].type == "string" and props[0].options == []
@@ -93,18 +106,34 @@ def test_association_ids_as_numbers_or_strings_are_strings(canned):
     answers.answers[("POST", "/crm/v4/associations/contacts/companies/batch/read")] = {
         "status": "COMPLETE",
         "results": [
-            {"from": {"id": "7"}, "to": [
-                {"toObjectId": 5790939450, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 1, "label": "Primary"},
-                                                                {"category": "HUBSPOT_DEFINED", "typeId": 279, "label": None}]},
-                {"toObjectId": "12", "associationTypes": [{"typeId": "279"}]},
-            ]},
+            {
+                "from": {"id": "7"},
+                "to": [
+                    {
+                        "toObjectId": 5790939450,
+                        "associationTypes": [
+                            {"category": "HUBSPOT_DEFINED", "typeId": 1, "label": "Primary"},
+                            {"category": "HUBSPOT_DEFINED", "typeId": 279, "label": None},
+                        ],
+                    },
+                    {"toObjectId": "12", "associationTypes": [{"typeId": "279"}]},
+                ],
+            },
         ],
-        "errors": [{"status": "error", "category": "OBJECT_NOT_FOUND",
-                    "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND", "context": {"fromObjectId": ["8"]}}],
+        "errors": [
+            {
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+                "context": {"fromObjectId": ["8"]},
+            }
+        ],
     }
     links = list(client.associations("contacts", "companies", ["7", "8"]))
     assert [(a.from_id, a.to_id, a.type_id, a.label) for a in links] == [
-        ("7", "5790939450", 1, "Primary"), ("7", "5790939450", 279, None), ("7", "12", 279, None)
+        ("7", "5790939450", 1, "Primary"),
+        ("7", "5790939450", 279, None),
+        ("7", "12", 279, None),
     ]
     assert client.association_errors == []
 
@@ -112,22 +141,63 @@ def test_association_ids_as_numbers_or_strings_are_strings(canned):
 @pytest.mark.parametrize(
     ("method", "path", "body", "call", "expected"),
     [
-        ("GET", "/crm/v3/objects/contacts", {"results": {"id": "1"}}, lambda c: list(c.list_records("contacts")),
-         '"results" to be a list'),
-        ("GET", "/crm/v3/objects/contacts", {"results": [{"properties": {}}]}, lambda c: list(c.list_records("contacts")),
-         'an "id"'),
-        ("GET", "/crm/v3/objects/contacts", [1, 2], lambda c: list(c.list_records("contacts")), "a JSON object"),
-        ("GET", "/crm/v3/objects/contacts", {"results": [{"id": "1", "properties": ["a"]}]},
-         lambda c: list(c.list_records("contacts")), '"properties" to be an object'),
-        ("GET", "/crm/v3/objects/contacts", {"results": [], "paging": {"next": "abc"}},
-         lambda c: list(c.list_records("contacts")), '"paging.next" to be an object'),
-        ("POST", "/crm/v4/associations/contacts/companies/batch/read", {"results": [{"from": {"id": "1"}, "to": {"x": 1}}]},
-         lambda c: list(c.associations("contacts", "companies", ["1"])), '"to" to be a list'),
-        ("GET", "/crm/v3/properties/contacts", {"results": [{"label": "no name"}]}, lambda c: c.properties("contacts"),
-         "a Property (name"),
+        (
+            "GET",
+            "/crm/v3/objects/contacts",
+            {"results": {"id": "1"}},
+            lambda c: list(c.list_records("contacts")),
+            '"results" to be a list',
+        ),
+        (
+            "GET",
+            "/crm/v3/objects/contacts",
+            {"results": [{"properties": {}}]},
+            lambda c: list(c.list_records("contacts")),
+            'an "id"',
+        ),
+        (
+            "GET",
+            "/crm/v3/objects/contacts",
+            [1, 2],
+            lambda c: list(c.list_records("contacts")),
+            "a JSON object",
+        ),
+        (
+            "GET",
+            "/crm/v3/objects/contacts",
+            {"results": [{"id": "1", "properties": ["a"]}]},
+            lambda c: list(c.list_records("contacts")),
+            '"properties" to be an object',
+        ),
+        (
+            "GET",
+            "/crm/v3/objects/contacts",
+            {"results": [], "paging": {"next": "abc"}},
+            lambda c: list(c.list_records("contacts")),
+            '"paging.next" to be an object',
+        ),
+        (
+            "POST",
+            "/crm/v4/associations/contacts/companies/batch/read",
+            {"results": [{"from": {"id": "1"}, "to": {"x": 1}}]},
+            lambda c: list(c.associations("contacts", "companies", ["1"])),
+            '"to" to be a list',
+        ),
+        (
+            "GET",
+            "/crm/v3/properties/contacts",
+            {"results": [{"label": "no name"}]},
+            lambda c: c.properties("contacts"),
+            "a Property (name",
+        ),
         ("GET", "/crm/v3/owners", {"results": [{"email": "a@b.c"}]}, lambda c: list(c.owners()), 'an "id"'),
-        ("POST", "/crm/v3/objects/contacts/search", {"total": 1, "results": "nope"},
-         lambda c: list(c.search_records("contacts")), '"results" to be a list'),
+        (
+            "POST",
+            "/crm/v3/objects/contacts/search",
+            {"total": 1, "results": "nope"},
+            lambda c: list(c.search_records("contacts")),
+            '"results" to be a list',
+        ),
     ],
 )
 def test_wrong_shapes_raise_malformed_naming_the_endpoint(canned, method, path, body, call, expected):
@@ -137,5 +207,7 @@ def test_wrong_shapes_raise_malformed_naming_the_endpoint(canned, method, path, 
         call(client)
     text = str(caught.value)
     assert expected in text
-    template = path.replace("/contacts/companies/", "/{fromObjectType}/{toObjectType}/").replace("/contacts", "/{objectType}")
+    template = path.replace("/contacts/companies/", "/{fromObjectType}/{toObjectType}/").replace(
+        "/contacts", "/{objectType}"
+    )
     assert text.startswith(f"{method} {template} ")  # names the endpoint (template) the answer came from

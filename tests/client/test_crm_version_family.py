@@ -14,14 +14,22 @@ def _snapshot(client, sandbox) -> dict:
     ids = live_ids(sandbox, "contacts")
     thread = flatten(client.threads(page_size=5))[0]
     out = {
-        "list": flatten(client.list_records("contacts", ["email", "lifecyclestage"], associations=["companies"])),
+        "list": flatten(
+            client.list_records("contacts", ["email", "lifecyclestage"], associations=["companies"])
+        ),
         "read": client.read_records("contacts", [*ids[:30], "999999999"], ["email"]).model_dump(),
         "one": client.get_record("contacts", ids[1], ["email", "firstname"]),
-        "search": flatten(client.search_records(
-            "contacts", filter_groups=[[{"propertyName": "lifecyclestage", "operator": "EQ", "value": "customer"}]],
-            properties=["email"],
-        )),
-        "assoc": sorted(client.associations("contacts", "companies", ids[:50]), key=lambda a: (a.from_id, a.to_id, a.type_id)),
+        "search": flatten(
+            client.search_records(
+                "contacts",
+                filter_groups=[[{"propertyName": "lifecyclestage", "operator": "EQ", "value": "customer"}]],
+                properties=["email"],
+            )
+        ),
+        "assoc": sorted(
+            client.associations("contacts", "companies", ids[:50]),
+            key=lambda a: (a.from_id, a.to_id, a.type_id),
+        ),
         "one_assoc": client.record_associations("contacts", ids[0], "companies"),
         "labels": client.association_labels("contacts", "companies"),
         "props": client.properties("deals"),

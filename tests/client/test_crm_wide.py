@@ -23,7 +23,9 @@ def test_one_get_with_every_property_would_be_refused_414(sandbox, tmp_path):
     # The control: without the client's planning, HubSpot (and the sandbox) refuse such a URL.
     names = _all_contact_properties(make_client(sandbox, tmp_path))
     answer = requests.get(
-        f"{sandbox.url}/crm/v3/objects/contacts", params={"properties": ",".join(names)}, headers=sandbox.headers,
+        f"{sandbox.url}/crm/v3/objects/contacts",
+        params={"properties": ",".join(names)},
+        headers=sandbox.headers,
         timeout=30,
     )
     assert answer.status_code == 414
@@ -65,7 +67,7 @@ def test_ids_then_batch_read_is_chosen_when_split_would_cost_more(sandbox_factor
     assert "414" not in {str(k) for k in stats["by_status"]}
     split = flatten(make_client(sandbox, tmp_path).list_records("contacts", names))
     assert [r["id"] for r in by_batch] == [r["id"] for r in split]
-    for a, b in zip(by_batch, split):
+    for a, b in zip(by_batch, split, strict=True):
         assert {k: v for k, v in a["properties"].items() if v is not None} == {
             k: v for k, v in b["properties"].items() if v is not None
         }
@@ -84,11 +86,15 @@ def test_read_one_record_with_every_property_without_414(sandbox, tmp_path):
 
 
 def test_url_plan_keeps_each_request_under_the_cap():
-    api = CrmApi(transport=None, paths=ApiPaths("legacy"), base_url="http://127.0.0.1:8765", max_url_length=1_000)  # type: ignore[arg-type]
+    api = CrmApi(
+        transport=None, paths=ApiPaths("legacy"), base_url="http://127.0.0.1:8765", max_url_length=1_000
+    )  # type: ignore[arg-type]
     names = [f"custom_property_with_a_long_name_{i:03d}" for i in range(120)]
     path = "/crm/v3/objects/contacts"
     base = [("limit", "100"), ("archived", "false"), ("after", "9" * 24)]
-    plan = api.plan_property_requests(path, base, names, ["lifecyclestage"], first_extra=[("associations", "companies")])
+    plan = api.plan_property_requests(
+        path, base, names, ["lifecyclestage"], first_extra=[("associations", "companies")]
+    )
     assert len(plan) > 1
     sent = []
     for query in plan:

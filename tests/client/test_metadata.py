@@ -53,7 +53,8 @@ def test_pipelines_come_with_stages(sandbox, tmp_path):
     deals = [Pipeline.model_validate(p) for p in client.pipelines("deals")]
     assert deals and all(p.stages for p in deals)
     probabilities = [s.probability for p in deals for s in p.stages]
-    assert all(x is None or 0.0 <= x <= 1.0 for x in probabilities) and any(x is not None for x in probabilities)
+    assert all(x is None or 0.0 <= x <= 1.0 for x in probabilities) and any(
+        x is not None for x in probabilities
+    )
     tickets = [Pipeline.model_validate(p) for p in client.pipelines("tickets")]
     assert tickets and any(s.metadata.get("ticketState") for p in tickets for s in p.stages)
-

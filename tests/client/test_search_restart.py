@@ -66,8 +66,12 @@ def test_restart_keeps_the_callers_filters_in_every_group(sandbox, small_live, t
     # Two OR-ed groups: modified before `early`, or at/after `late`; the first group's second filter must
     # survive every restart too.
     groups = [
-        {"filters": [{"propertyName": "lastmodifieddate", "operator": "LT", "value": str(early)},
-                     {"propertyName": "hs_object_id", "operator": "GT", "value": "0"}]},
+        {
+            "filters": [
+                {"propertyName": "lastmodifieddate", "operator": "LT", "value": str(early)},
+                {"propertyName": "hs_object_id", "operator": "GT", "value": "0"},
+            ]
+        },
         {"filters": [{"propertyName": "lastmodifieddate", "operator": "GTE", "value": str(late)}]},
     ]
     expected = {i for i, t in small_live.items() if t < early or t >= late}
@@ -87,11 +91,15 @@ def test_groups_are_split_when_bounds_would_pass_18_filters(sandbox, small_live,
     for k in range(5):
         lo, hi = cuts[k], cuts[k + 1] + (86_400_000 if k < 4 else 0)
         windows.append((lo, hi))
-        groups.append({"filters": [
-            {"propertyName": "lastmodifieddate", "operator": "GTE", "value": str(lo)},
-            {"propertyName": "lastmodifieddate", "operator": "LT", "value": str(hi)},
-            {"propertyName": "hs_object_id", "operator": "HAS_PROPERTY"},
-        ]})
+        groups.append(
+            {
+                "filters": [
+                    {"propertyName": "lastmodifieddate", "operator": "GTE", "value": str(lo)},
+                    {"propertyName": "lastmodifieddate", "operator": "LT", "value": str(hi)},
+                    {"propertyName": "hs_object_id", "operator": "HAS_PROPERTY"},
+                ]
+            }
+        )
     expected = {i for i, t in small_live.items() if any(lo <= t < hi for lo, hi in windows)}
     overlap = [i for i, t in small_live.items() if sum(lo <= t < hi for lo, hi in windows) > 1]
     assert overlap, "the windows should overlap so that de-duplication matters"

@@ -20,7 +20,9 @@ def test_settings_and_subscriptions_round_trip(sandbox_factory, tmp_path, caplog
 
     with pytest.raises(NotFoundError):
         client.webhook_settings(app, key)
-    saved = client.update_webhook_settings(app, key, "http://127.0.0.1:9/hubspot/webhooks", max_concurrent_requests=4)
+    saved = client.update_webhook_settings(
+        app, key, "http://127.0.0.1:9/hubspot/webhooks", max_concurrent_requests=4
+    )
     assert saved["targetUrl"] == "http://127.0.0.1:9/hubspot/webhooks"
     assert client.webhook_settings(app, key)["throttling"]["maxConcurrentRequests"] == 4
 
@@ -33,7 +35,9 @@ def test_settings_and_subscriptions_round_trip(sandbox_factory, tmp_path, caplog
     assert set(listed) == {created["id"], deal["id"]}
 
     assert client.update_webhook_subscription(app, key, deal["id"], active=True)["active"] is True
-    updated = client.batch_update_webhook_subscriptions(app, key, [(created["id"], False), (deal["id"], False)])
+    updated = client.batch_update_webhook_subscriptions(
+        app, key, [(created["id"], False), (deal["id"], False)]
+    )
     assert {s["id"]: s["active"] for s in updated} == {created["id"]: False, deal["id"]: False}
     assert client.webhook_subscription(app, key, created["id"])["active"] is False
 
@@ -51,7 +55,9 @@ def test_wrong_developer_key_is_an_authentication_error_without_the_key(sandbox,
     client = make_client(sandbox, tmp_path)
     with pytest.raises(AuthenticationError) as caught:
         client.webhook_subscriptions(sandbox.config.app_id, "not-the-right-key-123")
-    assert "not-the-right-key-123" not in str(caught.value) and "not-the-right-key-123" not in repr(caught.value)
+    assert "not-the-right-key-123" not in str(caught.value) and "not-the-right-key-123" not in repr(
+        caught.value
+    )
 
 
 def test_api_usage_counts_requests(sandbox_factory, tmp_path):

@@ -206,3 +206,14 @@ def test_budget_remaining_is_reported_from_the_shared_limiter(sandbox_factory, t
         transport.request("GET", LIST)
     remaining = [r.hubspot["budget_remaining"] for r in caplog.records if r.name == "hubspot_elt.http"]
     assert remaining == [99, 98]
+
+
+def test_423_locked_waits_at_least_two_seconds(sandbox, tmp_path):
+    # The sandbox injects no 423 (it has no fault for it), so this checks the delay rule itself.
+    from hubspot_assets.hubspot.errors import LockedError
+
+    transport = make_transport(sandbox, tmp_path)
+    locked = LockedError("locked", status=423)
+    assert all(transport._retry_delay(locked, attempt) >= 2.0 for attempt in (1, 2, 3))
+    assert transport._retry_delay(LockedError("locked", status=423, retry_after=5), 1) == 5
+    assert locked.retryable

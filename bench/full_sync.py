@@ -1,0 +1,152 @@
+"""Full sync benchmark: the real pipeline against a sandbox, with HubSpot's limits and latency.
+
+    .venv/bin/python bench/full_sync.py [--scale medium] [--tier pro] [--latency-ms 100]
+        [--resources contacts,companies,...] [--no-conversations] [--limits-off-speed]
+
+Prints records/s, requests per 100 records, the share of the 10-second and search budgets used, 429s, peak
+resident memory, and the extract / normalize / load split. `--limits-off-speed` also measures normalize and
+load speed alone (tier unlimited, no latency) for a wide table (contacts) and narrow ones (associations, messages),
+in rows/s and property values/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hubspot_assets.sandbox.config import SandboxConfig  # noqa: E402
+from hubspot_assets.sandbox.server import SandboxServer  # noqa: E402
+from hubspot_assets.settings import load_settings  # noqa: E402
+from hubspot_assets.sources.pipeline import run_sync  # noqa: E402
+from hubspot_assets.sources.settings import STANDARD_OBJECTS  # noqa: E402
+
+BUDGET_PER_10S = {"free": 100, "starter": 100, "pro": 190, "professional": 190, "enterprise": 190, "oauth": 110,
+                  "increase": 250}
+CONVERSATIONS = ("inboxes", "channels", "channel_accounts", "threads", "messages", "message_participants")
+NON_RECORD_TABLES = {"associations", "merges", "properties", "property_options", "owners", "pipelines",
+                     "pipeline_stages", "property_history", "call_transcript_utterances", *CONVERSATIONS}
+
+
+class PeakMemory:
+    """Samples this process's resident memory every 50 ms."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        process = psutil.Process(os.getpid())
+        while not self._stop.is_set():
+            self.peak = max(self.peak, process.memory_info().rss)
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def sync_once(scale: str, tier: str, latency_ms: float, resources: list[str] | None, workdir: Path,
+              mode: str = "full"):
+    server = SandboxServer(SandboxConfig(seed=42, scale=scale, tier=tier, latency_ms=latency_ms)).start()
+    try:
+        settings = load_settings(
+            base_url=server.url, access_token=server.token, tier=tier, warehouse_path=workdir / "warehouse.duckdb",
+            state_dir=workdir / "state", token_store_path=workdir / "tokens.enc",
+        )
+        server.admin("stats/reset", json={})
+        with PeakMemory() as memory:
+            report = run_sync(settings, mode=mode, resources=resources, snapshot=False)
+        stats = server.admin("stats")["requests"]
+        report.columns = _column_counts(settings.warehouse_path)
+    finally:
+        server.stop()
+    return report, stats, memory.peak
+
+
+def _column_counts(path: Path) -> dict[str, int]:
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as connection:
+        rows = connection.execute(
+            "SELECT table_name, count(*) FROM information_schema.columns WHERE table_schema = 'hubspot_raw' "
+            "AND column_name NOT LIKE '\\_dlt%' ESCAPE '\\' GROUP BY 1"
+        ).fetchall()
+    return dict(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="medium")
+    parser.add_argument("--tier", default="pro")
+    parser.add_argument("--latency-ms", type=float, default=100)
+    parser.add_argument("--resources", default=None, help="comma-separated resources (default: all)")
+    parser.add_argument("--no-conversations", action="store_true", help="leave threads and messages out")
+    parser.add_argument("--limits-off-speed", action="store_true")
+    args = parser.parse_args()
+
+    resources = args.resources.split(",") if args.resources else None
+    if args.no_conversations and resources is None:
+        from hubspot_assets.sources import hubspot
+
+        resources = [r for r in hubspot().resources if r not in CONVERSATIONS and r != "conversation_messages_raw"]
+    with tempfile.TemporaryDirectory(prefix="bench-full-sync-") as tmp:
+        report, stats, peak = sync_once(args.scale, args.tier, args.latency_ms, resources, Path(tmp))
+    records = sum(n for table, n in report.row_counts.items() if table not in NON_RECORD_TABLES)
+    by_endpoint = stats.get("by_endpoint", {})
+    search = sum(n for e, n in by_endpoint.items() if e.endswith("/search"))
+    assoc = sum(n for e, n in by_endpoint.items() if "/associations/" in e and "batch" in e)
+    general = stats.get("total", 0) - search - assoc
+    seconds = report.seconds
+    extract = report.phases.get("extract", seconds)
+    budget = BUDGET_PER_10S.get(args.tier)
+    print(f"full sync: scale {args.scale}, tier {args.tier}, latency {args.latency_ms:g} ms")
+    print(f"  wall time            {seconds:10.1f} s  (extract {extract:.1f}, normalize "
+          f"{report.phases.get('normalize', 0):.1f}, load {report.phases.get('load', 0):.1f})")
+    print(f"  CRM records          {records:10,d}  ({records / seconds:,.0f} records/s)")
+    print(f"  rows, all tables     {sum(report.row_counts.values()):10,d}")
+    print(f"  requests             {stats.get('total', 0):10,d}  ({100 * stats.get('total', 0) / max(records, 1):.2f} "
+          f"per 100 records; general {general}, search {search}, association batches {assoc})")
+    if budget:
+        print(f"  10-second budget     {100 * general / (budget / 10 * extract):9.0f} %  of {budget}/10 s during extract")
+    print(f"  search budget        {100 * search / (5 * extract):9.0f} %  of 5/s during extract")
+    print(f"  429s                 {stats.get('rate_limited', 0):10,d}")
+    print(f"  peak memory (RSS)    {peak / 2**20:10,.0f} MB")
+    if args.limits_off_speed:
+        limits_off(args.scale)
+    return 0
+
+
+def limits_off(scale: str) -> None:
+    """Normalize + load speed alone, with the API as fast as the sandbox can answer."""
+    print(f"normalize + load speed, limits off (tier unlimited, no latency, scale {scale}):")
+    for resources, label in ((["contacts"], "contacts (wide)"), (["associations"], "associations (narrow)"),
+                             (["messages"], "messages (narrow)")):
+        with tempfile.TemporaryDirectory(prefix="bench-speed-") as tmp:
+            report, _, _ = sync_once(scale, "unlimited", 0, resources, Path(tmp))
+        table = resources[0]
+        rows = report.row_counts.get(table, 0)
+        columns = report.columns.get(table, 0)
+        spent = report.phases.get("normalize", 0) + report.phases.get("load", 0)
+        extract = report.phases.get("extract", 0)
+        print(f"  {label:24s} {rows:9,d} rows x {columns} columns: normalize+load {spent:.1f} s = "
+              f"{rows / max(spent, 1e-9):,.0f} rows/s, {rows * columns / max(spent, 1e-9):,.0f} values/s "
+              f"(extract {extract:.1f} s)")
+
+
+
+if __name__ == "__main__":
+    sys.exit(main())

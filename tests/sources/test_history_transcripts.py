@@ -1,0 +1,74 @@
+"""Optional property history (no duplicates across runs) and call transcripts with an OAuth token."""
+
+from __future__ import annotations
+
+import requests
+
+from hubspot_assets.sources.pipeline import run_sync
+from tests.sources.support import query, settings_for
+
+CRM_ONLY = ["contacts", "calls", "property_history", "call_transcript_utterances"]
+
+
+def test_property_history_is_loaded_once_per_entry_across_runs(sandbox_factory, tmp_path):
+    server = sandbox_factory()
+    settings = settings_for(server, tmp_path, objects="contacts,calls", property_history="contacts:email,lifecyclestage")
+    run_sync(settings, mode="incremental", resources=CRM_ONLY)
+    first = query(settings, "SELECT count(*), count(DISTINCT history_id) FROM hubspot_raw.property_history")[0]
+    assert first[0] == first[1] > 0
+    run_sync(settings, mode="full", resources=CRM_ONLY)
+    again = query(settings, "SELECT count(*) FROM hubspot_raw.property_history")[0][0]
+    assert again == first[0], "a second load of the same history adds no rows"
+
+    contact_id = query(settings, "SELECT object_id FROM hubspot_raw.property_history WHERE property = 'email' "
+                                 "ORDER BY object_id LIMIT 1")[0][0]
+    answer = requests.get(f"{server.url}/crm/v3/objects/contacts/{contact_id}",
+                          params={"propertiesWithHistory": "email"}, headers=server.headers, timeout=30).json()
+    expected = {(e.get("value"), e.get("sourceType")) for e in answer["propertiesWithHistory"]["email"]}
+    stored = set(query(settings, "SELECT value, source_type FROM hubspot_raw.property_history "
+                                 "WHERE object_type = 'contacts' AND object_id = ? AND property = 'email'", contact_id))
+    assert stored == expected
+    assert query(settings, "SELECT count(*) FROM hubspot_raw.property_history WHERE property NOT IN "
+                           "('email', 'lifecyclestage')")[0][0] == 0
+
+
+def _oauth_token(server) -> str:
+    from hubspot_assets.sandbox.oauth import KNOWN_SCOPES
+
+    redirect = "http://127.0.0.1:9/callback"
+    answer = requests.get(
+        f"{server.url}/oauth/authorize",
+        params={"client_id": server.config.client_id, "redirect_uri": redirect, "scope": " ".join(sorted(KNOWN_SCOPES))},
+        allow_redirects=False,
+        timeout=30,
+    )
+    code = requests.utils.urlparse(answer.headers["location"]).query.split("code=")[1].split("&")[0]
+    tokens = requests.post(
+        f"{server.url}/oauth/v1/token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect,
+              "client_id": server.config.client_id, "client_secret": server.config.client_secret},
+        timeout=30,
+    ).json()
+    return tokens["access_token"]
+
+
+def test_transcripts_load_one_row_per_utterance_linked_to_the_call_with_the_scope(sandbox_factory, tmp_path):
+    server = sandbox_factory()
+    settings = settings_for(server, tmp_path, objects="contacts,calls", access_token=_oauth_token(server))
+    report = run_sync(settings, mode="incremental", resources=CRM_ONLY)
+    assert not [w for w in report.warnings if "transcript" in w.lower()]
+    rows = query(settings, "SELECT t.call_id, count(*), count(DISTINCT t.position), any_value(c.id) "
+                           "FROM hubspot_raw.call_transcript_utterances t "
+                           "LEFT JOIN hubspot_raw.calls c ON c.id = t.call_id GROUP BY t.call_id")
+    assert rows, "calls with a transcription id get their utterances"
+    for call_id, count, positions, joined in rows:
+        assert count == positions and joined == call_id
+    transcript_id, call_id = query(settings, "SELECT hs_call_transcription_id, id FROM hubspot_raw.calls "
+                                             "WHERE hs_call_transcription_id IS NOT NULL ORDER BY id LIMIT 1")[0]
+    answer = requests.get(f"{server.url}/crm/v3/extensions/calling/transcripts/{transcript_id}",
+                          headers={"Authorization": f"Bearer {settings.access_token.get_secret_value()}"},
+                          timeout=30).json()
+    stored = query(settings, "SELECT speaker_name, text, start_time_ms FROM hubspot_raw.call_transcript_utterances "
+                             "WHERE transcript_id = ? ORDER BY position", str(transcript_id))
+    expected = [(u["speaker"].get("name"), u["text"], u["startTimeMillis"]) for u in answer["transcriptUtterances"]]
+    assert stored == expected

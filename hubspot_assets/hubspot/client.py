@@ -104,9 +104,9 @@ class HubSpotClient:
         """Custom object schemas as HubSpot returns them."""
         return self._properties.schemas()
 
-    def owners(self, archived: bool = False) -> Iterator[dict[str, Any]]:
-        """Every owner (only archived ones with `archived=True`), paged lazily."""
-        return self._owners.owners(archived=archived)
+    def owners(self, archived: bool = False, *, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """Every owner (only archived ones with `archived=True`), paged lazily (at most 100 a page)."""
+        return self._owners.owners(archived=archived, page_size=page_size)
 
     def pipelines(self, object_type: str) -> list[dict[str, Any]]:
         """Pipelines of a type (deals, tickets) with their stages."""

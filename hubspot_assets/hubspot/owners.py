@@ -18,11 +18,11 @@ class OwnersApi:
         self.transport = transport
         self.paths = paths
 
-    def owners(self, archived: bool = False) -> Iterator[dict[str, Any]]:
+    def owners(self, archived: bool = False, *, page_size: int = OWNERS_PAGE) -> Iterator[dict[str, Any]]:
         """Every owner as HubSpot returns it (active ones, or only archived ones with `archived=True`), paged
         lazily. Each is checked against the `Owner` model; use `Owner.model_validate` for attribute access."""
         path, endpoint = self.paths.owners()
-        params = [("limit", str(OWNERS_PAGE)), ("archived", flag(archived))]
+        params = [("limit", str(max(1, min(page_size, OWNERS_PAGE)))), ("archived", flag(archived))]
         for page in iter_pages(self.transport, path, endpoint, params):
             for item in page:
                 parse_model(Owner, item, None, "GET", endpoint)

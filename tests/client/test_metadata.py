@@ -40,6 +40,7 @@ def test_object_types_include_standard_and_custom_from_schemas(sandbox, tmp_path
 def test_owners_page_and_archived_are_separate(sandbox, tmp_path):
     client = make_client(sandbox, tmp_path)
     active = list(client.owners())
+    assert [o["id"] for o in client.owners(page_size=4)] == [o["id"] for o in active]  # paged, same owners
     archived = list(client.owners(archived=True))
     assert active and all(Owner.model_validate(o).archived is False for o in active)
     assert all(o.get("archived") for o in archived)

@@ -1,5 +1,6 @@
 """Each call spends the right rate budget: searches the 5/s search budget, v4 association batch reads the
-associations budget (outside the 10-second limit), everything else the general budget; developer-key calls none.
+associations budget (outside the 10-second limit), everything else the general budget; developer-key calls
+none.
 
 The transport's limiter is wrapped by a recorder (the HTTP still goes to the sandbox): which budget a call
 asks for is the client's decision, and this is where it shows.

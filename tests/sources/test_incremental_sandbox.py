@@ -116,3 +116,29 @@ def test_more_than_10000_changes_between_runs_are_all_loaded(sandbox_factory, tm
     assert_table_matches_truth(settings, server, "contacts", live_only=True)
     renamed = query(settings, "SELECT count(*) FROM hubspot_raw.contacts WHERE firstname = 'Renamed'")[0][0]
     assert renamed == len(live)
+
+
+def test_a_run_failing_half_way_commits_nothing_and_the_next_run_completes(sandbox_factory, tmp_path):
+    from tests.sources.support import truth
+
+    server = sandbox_factory()
+    settings = settings_for(server, tmp_path, retry_max_attempts=1)
+    tables = ["contacts", "companies", "associations"]
+    run_sync(settings, mode="incremental", resources=tables)
+    changed = server.admin("mutate", json={"random": {"updates": 30, "object_types": ["contacts"]}, "seed": 5})
+    before = dict(query(settings, "SELECT id, updated_at FROM hubspot_raw.contacts"))
+    # The association reads (after the records were read) fail: the run stops half-way.
+    server.admin("faults", json={"spec": "500:1.0@/crm/v4/associations/*"})
+    try:
+        run_sync(settings, mode="incremental", resources=tables)
+    except Exception as error:  # noqa: BLE001 - any failure will do; what matters is what it left behind
+        assert "500" in str(error) or "ServerError" in repr(error)
+    else:
+        raise AssertionError("the run should fail while associations answer 500")
+    assert dict(query(settings, "SELECT id, updated_at FROM hubspot_raw.contacts")) == before
+    server.admin("faults", json={"spec": ""})
+    run_sync(settings, mode="incremental", resources=tables)
+    assert_table_matches_truth(settings, server, "contacts", live_only=True)
+    updated = {int(i) for i in changed["updated"]["contacts"]}
+    live = {i for i, r in truth(server, "contacts").items() if not r["archived"]}
+    assert updated & live

@@ -123,9 +123,8 @@ class CrmApi:
         current_len = start(extra)
         for key, name in items:
             encoded = len(urlencode([(key, name)]))  # "key=name"
-            cost = (
-                (encoded + 1) if key not in current else (encoded - len(key) - 1 + 3)
-            )  # "&key=name" | "%2Cname"
+            # A new parameter costs "&key=name"; one more name in a parameter costs "%2Cname".
+            cost = (encoded + 1) if key not in current else (encoded - len(key) - 1 + 3)
             if current and current_len + cost > self.max_url_length:
                 requests_.append([*base_params, *extra, *((k, ",".join(v)) for k, v in current.items())])
                 extra = []
@@ -222,7 +221,7 @@ class CrmApi:
         if not aligned:
             # Records changed between the calls: read this page's properties in one POST body instead.
             log.info("list %s: split pages disagree on ids; reading this page by batch read", object_type)
-            self._fill_by_batch_read(object_type, primary, props, history, archived)
+            primary = self._fill_by_batch_read(object_type, primary, props, history, archived)
         return primary, nxt
 
     def _page_ids_then_batch(

@@ -77,12 +77,20 @@ class AssociationsApi:
         self.last_errors: list[BatchError] = []
         """Errors other than NO_ASSOCIATIONS_FOUND from the last `associations` call (e.g. unknown ids)."""
 
-    def associations(self, from_type: str, to_type: str, ids: Sequence[str | int]) -> Iterator[Association]:
+    def associations(
+        self,
+        from_type: str,
+        to_type: str,
+        ids: Sequence[str | int],
+        *,
+        errors: list[BatchError] | None = None,
+    ) -> Iterator[Association]:
         """Every link from each of `ids` to records of `to_type`, lazily, one `Association` per (pair, label).
 
         1,000 ids per batch request; an input whose links are paged is completed with the per-record GET.
         Ids without links yield nothing. Other per-input errors (such as an id that does not exist) are logged
-        and kept in `last_errors`, not raised, so one bad id does not stop a load.
+        and appended to `errors` (when given) and to `last_errors`, not raised, so one bad id does not stop a
+        load. Pass `errors` when several threads share this object (`last_errors` is per object).
         """
         path, endpoint = self.paths.associations_batch(from_type, to_type, "read")
         self.last_errors = []
@@ -116,6 +124,8 @@ class AssociationsApi:
                 if _is_no_associations(error):
                     continue
                 self.last_errors.append(error)
+                if errors is not None:
+                    errors.append(error)
                 log.warning(
                     "associations %s->%s: %s (%s) for ids %s",
                     from_type,

@@ -269,11 +269,18 @@ class HubSpotClient:
 
     # -- associations v4
     # ---------------------------------------------------------------------------------------
-    def associations(self, from_type: str, to_type: str, ids: Sequence[str | int]) -> Iterator[Association]:
+    def associations(
+        self,
+        from_type: str,
+        to_type: str,
+        ids: Sequence[str | int],
+        *,
+        errors: list[BatchError] | None = None,
+    ) -> Iterator[Association]:
         """Every link from `ids` to `to_type`, one `Association` per (pair, label), lazily; 1,000 ids per
         request with per-input paging; ids without links yield nothing. Other per-id errors are logged and
-        kept in `association_errors` after iteration."""
-        return self._associations.associations(from_type, to_type, ids)
+        appended to `errors` (if given), and readable in `association_errors` after iteration."""
+        return self._associations.associations(from_type, to_type, ids, errors=errors)
 
     @property
     def association_errors(self) -> list[BatchError]:

@@ -181,11 +181,9 @@ class SearchApi:
                 f"cap, and is sorted by {sort['propertyName']}; only a search sorted by {ID_PROPERTY} can "
                 "continue past the cap: drop the sort or narrow the filters"
             )
-        served = 0
         last_id: str | None = None
         if records:
             yield records
-            served += len(records)
             last_id = records[-1]["id"]
         while after is not None and (not after.isdigit() or int(after) + limit <= self.search_cap):
             records, _, nxt = self.search_page(object_type, body_for(groups, after))
@@ -217,9 +215,8 @@ class SearchApi:
         for group in groups:
             if len(group["filters"]) >= MAX_FILTERS_PER_GROUP:
                 raise SearchLimitError(
-                    f"search on {object_type} has more than {self.search_cap} results and a filter group with"
-                    " "
-                    f"{len(group['filters'])} filters; continuing past the cap needs one free slot for an "
+                    f"search on {object_type} has more than {self.search_cap} results and a filter group "
+                    f"with {len(group['filters'])} filters; continuing past the cap needs one free slot for an "
                     f"{ID_PROPERTY} bound: use at most {MAX_FILTERS_PER_GROUP - 1} filters per group"
                 )
         batches = _pack_groups(groups)

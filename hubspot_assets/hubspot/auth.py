@@ -116,10 +116,7 @@ class OAuthTokenProvider:
 
     @property
     def rate_limit_key(self) -> str:
-        # One budget per app and installed account; the hub id joins once the store says which account.
-        tokens = self._cached
-        if tokens is not None and tokens.hub_id:
-            return identity_hash("oauth", self._settings.base_url, self._client_id, str(tokens.hub_id))
+        # One budget per app (client id) and host; stable before the store is read, so every process agrees.
         return self._key
 
     def _token_transport(self) -> Transport:
@@ -151,7 +148,16 @@ class OAuthTokenProvider:
             tokens = self._load()  # another process may have refreshed already
             if self._fresh_enough(tokens):
                 return tokens.access_token
-            return self._refresh(stale_access_token=tokens.access_token).access_token
+            try:
+                return self._refresh(stale_access_token=tokens.access_token).access_token
+            except RefreshTokenInvalidError:
+                raise
+            except HubSpotError as exc:
+                # Refreshing early failed (HubSpot down?): the current token still works until it expires.
+                if exc.retryable and tokens.expires_at > time.time() + 5:
+                    log.warning("early token refresh failed (%s); using the current token until it expires", exc)
+                    return tokens.access_token
+                raise
 
     def handle_unauthorized(self, rejected_token: str, category: str | None) -> bool:
         if category not in (None, "EXPIRED_AUTHENTICATION"):

@@ -98,3 +98,17 @@ def test_rejected_refresh_token_tells_the_user_to_log_in_again(sandbox_factory, 
     message = str(caught.value)
     assert "hubspot-elt auth login" in message and caught.value.category == "BAD_REFRESH_TOKEN"
     assert "revoked-refresh-token-5678" not in message
+
+
+def test_a_failed_early_refresh_keeps_using_the_still_valid_token(sandbox_factory, tmp_path):
+    from tests.client.c1_support import force_fault
+
+    sandbox = sandbox_factory()
+    settings = logged_in(sandbox, tmp_path, oauth_refresh_margin_s=1800, retry_max_attempts=2)
+    current = TokenStore(tmp_path / "tokens.enc", TOKEN_KEY).load().access_token
+    force_fault(sandbox, "503", count=2, path="/oauth/")
+    provider = OAuthTokenProvider(settings)
+    response = Transport(settings, token_provider=provider).request("GET", LIST, params={"limit": 1})
+    assert response.status == 200
+    assert provider.refresh_count == 0 and provider.access_token() != current  # refreshed on the next call
+    assert provider.refresh_count == 1

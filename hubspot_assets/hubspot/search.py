@@ -216,8 +216,8 @@ class SearchApi:
             if len(group["filters"]) >= MAX_FILTERS_PER_GROUP:
                 raise SearchLimitError(
                     f"search on {object_type} has more than {self.search_cap} results and a filter group "
-                    f"with {len(group['filters'])} filters; continuing past the cap needs one free slot for an "
-                    f"{ID_PROPERTY} bound: use at most {MAX_FILTERS_PER_GROUP - 1} filters per group"
+                    f"with {len(group['filters'])} filters; continuing past the cap needs one free slot for "
+                    f"an {ID_PROPERTY} bound: use at most {MAX_FILTERS_PER_GROUP - 1} filters per group"
                 )
         batches = _pack_groups(groups)
         dedupe = len(batches) > 1

@@ -349,9 +349,12 @@ class CrmApi:
         params: Params = [("archived", flag(archived))] if archived else []
         result = BatchResult()
         for chunk in chunked(wanted, size):
+            names = unique(properties or [])
+            if id_property and names and id_property not in names:
+                names.append(id_property)  # to tell which inputs were found
             body: dict[str, Any] = {
                 "inputs": [{"id": value} for value in chunk],
-                "properties": unique(properties or []),
+                "properties": names,
                 "propertiesWithHistory": unique(properties_with_history),
             }
             if id_property:
@@ -360,20 +363,23 @@ class CrmApi:
                 "POST", path, endpoint=endpoint, params=params or None, json=body
             )
             part = _batch_result(response, "POST", endpoint)
+            # Which inputs came back: by record id, or by the id property's value (HubSpot matches emails
+            # case-insensitively, so compare casefolded).
             found = set()
             for record in part.results:
                 found.add(record["id"])
                 if id_property:
                     value = (record.get("properties") or {}).get(id_property)
                     if value not in (None, ""):
-                        found.add(str(value))
-            missing = unique(
-                [
-                    *(i for e in part.errors for i in e.ids if i in chunk),
-                    *(i for i in chunk if i not in found),
-                ]
+                        found.add(str(value).casefold())
+            key = (lambda i: i.casefold()) if id_property else (lambda i: i)
+            # Without the id property's values in the answer (default properties only), trust HubSpot's errors.
+            values_known = not id_property or any(
+                id_property in (r.get("properties") or {}) for r in part.results
             )
-            part.missing = [i for i in missing if i not in found]
+            from_errors = [i for e in part.errors for i in e.ids if i in chunk]
+            unreturned = [i for i in chunk if key(i) not in found] if values_known else []
+            part.missing = [i for i in unique([*from_errors, *unreturned]) if key(i) not in found]
             result.extend(part)
         return result
 

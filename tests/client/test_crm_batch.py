@@ -134,3 +134,13 @@ def test_gdpr_delete_removes_the_contact_for_good(writable, tmp_path):
     assert doomed["id"] not in {r["id"] for r in truth(writable, "contacts")}
     with pytest.raises(NotFoundError):
         client.get_record("contacts", doomed["id"], archived=True)
+
+
+def test_batch_read_by_email_without_email_in_the_selection(writable, tmp_path):
+    client = make_client(writable, tmp_path)
+    made = client.create_record("contacts", {"email": "c2.case@example.org", "firstname": "Case"})
+    result = client.read_records(
+        "contacts", ["c2.case@example.org", "ghost@example.org"], ["firstname"], id_property="email"
+    )
+    assert [r["id"] for r in result.results] == [made["id"]]
+    assert result.missing == ["ghost@example.org"]

@@ -373,7 +373,7 @@ class CrmApi:
                     if value not in (None, ""):
                         found.add(str(value).casefold())
             key = (lambda i: i.casefold()) if id_property else (lambda i: i)
-            # Without the id property's values in the answer (default properties only), trust HubSpot's errors.
+            # Without the id property values in the answer (default properties only), trust the errors.
             values_known = not id_property or any(
                 id_property in (r.get("properties") or {}) for r in part.results
             )

@@ -35,6 +35,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
 from hubspot_assets.hubspot.errors import DailyLimitError
 from hubspot_assets.hubspot.logging import RATELIMIT_LOGGER, get_logger
 from hubspot_assets.settings import Settings
@@ -102,9 +104,12 @@ class RateLimiter:
         con = getattr(self._local, "con", None)
         if con is None or getattr(self._local, "pid", None) != os.getpid():
             con = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-            con.execute("PRAGMA journal_mode=WAL")
+            # Switching to WAL needs an exclusive lock that SQLite's busy timeout does not wait for: processes
+            # opening the file at the same moment take turns through a file lock instead.
+            with FileLock(str(self.path) + ".init.lock", thread_local=False):
+                con.execute("PRAGMA journal_mode=WAL")
+                con.executescript(_SCHEMA)
             con.execute("PRAGMA synchronous=OFF")  # the log is disposable state; losing it costs one window
-            con.executescript(_SCHEMA)
             self._local.con = con
             self._local.pid = os.getpid()
         return con

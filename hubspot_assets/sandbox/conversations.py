@@ -48,6 +48,10 @@ _MINUTE = 60_000
 _DAY = 86_400_000
 _THREAD_ID_BASE = 8_100_000_000
 _SYSTEM_ACTOR = "S-hubspot"
+_INTEGRATION_APP_ID = 1_000_777
+_INTEGRATION_ACTOR = f"I-{_INTEGRATION_APP_ID}"  # the Messenger greeting bot
+# Channels whose threads open with a WELCOME_MESSAGE, and who sends it.
+_WELCOME_SENDERS = {"1000": (_SYSTEM_ACTOR, "SYSTEM"), "1001": (_INTEGRATION_ACTOR, "INTEGRATION")}
 
 THREAD_LIMIT_MAX = 500
 MESSAGE_LIMIT_MAX = 500
@@ -231,8 +235,8 @@ def _generate_threads(seed: int, contact_ids: np.ndarray, owner_ids: Sequence[in
     created = rng.integers(_START_MS, _END_MS - 10 * _DAY, n)
     n_msg = rng.choice([1, 2, 3, 4, 5, 6, 8, 12], size=n, p=[.12, .18, .2, .16, .12, .1, .08, .04]).astype(np.int16)
     n_comment = rng.choice([0, 0, 0, 1, 2], size=n).astype(np.int16)
-    is_chat = np.array([a["channelId"] == "1000" for a in _LIVE_ACCOUNTS])[account]
-    first_msg = created + np.where(is_chat, rng.integers(2_000, 20_000, n), 0)
+    greeted = np.array([a["channelId"] in _WELCOME_SENDERS for a in _LIVE_ACCOUNTS])[account]
+    first_msg = created + np.where(greeted, rng.integers(2_000, 20_000, n), 0)
     span = rng.integers(2 * _MINUTE, 4 * _DAY, n)
     base_latest = first_msg + np.where(n_msg > 1, span, 0)
     closed_flag = rng.random(n) < 0.7
@@ -521,7 +525,7 @@ class ConversationsService:
                 "createdBy": actor, "client": {"clientType": client}, "archived": False,
             }
             if client == "INTEGRATION":
-                body["client"]["integrationAppId"] = 1_000_777
+                body["client"]["integrationAppId"] = _INTEGRATION_APP_ID
             return body
 
         def message(at: int, incoming: bool, text: str) -> dict[str, Any]:
@@ -570,10 +574,11 @@ class ConversationsService:
                 body["subject"] = subject if incoming else f"Re: {subject}"
             return body
 
-        if channel.kind == "chat":
-            welcome = common("WELCOME_MESSAGE", created, _SYSTEM_ACTOR, "SYSTEM")
+        if channel.id in _WELCOME_SENDERS:
+            greeter, greeter_client = _WELCOME_SENDERS[channel.id]
+            welcome = common("WELCOME_MESSAGE", created, greeter, greeter_client)
             text = rnd.choice(_WELCOME_LINES)
-            welcome.update({"senders": [{"actorId": _SYSTEM_ACTOR}], "recipients": [{"actorId": visitor_actor}],
+            welcome.update({"senders": [{"actorId": greeter}], "recipients": [{"actorId": visitor_actor}],
                             "text": text, "richText": f"<p>{_html_escape(text)}</p>", "attachments": [],
                             "direction": "OUTGOING", "channelId": channel.id, "channelAccountId": account["id"]})
             events.append(welcome)
@@ -802,8 +807,8 @@ class ConversationsService:
         """Counts for `/_sandbox/stats` without generating any message."""
         with self._lock:
             t = self.threads
-            is_chat = np.array([a["channelId"] == "1000" for a in _LIVE_ACCOUNTS])[t.account]
-            base = (t.n_msg.astype(np.int64) + t.n_comment + is_chat * (t.n_msg > 0) + (t.owner != 0) * (t.n_msg > 0)
+            greeted = np.array([a["channelId"] in _WELCOME_SENDERS for a in _LIVE_ACCOUNTS])[t.account]
+            base = (t.n_msg.astype(np.int64) + t.n_comment + greeted * (t.n_msg > 0) + (t.owner != 0) * (t.n_msg > 0)
                     + t.moved * (t.n_msg > 0) + (t.base_closed != 0))
             extra = sum(len(v) for v in self._extra.values())
             return {"threads": {"total": t.n, "archived": int(t.archived.sum())},

@@ -68,3 +68,12 @@ def test_new_thread_opens_with_one_incoming_message_and_lists_last():
     assert everything[-1]["id"] == thread_id
     assert service.stats()["threads"]["total"] == before["threads"]["total"] + 1
     assert service.stats()["messages"]["total"] == before["messages"]["total"] + 1
+
+
+def test_another_seed_gives_other_conversations(service):
+    store = Store(SandboxConfig(seed=7, scale="small"))
+    other = ConversationsService(store.config, store)
+    mine, theirs = service.list_threads(limit=20)["results"], other.list_threads(limit=20)["results"]
+    assert [t["associatedContactId"] for t in mine] != [t["associatedContactId"] for t in theirs]
+    again = ConversationsService(service.store.config, service.store)
+    assert again.list_messages(mine[0]["id"]) == service.list_messages(mine[0]["id"])

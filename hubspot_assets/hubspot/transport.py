@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 import orjson
 import requests
+from pydantic import SecretStr
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
@@ -48,7 +49,7 @@ from hubspot_assets.hubspot.errors import (
     ServerError,
     error_from_response,
 )
-from hubspot_assets.hubspot.logging import HTTP_LOGGER, get_logger, redact
+from hubspot_assets.hubspot.logging import HTTP_LOGGER, get_logger, redact, register_secrets
 from hubspot_assets.settings import Settings
 
 log = get_logger(HTTP_LOGGER)
@@ -165,6 +166,10 @@ class Transport:
     ) -> None:
         self.settings = settings
         self.base_url = settings.base_url
+        # Every secret setting (tokens, client secret, keys) is redacted wherever it might surface.
+        register_secrets(
+            value.get_secret_value() for value in vars(settings).values() if isinstance(value, SecretStr)
+        )
         self._token_provider = token_provider
         self._rate_limiter = rate_limiter
         self._limiter_lock = threading.Lock()

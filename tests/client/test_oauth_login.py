@@ -113,3 +113,32 @@ def test_cli_status_shows_the_account_not_the_token_and_logout_revokes(sandbox_f
     result = runner.invoke(auth, ["status", "--offline"])
     assert result.exit_code == 1 and "auth login" in result.output
     assert TokenStore(tmp_path / "tokens.enc", TOKEN_KEY).load() is None
+
+
+def test_cli_login_without_browser_prints_the_url_and_completes_when_it_is_opened(sandbox_factory, tmp_path):
+    import subprocess
+    import sys
+
+    sandbox = sandbox_factory()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("HUBSPOT_")},
+        "HUBSPOT_BASE_URL": sandbox.url, "HUBSPOT_CLIENT_ID": sandbox.config.client_id,
+        "HUBSPOT_CLIENT_SECRET": sandbox.config.client_secret, "HUBSPOT_TOKEN_KEY": TOKEN_KEY,
+        "HUBSPOT_TOKEN_STORE_PATH": str(tmp_path / "tokens.enc"), "HUBSPOT_STATE_DIR": str(tmp_path / "state"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hubspot_assets.cli", "auth", "login", "--no-browser", "--port", "0", "--timeout", "30"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+    )
+    assert proc.stdout is not None
+    url = None
+    for line in proc.stdout:
+        if "/oauth/authorize?" in line:
+            url = line.strip()
+            break
+    assert url is not None and url.startswith(sandbox.url)
+    follow_redirects(url)  # the user opens the printed URL
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert f"Connected to HubSpot account {sandbox.config.portal_id}" in out
+    assert TokenStore(tmp_path / "tokens.enc", TOKEN_KEY).load().hub_id == sandbox.config.portal_id

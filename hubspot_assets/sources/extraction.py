@@ -16,6 +16,7 @@ from typing import Any
 import dlt
 
 from hubspot_assets.sources.columns import RecordLayout, _field, epoch_ms
+from hubspot_assets.sources.readers import DEFAULT_WORKERS, is_wide, read_all_records
 from hubspot_assets.sources.settings import (
     ASSOCIATION_HUBS,
     ENGAGEMENT_OBJECTS,
@@ -127,8 +128,11 @@ class Progress:
 class Extraction:
     """What one run knows: the client, the mode, the catalog and the caches the resources share."""
 
-    def __init__(self, client: Any, catalog: ObjectCatalog, *, mode: str, lookback_s: int) -> None:
+    def __init__(
+        self, client: Any, catalog: ObjectCatalog, *, mode: str, lookback_s: int, workers: int = DEFAULT_WORKERS
+    ) -> None:
         self.client = client
+        self.workers = workers
         self.catalog = catalog
         self.mode = mode
         self.lookback_ms = lookback_s * 1000
@@ -219,9 +223,12 @@ class Extraction:
     def record_pages(
         self, object_type: str, properties: Sequence[str], since_ms: int | None
     ) -> Iterator[list[dict]]:
-        """Pages of live records: all of them (list endpoint) or those modified since `since_ms` (search, which
-        the client restarts past 10,000 results)."""
+        """Pages of live records: all of them (list endpoint; for wide types concurrent batch reads and id-range
+        searches, see readers.py) or those modified since `since_ms` (search, which the client restarts past
+        10,000 results)."""
         if since_ms is None:
+            if is_wide(properties):
+                return read_all_records(self.client, self.api_name(object_type), properties, workers=self.workers)
             return self.client.list_records(self.api_name(object_type), list(properties))
         return self.client.modified_since(self.api_name(object_type), since_ms, list(properties))
 

@@ -56,6 +56,7 @@ def test_materializing_the_assets_loads_the_sandbox_with_row_and_request_counts(
         [hubspot_raw_assets],
         resources=_resources(server, settings),
         run_config={"ops": {"hubspot_raw_sync": {"config": {"mode": "full"}}}},
+        selection=[dg.AssetKey(["hubspot_raw", name]) for name in ("contacts", "deals", "custom_objects", "owners")],
     )
     assert result.success
     materializations = {

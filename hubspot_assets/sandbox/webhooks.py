@@ -330,7 +330,7 @@ class WebhookDispatcher:
                 states[entry["state"]] = states.get(entry["state"], 0) + 1
             return {
                 "target": self.target,
-                "pending": sum(1 for e in self._log if e["state"] in ("pending", "retrying")) + 0,
+                "pending": sum(1 for e in self._log if e["state"] in ("pending", "retrying")),
                 "inflight": self._inflight,
                 "states": states,
                 "counts": dict(self._counts),

@@ -155,14 +155,16 @@ class AssociationsApi:
         """Every link of one record to `to_type` (the per-record GET, paged)."""
         return list(self._object_links(from_type, str(from_id), to_type, None))
 
-    def labels(self, from_type: str, to_type: str) -> list[AssociationLabel]:
-        """Association types (labels) defined between two object types, HubSpot-defined and user-defined."""
+    def labels(self, from_type: str, to_type: str) -> list[dict[str, Any]]:
+        """Association types (labels) defined between two object types, HubSpot-defined and user-defined, as
+        HubSpot returns them (`category`, `typeId`, `label`); each is checked against `AssociationLabel`."""
         path, endpoint = self.paths.association_labels(from_type, to_type)
         response = self.transport.request("GET", path, endpoint=endpoint)
-        return [
+        out: list[dict[str, Any]] = []
+        for item in results_of(response, "GET", endpoint):
             parse_model(AssociationLabel, item, response, "GET", endpoint)
-            for item in results_of(response, "GET", endpoint)
-        ]
+            out.append(dict(item))
+        return out
 
     def associate(
         self,

@@ -22,7 +22,6 @@ from hubspot_assets.hubspot.conversations import ConversationsApi
 from hubspot_assets.hubspot.crm import MAX_URL_LENGTH, CrmApi
 from hubspot_assets.hubspot.models import (
     Association,
-    AssociationLabel,
     BatchError,
     BatchResult,
     ObjectType,
@@ -291,8 +290,9 @@ class HubSpotClient:
         """Every link of one record to `to_type`."""
         return self._associations.record_associations(from_type, from_id, to_type)
 
-    def association_labels(self, from_type: str, to_type: str) -> list[AssociationLabel]:
-        """Association types (labels) between two object types."""
+    def association_labels(self, from_type: str, to_type: str) -> list[dict[str, Any]]:
+        """Association types (labels) between two object types: `{"category", "typeId", "label"}` each
+        (`AssociationLabel.model_validate` gives attributes)."""
         return self._associations.labels(from_type, to_type)
 
     def associate(

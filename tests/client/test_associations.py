@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import requests
 
-from hubspot_assets.hubspot.models import Association
+from hubspot_assets.hubspot.models import Association, AssociationLabel
 from tests.client.c2_support import by_endpoint, live_ids, make_client, request_stats, reset_stats
 
 BATCH_READ = "POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read"
@@ -83,7 +83,7 @@ def test_paged_inputs_are_completed_per_record(sandbox_factory, tmp_path):
 
 def test_associate_with_label_and_unassociate(sandbox, tmp_path):
     client = make_client(sandbox, tmp_path)
-    labels = client.association_labels("contacts", "companies")
+    labels = [AssociationLabel.model_validate(x) for x in client.association_labels("contacts", "companies")]
     assert any(x.type_id == 279 for x in labels)
     assert any(x.type_id == 1 and x.label == "Primary" for x in labels)
     contact = client.create_record("contacts", {"email": "linker.c2@example.org"})

@@ -29,6 +29,7 @@ import heapq
 import hmac
 import itertools
 import random
+import re
 import threading
 import time
 from collections import deque
@@ -73,6 +74,30 @@ def sign_v1(secret: str, body: bytes) -> str:
 
 def sign_v2(secret: str, method: str, uri: str, body: bytes) -> str:
     return hashlib.sha256(secret.encode() + method.encode() + uri.encode() + body).hexdigest()
+
+
+# HubSpot signs v3 over the URI with these escapes decoded (its docs tell receivers to decode them first).
+_V3_DECODED = {
+    "%3A": ":",
+    "%2F": "/",
+    "%3F": "?",
+    "%40": "@",
+    "%21": "!",
+    "%24": "$",
+    "%27": "'",
+    "%28": "(",
+    "%29": ")",
+    "%2A": "*",
+    "%2C": ",",
+    "%3B": ";",
+}
+_V3_ESCAPE = re.compile("|".join(_V3_DECODED), re.IGNORECASE)
+
+
+def v3_signing_uri(uri: str) -> str:
+    """The URI as HubSpot signs it for v3: the full URL with %3A %2F %3F %40 %21 %24 %27 %28 %29 %2A %2C %3B
+    decoded (other escapes stay as they are)."""
+    return _V3_ESCAPE.sub(lambda m: _V3_DECODED[m.group(0).upper()], uri)
 
 
 def sign_v3(secret: str, method: str, uri: str, body: bytes, timestamp_ms: str) -> str:
@@ -300,7 +325,7 @@ class WebhookDispatcher:
             "User-Agent": "HubSpot Connect 2.0 (http://dev.hubspot.com/) (sandbox)",
             "X-HubSpot-Signature": legacy,
             "X-HubSpot-Signature-Version": self.signature_version,
-            "X-HubSpot-Signature-v3": sign_v3(self._secret, "POST", uri, body, timestamp),
+            "X-HubSpot-Signature-v3": sign_v3(self._secret, "POST", v3_signing_uri(uri), body, timestamp),
             "X-HubSpot-Request-Timestamp": timestamp,
         }
 

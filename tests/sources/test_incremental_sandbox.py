@@ -142,3 +142,38 @@ def test_a_run_failing_half_way_commits_nothing_and_the_next_run_completes(sandb
     updated = {int(i) for i in changed["updated"]["contacts"]}
     live = {i for i, r in truth(server, "contacts").items() if not r["archived"]}
     assert updated & live
+
+
+def test_a_new_custom_property_becomes_a_new_typed_column_on_the_next_run(sandbox_factory, tmp_path):
+    from hubspot_assets.hubspot.client import HubSpotClient
+    from hubspot_assets.hubspot.models import Property
+
+    class PortalWithANewProperty:
+        """The real client, except that HubSpot now also defines `loyalty_score` (a number) on contacts.
+        (The sandbox has no property-creation endpoint; the records simply do not carry a value yet.)"""
+
+        def __init__(self, client):
+            self._client = client
+
+        def properties(self, object_type, **kwargs):
+            found = self._client.properties(object_type, **kwargs)
+            if object_type == "contacts":
+                found = [*found, Property(name="loyalty_score", label="Loyalty score", type="number",
+                                          field_type="number", group_name="contactinformation")]
+            return found
+
+        def __getattr__(self, name):
+            return getattr(self._client, name)
+
+    server = sandbox_factory()
+    settings = settings_for(server, tmp_path, objects="contacts")
+    run_sync(settings, mode="incremental", resources=["contacts", "properties"])
+    columns = dict(query(settings, "SELECT column_name, data_type FROM information_schema.columns "
+                                   "WHERE table_schema = 'hubspot_raw' AND table_name = 'contacts'"))
+    assert "loyalty_score" not in columns
+    client = PortalWithANewProperty(HubSpotClient.from_settings(settings))
+    run_sync(settings, mode="incremental", resources=["contacts", "properties"], client=client)
+    columns = dict(query(settings, "SELECT column_name, data_type FROM information_schema.columns "
+                                   "WHERE table_schema = 'hubspot_raw' AND table_name = 'contacts'"))
+    assert columns["loyalty_score"] == "DOUBLE"
+    assert query(settings, "SELECT type FROM hubspot_raw.properties WHERE name = 'loyalty_score'") == [("number",)]

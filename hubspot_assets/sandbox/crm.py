@@ -939,7 +939,8 @@ def crm_routes(store: Store, dispatcher: Any = None) -> list[Route]:
             Route(prefix + "/{objectType}/groups/{groupName}", meta.read_group, methods=["GET"]),
             Route(prefix + "/{objectType}/{propertyName}", meta.read_property, methods=["GET"]),
         ]
-    for prefix in ("/crm/v3/schemas", "/crm-object-schemas/v3/schemas", "/crm/object-schemas/2026-03/schemas"):
+    for prefix in ("/crm/v3/schemas", "/crm-object-schemas/v3/schemas", "/crm-object-schemas/2026-03/schemas",
+                   "/crm/object-schemas/2026-03/schemas"):
         routes += [
             Route(prefix, meta.list_schemas, methods=["GET"]),
             Route(prefix + "/{objectType}", meta.read_schema, methods=["GET"]),

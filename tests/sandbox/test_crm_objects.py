@@ -44,6 +44,7 @@ def test_dated_paths_answer_exactly_like_legacy_paths(sandbox):
         ("/crm/v3/owners", "/crm/owners/2026-03", {"limit": 5}),
         ("/crm/v3/pipelines/deals", "/crm/pipelines/2026-03/deals", {}),
         ("/crm/v3/pipelines/tickets", "/crm/pipelines/2026-03/0-5", {}),
+        ("/crm/v3/schemas", "/crm-object-schemas/2026-03/schemas", {}),
     ]
     for legacy, dated, params in pairs:
         a, b = get(sandbox, legacy, **params), get(sandbox, dated, **params)
@@ -55,9 +56,13 @@ def test_dated_paths_answer_exactly_like_legacy_paths(sandbox):
     first = get(sandbox, "/crm/v3/objects/contacts", limit=1).json()["results"][0]["id"]
     assert (get(sandbox, f"/crm/v3/objects/contacts/{first}").json()
             == get(sandbox, f"/crm/objects/2026-03/0-1/{first}").json())
-    body = {"inputs": [{"id": first}]}
-    assert (post(sandbox, "/crm/v4/associations/contacts/companies/batch/read", body).json()["results"]
-            == post(sandbox, "/crm/associations/2026-03/0-1/0-2/batch/read", body).json()["results"])
+    page = get(sandbox, "/crm/v3/objects/contacts", limit=20, associations="companies").json()["results"]
+    linked = next(r["id"] for r in page if r.get("associations"))
+    body = {"inputs": [{"id": linked}]}
+    legacy = post(sandbox, "/crm/v4/associations/contacts/companies/batch/read", body).json()["results"]
+    assert legacy and legacy == post(sandbox, "/crm/associations/2026-03/0-1/0-2/batch/read", body).json()["results"]
+    assert (get(sandbox, f"/crm/v4/objects/contacts/{linked}/associations/companies").json()
+            == get(sandbox, f"/crm/objects/2026-03/0-1/{linked}/associations/companies").json())
 
 
 def test_unknown_properties_are_ignored_and_values_are_strings_or_null(sandbox):

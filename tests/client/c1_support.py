@@ -28,6 +28,11 @@ def force_fault(sandbox: Any, kind: str, count: int = 1, arg: float | None = Non
     admin_post(sandbox, "faults", {"force": force})
 
 
+def clear_faults(sandbox: Any) -> None:
+    """Drop every fault rule and forced fault."""
+    requests.delete(f"{sandbox.url}/_sandbox/faults", timeout=10).raise_for_status()
+
+
 def set_platform(sandbox: Any, **changes: Any) -> dict:
     """Change the sandbox's run-time knobs (tier, rate_window_s, daily_limit, latency_ms, reset_limits)."""
     return admin_post(sandbox, "platform", changes)

@@ -10,13 +10,20 @@ import pytest
 from hubspot_assets.hubspot.breaker import CircuitBreaker
 from hubspot_assets.hubspot.errors import CircuitOpenError, NotFoundError, ServerError
 from hubspot_assets.hubspot.transport import Transport
-from tests.client.c1_support import client_settings, force_fault, request_stats, reset_stats
+from tests.client.c1_support import clear_faults, client_settings, force_fault, request_stats, reset_stats
 
 LIST = "/crm/v3/objects/contacts"
 
 
-def test_breaker_opens_fails_fast_then_a_successful_probe_closes_it(sandbox_factory, tmp_path, caplog):
-    sandbox = sandbox_factory()
+@pytest.fixture
+def sandbox(sandbox):
+    """The session sandbox, with no forced fault left over for the next test."""
+    clear_faults(sandbox)
+    yield sandbox
+    clear_faults(sandbox)
+
+
+def test_breaker_opens_fails_fast_then_a_successful_probe_closes_it(sandbox, tmp_path, caplog):
     breaker = CircuitBreaker("sandbox", failure_threshold=3, open_s=0.5)
     transport = Transport(client_settings(sandbox, tmp_path, retry_max_attempts=1), breaker=breaker)
     force_fault(sandbox, "503", count=3, path=LIST)
@@ -46,8 +53,7 @@ def test_breaker_opens_fails_fast_then_a_successful_probe_closes_it(sandbox_fact
     assert http_states[-1] == "closed" and "open" in http_states
 
 
-def test_a_failed_probe_opens_the_breaker_again(sandbox_factory, tmp_path):
-    sandbox = sandbox_factory()
+def test_a_failed_probe_opens_the_breaker_again(sandbox, tmp_path):
     breaker = CircuitBreaker("sandbox", failure_threshold=2, open_s=0.3)
     transport = Transport(client_settings(sandbox, tmp_path, retry_max_attempts=1), breaker=breaker)
     force_fault(sandbox, "reset", count=3, path=LIST)
@@ -65,8 +71,7 @@ def test_a_failed_probe_opens_the_breaker_again(sandbox_factory, tmp_path):
     assert breaker.opened_count == 2
 
 
-def test_client_errors_do_not_open_the_breaker(sandbox_factory, tmp_path):
-    sandbox = sandbox_factory()
+def test_client_errors_do_not_open_the_breaker(sandbox, tmp_path):
     breaker = CircuitBreaker("sandbox", failure_threshold=2, open_s=30)
     transport = Transport(client_settings(sandbox, tmp_path, retry_max_attempts=1), breaker=breaker)
     for _ in range(4):
@@ -75,8 +80,7 @@ def test_client_errors_do_not_open_the_breaker(sandbox_factory, tmp_path):
     assert breaker.state == "closed"
 
 
-def test_retries_stop_when_the_breaker_opens_mid_call(sandbox_factory, tmp_path):
-    sandbox = sandbox_factory()
+def test_retries_stop_when_the_breaker_opens_mid_call(sandbox, tmp_path):
     breaker = CircuitBreaker("sandbox", failure_threshold=2, open_s=30)
     transport = Transport(client_settings(sandbox, tmp_path, retry_max_attempts=6), breaker=breaker)
     force_fault(sandbox, "500", count=10, path=LIST)

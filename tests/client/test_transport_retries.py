@@ -17,7 +17,7 @@ from hubspot_assets.hubspot.errors import (
     ServerError,
 )
 from hubspot_assets.hubspot.transport import Budget, Transport
-from tests.client.c1_support import client_settings, force_fault, request_stats, reset_stats, set_platform
+from tests.client.c1_support import clear_faults, client_settings, force_fault, request_stats, reset_stats, set_platform
 
 LIST = "/crm/v3/objects/contacts"
 LIST_T = "GET /crm/v3/objects/{objectType}"
@@ -41,8 +41,11 @@ def make_transport(sandbox, tmp_path, sleep=None, **overrides) -> Transport:
 
 
 @pytest.fixture
-def sandbox(sandbox_factory):
-    return sandbox_factory(tier="unlimited")
+def sandbox(sandbox):
+    """The session sandbox (tier unlimited), with no forced fault left over for the next test."""
+    clear_faults(sandbox)
+    yield sandbox
+    clear_faults(sandbox)
 
 
 def test_every_transient_server_status_is_retried_until_success(sandbox, tmp_path):

@@ -131,7 +131,10 @@ class DailyLimitError(RateLimitError):
     """The account's daily quota is spent, or only the reserve left for other integrations remains. Not retried."""
 
     retryable = False
-    hint = "the daily quota resets at midnight in the account's time zone; lower the load or raise HUBSPOT_DAILY_RESERVE's share only if nothing else uses this account"
+    hint = (
+        "the daily quota resets at midnight; load less per day, or lower HUBSPOT_DAILY_RESERVE if no other "
+        "integration needs the rest"
+    )
 
 
 class ServerError(HubSpotError):

@@ -10,6 +10,9 @@ Retry rules (attempts and the longest total wait are settings):
 - 429 with policy DAILY, or the daily reserve reached: `DailyLimitError` at once, no retry.
 - 401 EXPIRED_AUTHENTICATION: the token provider refreshes once, and the request is retried at once.
 - Any other 4xx: raised at once.
+The loop is written out rather than built on tenacity because the rules differ per answer (a refresh that is
+not an attempt, DAILY that must not wait, the breaker between attempts, Retry-After vs. back-off); each rule is
+one readable branch below.
 Before each attempt the per-host circuit breaker may fail fast (`CircuitOpenError`) and the shared rate limiter
 may wait for budget. Every attempt is logged on `hubspot_elt.http` with method, endpoint template, status,
 duration, attempt and remaining budget; secrets never reach the log (see `logging.py`).

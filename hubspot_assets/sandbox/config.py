@@ -39,6 +39,8 @@ class SandboxConfig(BaseModel):
     rate_window_s: float = Field(default=10.0, gt=0)
     webhook_duplicate_rate: float = Field(default=0.01, ge=0, le=1, description="Share of events reusing an eventId.")
     webhook_redeliver_rate: float = Field(default=0.01, ge=0, le=1, description="Share of batches delivered twice.")
+    # S1 (CRM): links per input in association batch reads (HubSpot pages at 500; tests shrink it to see paging).
+    association_page_size: int = Field(default=500, ge=1, le=500)
 
     @field_validator("scale", mode="before")
     @classmethod

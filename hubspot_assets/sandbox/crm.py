@@ -733,6 +733,7 @@ class AssociationsApi:
     def __init__(self, store: Store, mutator: Mutator) -> None:
         self.store = store
         self.mutator = mutator
+        self.page_size = min(ASSOC_PAGE, store.config.association_page_size)
 
     def _pair(self, request: Request, a: str = "fromObjectType", b: str = "toObjectType") -> tuple[str, str]:
         return self.store.resolve_type(request.path_params[a]), self.store.resolve_type(request.path_params[b])
@@ -756,7 +757,7 @@ class AssociationsApi:
             except ValueError:
                 missing.append(raw)
                 continue
-            page, nxt = self._page(from_type, rid, to_type, after, ASSOC_PAGE) if self.store.exists(
+            page, nxt = self._page(from_type, rid, to_type, after, self.page_size) if self.store.exists(
                 from_type, rid) else ([], None)
             if not page:
                 missing.append(raw)

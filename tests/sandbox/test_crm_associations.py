@@ -94,3 +94,24 @@ def test_association_validation_errors(sandbox):
     bad_type = put(sandbox, f"/crm/v4/objects/contacts/{contact}/associations/companies/{company}",
                    [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 999999}])
     assert bad_type.status_code == 400 and "999999" in bad_type.json()["message"]
+
+
+def test_batch_read_pages_each_input_separately(sandbox_factory):
+    sandbox = sandbox_factory(association_page_size=2)
+    companies = [r["id"] for r in get(sandbox, "/crm/v3/objects/companies", limit=30).json()["results"]]
+    full = {c: [link["toObjectId"] for link in list_all(sandbox, f"/crm/v4/objects/companies/{c}/associations/contacts")]
+            for c in companies}
+    inputs = [{"id": c} for c in companies if full[c]]
+    collected: dict[str, list[int]] = {}
+    rounds = 0
+    while inputs:
+        rounds += 1
+        body = post(sandbox, "/crm/v4/associations/companies/contacts/batch/read", {"inputs": inputs}).json()
+        inputs = []
+        for result in body["results"]:
+            assert len(result["to"]) <= 2
+            collected.setdefault(result["from"]["id"], []).extend(t["toObjectId"] for t in result["to"])
+            if "paging" in result:
+                inputs.append({"id": result["from"]["id"], "after": result["paging"]["next"]["after"]})
+    assert rounds >= 2
+    assert collected == {c: links for c, links in full.items() if links}

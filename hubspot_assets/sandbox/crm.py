@@ -506,7 +506,12 @@ def with_body(handler: Callable[[Request, Any], Response]) -> Callable[[Request]
     """An async endpoint that reads the JSON body, then runs the (blocking) handler in the threadpool."""
     async def endpoint(request: Request) -> Response:
         body = await read_json(request)
-        return await run_in_threadpool(handler, request, body)
+        try:
+            return await run_in_threadpool(handler, request, body)
+        except KeyError as exc:  # a record vanished between the check and the write (concurrent request)
+            raise HubSpotError(404, f"resource not found: {exc.args[0] if exc.args else ''} does not exist",
+                               "OBJECT_NOT_FOUND", context={"id": [str(exc.args[0]) if exc.args else ""]}) \
+                from None
     return endpoint
 
 

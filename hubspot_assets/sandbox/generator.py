@@ -123,7 +123,8 @@ def _pool_value(prop: PropertyDef, rng: random.Random) -> str:
     if v == "website":
         return f"https://www.{rng.choice(COMPANY).split()[0].lower()}{rng.randint(1, 99)}.example.com"
     if v == "phone":
-        return f"+{rng.choice((1, 33, 49, 44, 81))} {rng.randint(100, 999)} {rng.randint(100, 999)} {rng.randint(1000, 9999)}"
+        country = rng.choice((1, 33, 49, 44, 81))
+        return f"+{country} {rng.randint(100, 999)} {rng.randint(100, 999)} {rng.randint(1000, 9999)}"
     if v == "jobtitle":
         return rng.choice(JOB)
     if v == "city":
@@ -139,7 +140,9 @@ def _pool_value(prop: PropertyDef, rng: random.Random) -> str:
     if v == "industry_text":
         return rng.choice(("Software", "Finance", "Santé", "Retail", "Education"))
     if v == "money":
-        return f"{rng.randint(0, 500000)}" if rng.random() < 0.7 else f"{rng.randint(0, 500000)}.{rng.randint(0, 99):02d}"
+        if rng.random() < 0.7:
+            return f"{rng.randint(0, 500000)}"
+        return f"{rng.randint(0, 500000)}.{rng.randint(0, 99):02d}"
     if v == "price":
         return f"{rng.randint(5, 5000)}.{rng.choice((0, 50, 99)):02d}"
     if v == "count":

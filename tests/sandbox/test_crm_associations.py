@@ -99,7 +99,8 @@ def test_association_validation_errors(sandbox):
 def test_batch_read_pages_each_input_separately(sandbox_factory):
     sandbox = sandbox_factory(association_page_size=2)
     companies = [r["id"] for r in get(sandbox, "/crm/v3/objects/companies", limit=30).json()["results"]]
-    full = {c: [link["toObjectId"] for link in list_all(sandbox, f"/crm/v4/objects/companies/{c}/associations/contacts")]
+    full = {c: [link["toObjectId"]
+                for link in list_all(sandbox, f"/crm/v4/objects/companies/{c}/associations/contacts")]
             for c in companies}
     inputs = [{"id": c} for c in companies if full[c]]
     collected: dict[str, list[int]] = {}

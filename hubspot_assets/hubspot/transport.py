@@ -41,6 +41,7 @@ from requests.structures import CaseInsensitiveDict
 from hubspot_assets.hubspot.breaker import CircuitBreaker, breaker_for
 from hubspot_assets.hubspot.errors import (
     AuthenticationError,
+    ConfigurationError,
     ConnectionFailedError,
     DailyLimitError,
     HubSpotError,
@@ -270,66 +271,21 @@ class Transport:
                 self.metrics.breaker_state = self.breaker.state
                 raise
             scout = False
-            if limiter is not None:
-                if budget is Budget.GENERAL and not self._warm.is_set():
-                    scout = self._scout.acquire(blocking=False)
-                    if not scout:
-                        self._warm.wait(timeout=settings.connect_timeout_s + settings.read_timeout_s)
-                try:
-                    limit_wait = limiter.acquire(budget, method=method, endpoint=endpoint)
-                except BaseException:
-                    if scout:
-                        self._warm.set()
-                    raise
-                if limit_wait:
-                    self.metrics.add("rate_limit_wait_s", limit_wait)
-            headers: dict[str, str] = {"Accept": "application/json"}
-            token = None
-            if auth:
-                try:
-                    token = self.token_provider.access_token()
-                except BaseException:
-                    if scout:
-                        self._warm.set()
-                    raise
-                headers["Authorization"] = f"Bearer {token}"
-            if body is not None:
-                headers["Content-Type"] = "application/json"
-            started = time.monotonic()
-            status: int | None = None
-            response: requests.Response | None = None
+            if limiter is not None and budget is Budget.GENERAL and not self._warm.is_set():
+                scout = self._scout.acquire(blocking=False)
+                if not scout:
+                    self._warm.wait(timeout=settings.connect_timeout_s + settings.read_timeout_s)
             try:
-                response = self.session.request(
-                    method, url, params=params, data=body if body is not None else data, headers=headers,
-                    timeout=self._timeout, allow_redirects=False,
+                token, response, status, error, result, duration_ms = self._attempt(
+                    method, url, endpoint, params, body, data, budget, auth, ok, attempt, limiter
                 )
-                status = response.status_code
-                error, result = self._interpret(response, method, endpoint, ok, attempt, started)
-            except requests.exceptions.Timeout as exc:
-                error, result = RequestTimeoutError(
-                    f"no answer within {settings.read_timeout_s:g} s ({type(exc).__name__})",
-                    method=method, endpoint=endpoint,
-                ), None
-            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-                error, result = MalformedResponseError(
-                    f"the answer was cut off or could not be decoded ({type(exc).__name__})",
-                    status=status, method=method, endpoint=endpoint,
-                ), None
-            except requests.exceptions.ConnectionError as exc:
-                error, result = ConnectionFailedError(
-                    f"could not reach {self.host}: {_short_reason(exc)}", method=method, endpoint=endpoint
-                ), None
-            duration_ms = (time.monotonic() - started) * 1000
-            self.metrics.add("requests")
-            if status is not None:
-                self.metrics.count("by_status", status)
-            if limiter is not None:
-                try:
-                    if response is not None:
-                        limiter.observe(budget, response.headers, status)
-                finally:
-                    if scout:
-                        self._warm.set()  # the scout's answer is in: let the other threads go
+            except HubSpotError as exc:  # the daily reserve, or no usable token: nothing was sent
+                self.metrics.add("failures")
+                self.metrics.count("by_error", type(exc).__name__)
+                raise
+            finally:
+                if scout:
+                    self._warm.set()  # the scout's answer is in (or it failed): let the other threads go
             # A breaker counts host failures only: 4xx and 429 prove the host is up.
             if error is not None and isinstance(error, (ServerError, ConnectionFailedError, MalformedResponseError)):
                 self.breaker.record_failure()
@@ -381,6 +337,72 @@ class Transport:
             waited += delay
             if delay > 0:
                 self._sleep(delay)
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        endpoint: str,
+        params: Any,
+        body: bytes | None,
+        data: Any,
+        budget: Budget,
+        auth: bool,
+        ok: Collection[int],
+        attempt: int,
+        limiter: Any,
+    ) -> tuple[str | None, requests.Response | None, int | None, HubSpotError | None, HubSpotResponse | None, float]:
+        """One HTTP attempt: wait for budget, send, read, and learn from the rate-limit headers."""
+        settings = self.settings
+        if limiter is not None:
+            limit_wait = limiter.acquire(budget, method=method, endpoint=endpoint)
+            if limit_wait:
+                self.metrics.add("rate_limit_wait_s", limit_wait)
+        headers: dict[str, str] = {"Accept": "application/json"}
+        token = None
+        if auth:
+            token = self.token_provider.access_token()
+            headers["Authorization"] = f"Bearer {token}"
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        started = time.monotonic()
+        status: int | None = None
+        response: requests.Response | None = None
+        error: HubSpotError | None
+        result: HubSpotResponse | None = None
+        try:
+            response = self.session.request(
+                method, url, params=params, data=body if body is not None else data, headers=headers,
+                timeout=self._timeout, allow_redirects=False,
+            )
+            status = response.status_code
+            error, result = self._interpret(response, method, endpoint, ok, attempt, started)
+        except requests.exceptions.Timeout as exc:
+            error = RequestTimeoutError(
+                f"no answer within {settings.read_timeout_s:g} s ({type(exc).__name__})", method=method,
+                endpoint=endpoint,
+            )
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+            error = MalformedResponseError(
+                f"the answer was cut off or could not be decoded ({type(exc).__name__})",
+                status=status, method=method, endpoint=endpoint,
+            )
+        except requests.exceptions.ConnectionError as exc:
+            error = ConnectionFailedError(
+                f"could not reach {self.host}: {_short_reason(exc)}", method=method, endpoint=endpoint
+            )
+        except requests.exceptions.RequestException as exc:  # a bad URL or header: retrying cannot help
+            error = ConfigurationError(
+                f"the request could not be sent ({type(exc).__name__}: {_short_reason(exc)})",
+                method=method, endpoint=endpoint, hint="check HUBSPOT_BASE_URL",
+            )
+        duration_ms = (time.monotonic() - started) * 1000
+        self.metrics.add("requests")
+        if status is not None:
+            self.metrics.count("by_status", status)
+        if limiter is not None and response is not None:
+            limiter.observe(budget, response.headers, status)
+        return token, response, status, error, result, duration_ms
 
     def _retry_delay(self, error: HubSpotError, attempt: int) -> float:
         settings = self.settings

@@ -585,8 +585,25 @@ class MetadataApi:
         cached = self._properties.get(object_type)
         if cached is None:
             cached = [p.describe(i) for i, p in enumerate(self.store.spec(object_type).properties)]
+            for prop in cached:
+                options = self._dynamic_options(object_type, prop["name"])
+                if options is not None:
+                    prop["options"] = [{"label": label, "value": value, "displayOrder": i, "hidden": False}
+                                       for i, (label, value) in enumerate(options)]
             self._properties[object_type] = cached
         return cached
+
+    def _dynamic_options(self, object_type: str, name: str) -> list[tuple[str, str]] | None:
+        """Options that come from the portal's data: owners, pipelines and stages."""
+        if name == "hubspot_owner_id":
+            return [(f"{o['firstName']} {o['lastName']}".strip(), o["id"]) for o in self.store.owners
+                    if not o["archived"]]
+        pipelines = PIPELINES.get(object_type, ())
+        if name in ("pipeline", "hs_pipeline") and pipelines:
+            return [(p.label, p.id) for p in pipelines]
+        if name in ("dealstage", "hs_pipeline_stage") and pipelines:
+            return [(f"{s.label} ({p.label})", s.id) for p in pipelines for s in p.stages]
+        return None
 
     def list_properties(self, request: Request) -> Response:
         object_type = self.store.resolve_type(request.path_params["objectType"])

@@ -34,6 +34,8 @@ def test_owners_page_and_match_record_owner_ids(sandbox):
     assert 15 <= len(active) + len(archived) <= 25 and archived
     assert all(o["teams"] and o["type"] in ("PERSON", "QUEUE") for o in active)
     owner_ids = {o["id"] for o in active}
+    options = get(sandbox, "/crm/v3/properties/contacts/hubspot_owner_id").json()["options"]
+    assert {o["value"] for o in options} == owner_ids
     records = get(sandbox, "/crm/v3/objects/contacts", limit=100, properties="hubspot_owner_id").json()["results"]
     used = {r["properties"]["hubspot_owner_id"] for r in records} - {None}
     assert used and used <= owner_ids
@@ -49,6 +51,8 @@ def test_deal_stages_and_stage_dates_agree_with_pipelines(sandbox):
         p = deal["properties"]
         assert p["dealstage"] in stages[p["pipeline"]]
         assert p[f"hs_v2_date_entered_{p['dealstage']}"] is not None
+    stage_options = {o["value"] for o in get(sandbox, "/crm/v3/properties/deals/dealstage").json()["options"]}
+    assert stage_options == {s for ids in stages.values() for s in ids}
     tickets = get(sandbox, "/crm/v3/pipelines/tickets").json()["results"]
     assert {s["metadata"]["ticketState"] for p in tickets for s in p["stages"]} == {"OPEN", "CLOSED"}
     assert get(sandbox, "/crm/v3/pipelines/contacts").status_code == 400

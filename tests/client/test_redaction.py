@@ -61,6 +61,12 @@ def test_no_secret_reaches_any_log_record_or_exception(sandbox_factory, tmp_path
             with pytest.raises(HubSpotError) as caught:
                 call()
             errors.append(caught.value)
+        private = Transport(settings, token_provider=PrivateAppTokenProvider(sandbox.config.access_token),
+                            breaker=CircuitBreaker("t3"))
+        private.request("GET", "/crm/v3/objects/contacts", params={"limit": 1})
+        with pytest.raises(HubSpotError) as caught:
+            private.request("GET", "/crm/v3/objects/contacts/999999999")
+        errors.append(caught.value)
         logging.getLogger("hubspot_elt.http").warning("echo %s", refreshed.access_token)  # even a careless caller
         oauth_flow.logout(settings)  # DELETE /oauth/v1/refresh-tokens/<token>: urllib3 logs that path
 
@@ -71,6 +77,7 @@ def test_no_secret_reaches_any_log_record_or_exception(sandbox_factory, tmp_path
         "client secret": sandbox.config.client_secret,
         "authorization code": codes[0],
         "wrong private token": "pat-na1-wrong-token-0000",
+        "private-app token": sandbox.config.access_token,
         "token key": TOKEN_KEY,
     }
     texts = [rendered(r) for r in caplog.records]

@@ -125,9 +125,10 @@ class Store:
         return self.types[object_type].spec
 
     def now_ms(self) -> int:
-        """Current time in epoch ms, strictly increasing and always after the generated data."""
+        """Current time in epoch ms: never going back, never in the future (so an incremental reader bounded by
+        its clock misses nothing), and always after the generated data. Changes in the same ms share it."""
         with self.lock:
-            now = max(int(time.time() * 1000), self._last_now + 1, DATA_END_MS + 1)
+            now = max(int(time.time() * 1000), self._last_now, DATA_END_MS + 1)
             self._last_now = now
             return now
 
@@ -550,7 +551,8 @@ class Store:
             k = self._index(st, record_id)
             if k is None or st.cols.state[k] != LIVE:
                 raise KeyError(record_id)
-            now = self.now_ms()
+            # A change always moves the record's own timestamp, even twice within one millisecond.
+            now = max(self.now_ms(), int(st.cols.updated[k]) + 1)
             changed = self._record_changes(st, record_id, properties, now, source)
             if changed:
                 st.cols.updated[k] = now
@@ -587,7 +589,7 @@ class Store:
             for rid, k in ((primary_id, kp), (merged_id, km)):
                 if k is None or st.cols.state[k] != LIVE:
                     raise KeyError(rid)
-            now = self.now_ms()
+            now = max(self.now_ms(), int(st.cols.updated[kp]) + 1)
             for other in self.types:
                 if association_kind(object_type, other) is None:
                     continue

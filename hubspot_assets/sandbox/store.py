@@ -286,6 +286,9 @@ class Store:
         computed = [(n, gen.computed[n]) for n in names if n in gen.computed]
         spec = st.spec
         createdate, lastmod = spec.createdate, spec.lastmodified
+        # HubSpot's docs allow both null and absent for empty values: custom objects leave them out, the rest
+        # answer null, so clients meet both shapes.
+        drop_empty = spec.custom
         out = []
         for pos, rid in enumerate(arr.tolist()):
             is_base = bool(base_mask[pos])
@@ -307,6 +310,8 @@ class Store:
                 for name, value in over.items():
                     if name in props:
                         props[name] = value
+            if drop_empty:
+                props = {k: v for k, v in props.items() if v is not None}
             record = {"id": str(rid), "properties": props, "createdAt": created_iso[pos],
                       "updatedAt": updated_iso[pos], "archived": states[pos] == ARCHIVED}
             if states[pos] == ARCHIVED:

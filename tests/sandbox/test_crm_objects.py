@@ -199,3 +199,13 @@ def test_malformed_requests_are_validation_errors_never_500(sandbox):
 def test_unknown_routes_answer_html_404(sandbox):
     answer = get(sandbox, "/crm/v3/nothing/here")
     assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html")
+
+
+def test_empty_values_are_null_on_standard_objects_and_absent_on_custom_objects(sandbox):
+    contacts = get(sandbox, "/crm/v3/objects/contacts", limit=100, properties="mobilephone").json()["results"]
+    assert all("mobilephone" in r["properties"] for r in contacts)
+    assert any(r["properties"]["mobilephone"] is None for r in contacts)
+    pets = get(sandbox, "/crm/v3/objects/pets", limit=100, properties="allergies,pet_name").json()["results"]
+    assert all(r["properties"]["pet_name"] for r in pets)
+    assert any("allergies" not in r["properties"] for r in pets)
+    assert all(r["properties"].get("allergies", "x") is not None for r in pets)

@@ -106,7 +106,7 @@ class _Client:
         return answer.json() if answer.content else None
 
     def __enter__(self) -> Any:
-        return self.start()  # type: ignore[attr-defined]
+        return self if self.url else self.start()  # type: ignore[attr-defined]
 
     def __exit__(self, *exc: object) -> None:
         self.stop()  # type: ignore[attr-defined]

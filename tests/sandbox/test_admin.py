@@ -114,3 +114,18 @@ def test_same_seed_gives_identical_data_across_starts_and_another_seed_differs(s
 
     assert sample(a) == sample(b)
     assert sample(a)[0] != sample(c)[0]
+
+
+def test_in_process_sandbox_serves_and_stops():
+    from hubspot_assets.sandbox.server import run_in_thread
+
+    with run_in_thread(tier="unlimited", scale="50") as sandbox:
+        answer = get(sandbox, "/crm/v3/objects/contacts", limit=5)
+        assert answer.status_code == 200 and len(answer.json()["results"]) == 5
+        url = sandbox.url
+    try:
+        requests.get(url + "/_sandbox/ping", timeout=2)
+    except requests.ConnectionError:
+        pass
+    else:
+        raise AssertionError("the in-process sandbox still answers after stop()")

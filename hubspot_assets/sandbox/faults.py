@@ -5,6 +5,7 @@ Grammar (`--faults` on the CLI, `SandboxConfig.faults`, or `POST /_sandbox/fault
     spec  := rule ("," rule)*
     rule  := kind ["=" arg] ":" rate ["@" path]
     kind  := 500 | 502 | 503 | 504 | 521 | 522 | 523 | 524   JSON error answer with that status
+           | 423          423 Locked, as HubSpot answers during heavy batch upserts
            | 477          "Migration in progress", arg = Retry-After seconds (default 1)
            | reset        connection closed (RST) without any answer
            | slow         answer delayed by arg seconds (default 6), then served normally
@@ -33,13 +34,13 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 
 FAULTS_HELP = (
-    "Faults: comma-separated KIND[=ARG]:RATE[@PATH], KIND one of 500 502 503 504 521-524, "
+    "Faults: comma-separated KIND[=ARG]:RATE[@PATH], KIND one of 500 502 503 504 521-524 423, "
     "477[=retry_after_s], reset, slow[=seconds], burst429[=count], 429, truncate, html[=status]; "
     "RATE in 0..1; PATH a prefix or glob. "
     "Example: 500:0.05,reset:0.01,slow=6:0.02,burst429=5:0.01,truncate:0.01"
 )
 
-STATUS_KINDS = frozenset({"500", "502", "503", "504", "521", "522", "523", "524"})
+STATUS_KINDS = frozenset({"423", "500", "502", "503", "504", "521", "522", "523", "524"})
 DEFAULT_ARGS: dict[str, float] = {"477": 1, "slow": 6, "burst429": 5, "html": 502}
 KINDS = STATUS_KINDS | {"477", "reset", "slow", "burst429", "429", "truncate", "html"}
 

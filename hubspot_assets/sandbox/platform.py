@@ -314,6 +314,7 @@ _REASONS = {
     524: "A Timeout Occurred",
 }
 _FAULT_BODIES = {
+    423: ("LOCKED", "This resource is locked by concurrent batch operations. Wait at least 2 seconds and retry."),
     500: ("INTERNAL_ERROR", "internal error"),
     502: ("BAD_GATEWAY", "The server received an invalid response from an upstream server. Please retry."),
     503: ("SERVICE_UNAVAILABLE", "The service is temporarily unavailable. Please retry."),

@@ -212,11 +212,9 @@ def test_budget_remaining_is_reported_from_the_shared_limiter(sandbox_factory, t
 
 
 def test_423_locked_waits_at_least_two_seconds(sandbox, tmp_path):
-    # The sandbox injects no 423 (it has no fault for it), so this checks the delay rule itself.
-    from hubspot_assets.hubspot.errors import LockedError
-
-    transport = make_transport(sandbox, tmp_path)
-    locked = LockedError("locked", status=423)
-    assert all(transport._retry_delay(locked, attempt) >= 2.0 for attempt in (1, 2, 3))
-    assert transport._retry_delay(LockedError("locked", status=423, retry_after=5), 1) == 5
-    assert locked.retryable
+    sleep = RecordingSleep()
+    transport = make_transport(sandbox, tmp_path, sleep=sleep)
+    force_fault(sandbox, "423", count=2, path=LIST)
+    response = transport.request("GET", LIST, params={"limit": 1})
+    assert response.status == 200 and response.attempts == 3
+    assert len(sleep.delays) == 2 and all(delay >= 2.0 for delay in sleep.delays)

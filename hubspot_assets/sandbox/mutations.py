@@ -168,6 +168,10 @@ class Mutator:
         """Apply an admin mutate body (see the module docstring); 400 on a malformed operation."""
         if not isinstance(body, dict):
             raise validation_error("The mutate body must be a JSON object with 'operations' or 'random'")
+        with self.store.lock:  # one mutate body is atomic with respect to other writes
+            return self._apply(body)
+
+    def _apply(self, body: dict) -> dict:
         if "random" in body:
             return self.apply_random(body.get("random") or {}, body.get("seed"))
         ops = body.get("operations")

@@ -93,6 +93,7 @@ class Store:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         self.lock = threading.RLock()
+        self._clock_lock = threading.Lock()
         self._last_now = 0
         self.owners = build_owners(config.seed)
         contacts = config.contact_count
@@ -127,7 +128,7 @@ class Store:
     def now_ms(self) -> int:
         """Current time in epoch ms: never going back, never in the future (so an incremental reader bounded by
         its clock misses nothing), and always after the generated data. Changes in the same ms share it."""
-        with self.lock:
+        with self._clock_lock:  # its own lock: callers holding other services' locks never wait on writes
             now = max(int(time.time() * 1000), self._last_now, DATA_END_MS + 1)
             self._last_now = now
             return now

@@ -212,6 +212,19 @@ def run_in_thread(config: SandboxConfig | None = None, **overrides: Any) -> Thre
     return ThreadSandbox(config, **overrides).start()
 
 
+def _exit_with_parent() -> None:
+    """A sandbox started by SandboxServer ends when the process that started it dies (no orphan servers)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the HubSpot sandbox (internal entry point; use "
                                                  "`hubspot-elt sandbox serve`).")
@@ -222,6 +235,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.config_stdin:
         raw = sys.stdin.read()
+        _exit_with_parent()
     else:
         raw = args.config_json or "{}"
     config = SandboxConfig.model_validate(jsonlib.loads(raw))

@@ -425,6 +425,54 @@ class TypeGenerator:
             out.append(entry)
         return out
 
+    def history_many(self, ids: np.ndarray, created: np.ndarray, updated: np.ndarray, names: list[str],
+                     currents: list[dict]) -> list[dict[str, list[dict]]]:
+        """`history` for a page at once: ids/created/updated (generated values) and the current generated
+        values per record; same answer as calling `history` per (record, name), several times faster."""
+        columns = np.array([self.index[n] for n in names], dtype=np.intp)
+        salts = self.salts[columns] ^ np.uint64(0x5A5A)
+        hashes = mix(ids[:, None], salts[None, :]).tolist()
+        span = np.maximum(1, updated - created)
+        created_iso = iso_many(created)
+        updated_iso = iso_many(updated)
+        third_iso = iso_many(created + span // 3)
+        sources = ("CRM_UI", "IMPORT", "API", "INTEGRATION", "CALCULATED")
+        computed = [n in self.computed for n in names]
+        flatpool = self.flatpool
+        out = []
+        for r, row in enumerate(hashes):
+            per_record: dict[str, list[dict]] = {}
+            current = currents[r]
+            stamps = (created_iso[r], third_iso[r], updated_iso[r])
+            for c, name in enumerate(names):
+                value = current.get(name)
+                if value is None:
+                    per_record[name] = []
+                    continue
+                h = row[c]
+                versions = 1 if computed[c] else 1 + h % 3
+                entries = []
+                for v in range(versions):
+                    if v == 0:
+                        ts = stamps[2] if computed[c] or versions > 1 else stamps[0]
+                    else:
+                        value = flatpool[int(columns[c]) * POOL_SIZE + (h >> (8 * v)) % POOL_SIZE]
+                        if value is None:
+                            value = ""
+                        # created + span * (versions - v - 1) // versions: the creation, or a third of the way
+                        ts = stamps[1] if versions - v - 1 == 1 else stamps[0]
+                    source = sources[(h >> (4 + v)) % 5]
+                    entry = {"value": value, "timestamp": ts, "sourceType": source}
+                    if source == "CRM_UI":
+                        entry["updatedByUserId"] = 7_000_000 + 131 * ((h >> 20) % 20)
+                    elif source in ("INTEGRATION", "API"):
+                        entry["sourceId"] = f"{(h >> 24) % 900000 + 100000}"
+                        entry["sourceLabel"] = "Sandbox sync"
+                    entries.append(entry)
+                per_record[name] = entries
+            out.append(per_record)
+        return out
+
     # -- associations --
 
     def edges_to_parent(self, kind: AssociationKind, child_ids: np.ndarray, parent_n: int) -> tuple[np.ndarray,

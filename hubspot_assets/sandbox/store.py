@@ -317,25 +317,38 @@ class Store:
                       "updatedAt": updated_iso[pos], "archived": states[pos] == ARCHIVED}
             if states[pos] == ARCHIVED:
                 record["archivedAt"] = iso(st.archived_at.get(rid, int(updated[pos]) + 86_400_000))
-            if history:
-                record["propertiesWithHistory"] = self._history(st, rid, is_base, history)
             out.append(record)
+        if history:
+            for record, histories in zip(out, self._histories(st, arr, idx, base_mask, history)):
+                record["propertiesWithHistory"] = histories
         return out
 
-    def _history(self, st: TypeState, rid: int, is_base: bool, names: Sequence[str]) -> dict[str, list[dict]]:
+    def _histories(self, st: TypeState, arr: np.ndarray, idx: np.ndarray, base_mask: np.ndarray,
+                   names: Sequence[str]) -> list[dict[str, list[dict]]]:
+        """propertiesWithHistory for a page: changes made here (newest first), then the generated versions."""
         wanted = self.known_properties(st.spec.name, names)
-        out: dict[str, list[dict]] = {}
-        k = self._index(st, rid)
-        changes = st.history.get(rid, {})
-        if is_base and k is not None:
-            base_values = self.base_values(st, rid, wanted)
-            cr = int(st.cols.created[k])
-            up = int(st.gen.base.updated[k])
-        for name in wanted:
-            entries = list(reversed(changes.get(name, [])))
-            if is_base and k is not None:
-                entries += st.gen.history(rid, name, base_values[name], cr, up)
-            out[name] = entries
+        generated: list[dict[str, list[dict]]] = [{} for _ in range(len(arr))]
+        positions = np.flatnonzero(base_mask)
+        if len(positions) and wanted:
+            base_ids, base_idx = arr[positions], idx[positions]
+            created, updated = st.cols.created[base_idx], st.gen.base.updated[base_idx]
+            cols = np.array([st.gen.index[n] for n in wanted], dtype=np.intp)
+            rows = st.gen.values(base_ids, cols)
+            currents = []
+            for rid, cr, up, row in zip(base_ids.tolist(), created.tolist(), updated.tolist(), rows):
+                values = dict(zip(wanted, row))
+                for name in wanted:
+                    if name in st.gen.computed:
+                        values[name] = st.gen.computed[name](rid, cr, up)
+                currents.append(values)
+            for pos, histories in zip(positions.tolist(),
+                                      st.gen.history_many(base_ids, created, updated, wanted, currents)):
+                generated[pos] = histories
+        out = []
+        for pos, rid in enumerate(arr.tolist()):
+            changes = st.history.get(rid, {})
+            base = generated[pos]
+            out.append({name: [*reversed(changes.get(name, [])), *base.get(name, [])] for name in wanted})
         return out
 
     def base_values(self, st: TypeState, rid: int, names: Sequence[str]) -> dict[str, str | None]:

@@ -134,3 +134,13 @@ def test_creating_a_contact_with_an_existing_email_is_a_409_conflict(sandbox):
     answer = post(sandbox, "/crm/v3/objects/contacts", {"properties": {"email": "only.once@example.com"}})
     assert answer.status_code == 409
     assert answer.json()["category"] == "CONFLICT" and first["id"] in answer.json()["message"]
+
+
+def test_an_update_heads_the_property_history_of_a_generated_record(sandbox):
+    record = get(sandbox, "/crm/v3/objects/deals", limit=1, propertiesWithHistory="dealname").json()["results"][0]
+    before = record["propertiesWithHistory"]["dealname"]
+    patch(sandbox, f"/crm/v3/objects/deals/{record['id']}", {"properties": {"dealname": "Renamed deal"}})
+    after = get(sandbox, f"/crm/v3/objects/deals/{record['id']}", propertiesWithHistory="dealname").json()
+    history = after["propertiesWithHistory"]["dealname"]
+    assert history[0]["value"] == "Renamed deal" and history[0]["timestamp"] == after["updatedAt"]
+    assert history[1:] == before

@@ -119,7 +119,7 @@ def main() -> None:
         for label, work in (("full-width contact pages (100 x all properties)", full_page),
                             ("full-width contact pages, requests client parsing the JSON", full_page_parsed),
                             ("search pages (hs_object_id > last, sorted; 100 x 40 properties)", search_page),
-                            ("search pages (property filter, general path)", filter_search)):
+                            ("search pages (property filter lifecyclestage = customer, offset paging)", filter_search)):
             for threads in sorted({1, args.threads}):
                 n, elapsed = run_for(args.seconds, threads, work)
                 print(f"  {label}, {threads} client thread(s): {n / elapsed:7.1f} requests/s")

@@ -299,11 +299,14 @@ class ConversationsService:
     def threads(self) -> _Threads:
         """The thread columns, generated on first use (cheap: vectorized, no messages)."""
         if self._threads is None:
+            # Read the store before taking our lock: this service never waits on the store while holding it, so
+            # a mutation holding the store's lock can safely call into us (one lock order: store, then ours).
+            contacts = np.asarray(self.store.ids("contacts"), dtype=np.int64)
+            tickets = np.asarray(self.store.ids("tickets"), dtype=np.int64)
+            owners = self._owner_ids()
             with self._lock:
                 if self._threads is None:
-                    contacts = np.asarray(self.store.ids("contacts"), dtype=np.int64)
-                    tickets = np.asarray(self.store.ids("tickets"), dtype=np.int64)
-                    self._threads = _generate_threads(int(self.config.seed), contacts, self._owner_ids(), tickets)
+                    self._threads = _generate_threads(int(self.config.seed), contacts, owners, tickets)
         return self._threads
 
     def _owner_ids(self) -> list[int]:
@@ -424,8 +427,9 @@ class ConversationsService:
             )
         if not 1 <= limit <= THREAD_LIMIT_MAX:
             raise validation_error(f"limit must be between 1 and {THREAD_LIMIT_MAX}, got {limit}")
+        self._owner_records()  # warm the owner cache outside our lock
+        t = self.threads
         with self._lock:
-            t = self.threads
             ids, latest = t.id, t.latest
             mask = t.archived == archived
             if inbox_ids:
@@ -460,16 +464,19 @@ class ConversationsService:
 
     def thread(self, thread_id: str) -> dict[str, Any]:
         """One thread (archived ones too, flagged `archived: true`); 404 when unknown."""
+        self._owner_records()  # warm the owner cache outside our lock
+        t = self.threads
         with self._lock:
-            k = self._index(thread_id)
-            return self._thread_body(self.threads, k)
+            return self._thread_body(t, self._index(thread_id))
 
     def _index(self, thread_id: str | int) -> int:
         try:
             tid = int(thread_id)
         except (TypeError, ValueError):
             raise not_found("thread", str(thread_id)) from None
-        k = self.threads.index_of(tid)
+        t = self.threads
+        with self._lock:
+            k = t.index_of(tid)
         if k is None:
             raise not_found("thread", str(thread_id))
         return k
@@ -626,10 +633,12 @@ class ConversationsService:
         return events
 
     def _messages(self, k: int) -> list[dict[str, Any]]:
+        """Generated history plus run-time messages of thread k. Generation reads only columns that never
+        change after creation, so it runs outside our lock (it reads contacts from the store)."""
         t = self.threads
-        base = self._base_messages(t, k)
-        extra = self._extra.get(int(t.id[k]), [])
-        return base + extra
+        with self._lock:
+            extra = list(self._extra.get(int(t.id[k]), ()))
+        return self._base_messages(t, k) + extra
 
     @staticmethod
     def _render(message: dict[str, Any]) -> dict[str, Any]:
@@ -643,8 +652,7 @@ class ConversationsService:
         if not 1 <= limit <= MESSAGE_LIMIT_MAX:
             raise validation_error(f"limit must be between 1 and {MESSAGE_LIMIT_MAX}, got {limit}")
         start = _decode_cursor(after, 1)[0] if after else 0
-        with self._lock:
-            messages = self._messages(self._index(thread_id))
+        messages = self._messages(self._index(thread_id))
         chunk = messages[start:start + limit]
         page: dict[str, Any] = {"results": [self._render(m) for m in chunk]}
         if start + limit < len(messages):
@@ -652,8 +660,7 @@ class ConversationsService:
         return page
 
     def message(self, thread_id: str, message_id: str) -> dict[str, Any]:
-        with self._lock:
-            messages = self._messages(self._index(thread_id))
+        messages = self._messages(self._index(thread_id))
         for m in messages:
             if m["id"] == message_id:
                 return self._render(m)
@@ -673,9 +680,11 @@ class ConversationsService:
             raise validation_error(f"new_message direction must be INCOMING or OUTGOING, got {direction!r}")
         if kind not in ("MESSAGE", "COMMENT"):
             raise validation_error(f"new_message message_type must be MESSAGE or COMMENT, got {kind!r}")
+        t = self.threads
+        self._owner_records()
         with self._lock:
-            t = self.threads
             self._mutations += 1
+            counter = self._mutations
             if op.get("thread_id") is not None:
                 k = self._index(op["thread_id"])
             else:
@@ -683,14 +692,19 @@ class ConversationsService:
                 if not len(live):
                     raise validation_error("There is no thread to add a message to")
                 # An op's own `seed` (the admin API's random shortcut sends one) makes the pick reproducible.
-                salt = op.get("seed", f"mutation:{self._mutations}")
-                pick = random.Random(f"{self.config.seed}:{salt}").randrange(len(live))
-                k = int(live[pick])
-            tid = int(t.id[k])
-            now = max(int(self.store.now_ms()), int(t.latest[k]) + 1)
-            messages = self._messages(k)
-            message = self._runtime_message(t, k, now, direction, kind, op.get("text"), len(messages))
+                salt = op.get("seed", f"mutation:{counter}")
+                k = int(live[random.Random(f"{self.config.seed}:{salt}").randrange(len(live))])
+        # Store reads happen outside our lock (see `threads`).
+        tid = int(t.id[k])
+        people = self._people(t, k)
+        now = int(self.store.now_ms())
+        text = op.get("text")
+        body_text = str(text) if text is not None else f"Follow-up message {counter} ✉️"
+        with self._lock:
             extra = self._extra.setdefault(tid, [])
+            position = self._base_count(t, k) + len(extra)
+            now = max(now, int(t.latest[k]) + 1)
+            message = self._runtime_message(t, k, now, direction, kind, body_text, position, people)
             extra.append(message)
             events = [{"subscriptionType": "conversation.newMessage", "objectId": tid, "occurredAt": now,
                        "messageId": message["id"], "messageType": kind, "changeFlag": "NEW_MESSAGE"}]
@@ -699,7 +713,7 @@ class ConversationsService:
                 if direction == "INCOMING" and int(t.closed[k]):
                     # A new incoming message reopens a closed thread, as HubSpot's inbox does.
                     t._cols["closed"][k] = 0
-                    reopen = {"type": "THREAD_STATUS_CHANGE", "id": self._message_id(tid, len(messages) + 1),
+                    reopen = {"type": "THREAD_STATUS_CHANGE", "id": self._message_id(tid, position + 1),
                               "conversationsThreadId": str(tid), "createdAt": now, "updatedAt": now,
                               "createdBy": _SYSTEM_ACTOR, "client": {"clientType": "SYSTEM"}, "archived": False,
                               "newStatus": "OPEN"}
@@ -709,15 +723,26 @@ class ConversationsService:
                                    "changeSource": "CONVERSATIONS"})
             return events
 
-    def _runtime_message(self, t: _Threads, k: int, now: int, direction: str, kind: str, text: Any,
-                         position: int) -> dict[str, Any]:
+    @staticmethod
+    def _base_count(t: _Threads, k: int) -> int:
+        """How many generated entries thread k has (same rule as `_base_messages`, without generating them)."""
+        if int(t.n_msg[k]) == 0:
+            return 0
+        greeted = _LIVE_ACCOUNTS[int(t.account[k])]["channelId"] in _WELCOME_SENDERS
+        return (int(t.n_msg[k]) + int(t.n_comment[k]) + greeted + (int(t.owner[k]) != 0) + bool(t.moved[k])
+                + (int(t.base_closed[k]) != 0))
+
+    def _people(self, t: _Threads, k: int) -> tuple[tuple[str, str | None, str], tuple[str, str | None]]:
+        """(visitor actor, name, email) and (agent actor, name) for run-time messages of thread k."""
+        owner = int(t.owner[k]) or (self._owner_ids() or [0])[0]
+        agent_actor, agent_name, _ = self._agent(owner) if owner else (_SYSTEM_ACTOR, None, None)
+        return self._visitor(int(t.contact[k])), (agent_actor, agent_name)
+
+    def _runtime_message(self, t: _Threads, k: int, now: int, direction: str, kind: str, body_text: str, position: int,
+                         people: tuple[tuple[str, str | None, str], tuple[str, str | None]]) -> dict[str, Any]:
         tid = int(t.id[k])
         account = _LIVE_ACCOUNTS[int(t.account[k])]
-        contact = int(t.contact[k])
-        owner = int(t.owner[k]) or (self._owner_ids() or [0])[0]
-        visitor_actor, visitor_name, visitor_email = self._visitor(contact)
-        agent_actor, agent_name, _ = self._agent(owner) if owner else (_SYSTEM_ACTOR, None, None)
-        body_text = str(text) if text is not None else f"Follow-up message {self._mutations} ✉️"
+        (visitor_actor, visitor_name, visitor_email), (agent_actor, agent_name) = people
         body: dict[str, Any] = {
             "type": kind, "id": self._message_id(tid, position), "conversationsThreadId": str(tid),
             "createdAt": now, "updatedAt": now, "client": {"clientType": "HUBSPOT"}, "archived": False,
@@ -741,52 +766,68 @@ class ConversationsService:
         return body
 
     def apply_new_thread(self, op: dict[str, Any]) -> list[dict[str, Any]]:
-        """Open a new thread with one incoming message now; returns creation and newMessage events."""
+        """Open a new thread with one incoming message now; returns creation and newMessage events.
+
+        `contact_id` defaults to a seeded pick among live contacts; `channel_id` to 1000 (live chat)."""
+        t = self.threads
+        owners = self._owner_ids()
+        channel_id = str(op.get("channel_id", "1000"))
+        choices = [i for i, a in enumerate(_LIVE_ACCOUNTS) if a["channelId"] == channel_id]
+        if not choices:
+            raise validation_error(
+                f"new_thread channel_id must be one of {sorted({a['channelId'] for a in _LIVE_ACCOUNTS})}"
+            )
         with self._lock:
-            t = self.threads
             self._mutations += 1
-            rnd = random.Random(f"{self.config.seed}:new-thread:{self._mutations}")
-            contact = op.get("contact_id")
-            if contact is None:
-                contacts = self.store.ids("contacts")
-                if not len(contacts):
-                    raise validation_error("There is no contact to open a thread for")
-                contact = int(contacts[rnd.randrange(len(contacts))])
-            try:
-                contact = int(contact)
-            except (TypeError, ValueError):
-                raise validation_error(f"new_thread contact_id must be a contact id, got {contact!r}") from None
-            channel_id = str(op.get("channel_id", "1000"))
-            choices = [i for i, a in enumerate(_LIVE_ACCOUNTS) if a["channelId"] == channel_id]
-            if not choices:
-                raise validation_error(
-                    f"new_thread channel_id must be one of {sorted({a['channelId'] for a in _LIVE_ACCOUNTS})}"
-                )
-            now = int(self.store.now_ms())
+            counter = self._mutations
+        rnd = random.Random(f"{self.config.seed}:new-thread:{op.get('seed', counter)}")
+        contact = op.get("contact_id")
+        if contact is None:
+            contacts = self.store.ids("contacts")
+            if not len(contacts):
+                raise validation_error("There is no contact to open a thread for")
+            contact = int(contacts[rnd.randrange(len(contacts))])
+        try:
+            contact = int(contact)
+        except (TypeError, ValueError):
+            raise validation_error(f"new_thread contact_id must be a contact id, got {contact!r}") from None
+        account, owner = rnd.choice(choices), (rnd.choice(owners) if owners else 0)
+        agent_actor, agent_name, _ = self._agent(owner) if owner else (_SYSTEM_ACTOR, None, None)
+        people = (self._visitor(contact), (agent_actor, agent_name))
+        now = int(self.store.now_ms())
+        text = op.get("text")
+        body_text = str(text) if text is not None else f"New conversation {counter} 💬"
+        with self._lock:
             last_id = int(t.id[t.n - 1]) if t.n else _THREAD_ID_BASE
-            owners = self._owner_ids()
             tid = last_id + 16 + rnd.randrange(16)
             k = t.append({
                 "id": tid, "contact": contact, "created": now, "first": now, "base_latest": now, "latest": now,
-                "base_closed": 0, "closed": 0, "account": rnd.choice(choices),
-                "owner": rnd.choice(owners) if owners else 0, "ticket": 0, "archived": False, "spam": False,
-                # The generated history is just the first incoming message; no welcome, comment or move.
+                "base_closed": 0, "closed": 0, "account": account, "owner": owner, "ticket": 0, "archived": False,
+                "spam": False,
+                # The generated history is empty (n_msg 0): every entry of this thread lives in `_extra`.
                 "n_msg": 0, "n_comment": 0, "moved": False,
             })
-            message = self._runtime_message(t, k, now, "INCOMING", "MESSAGE", op.get("text"), 0)
+            message = self._runtime_message(t, k, now, "INCOMING", "MESSAGE", body_text, 0, people)
             self._extra[tid] = [message]
-            return [
-                {"subscriptionType": "conversation.creation", "objectId": tid, "occurredAt": now},
-                {"subscriptionType": "conversation.newMessage", "objectId": tid, "occurredAt": now,
-                 "messageId": message["id"], "messageType": "MESSAGE", "changeFlag": "NEW_MESSAGE"},
-            ]
+        return [
+            {"subscriptionType": "conversation.creation", "objectId": tid, "occurredAt": now},
+            {"subscriptionType": "conversation.newMessage", "objectId": tid, "occurredAt": now,
+             "messageId": message["id"], "messageType": "MESSAGE", "changeFlag": "NEW_MESSAGE"},
+        ]
 
     # ------------------------------------------------------------------------------------------- truth and stats
 
     def truth(self, kind: str = "threads") -> dict[str, Any]:
         """Ground truth for `/_sandbox/truth/threads` and `/_sandbox/truth/messages` (see module docstring)."""
+        t = self.threads
+        if kind == "messages":
+            results = []
+            for k in range(t.n):
+                for m in self._messages(k):
+                    results.append({"id": m["id"], "threadId": m["conversationsThreadId"], "type": m["type"],
+                                    "createdAt": _iso(m["createdAt"])})
+            return {"objectType": "messages", "total": len(results), "results": results}
         with self._lock:
-            t = self.threads
             if kind == "threads":
                 results = [{"id": str(int(t.id[k])), "updatedAt": _iso(int(t.latest[k])),
                             "latestMessageTimestamp": _iso(int(t.latest[k])), "archived": bool(t.archived[k])}
@@ -794,19 +835,12 @@ class ConversationsService:
                 archived = int(t.archived.sum())
                 # Same convention as the CRM truth: `total` counts live threads, `archived` the others.
                 return {"objectType": "threads", "total": t.n - archived, "archived": archived, "results": results}
-            if kind == "messages":
-                results = []
-                for k in range(t.n):
-                    for m in self._messages(k):
-                        results.append({"id": m["id"], "threadId": m["conversationsThreadId"], "type": m["type"],
-                                        "createdAt": _iso(m["createdAt"])})
-                return {"objectType": "messages", "total": len(results), "results": results}
         raise not_found("truth", kind)
 
     def stats(self) -> dict[str, Any]:
         """Counts for `/_sandbox/stats` without generating any message."""
+        t = self.threads
         with self._lock:
-            t = self.threads
             greeted = np.array([a["channelId"] in _WELCOME_SENDERS for a in _LIVE_ACCOUNTS])[t.account]
             base = (t.n_msg.astype(np.int64) + t.n_comment + greeted * (t.n_msg > 0) + (t.owner != 0) * (t.n_msg > 0)
                     + t.moved * (t.n_msg > 0) + (t.base_closed != 0))

@@ -115,3 +115,30 @@ def test_new_message_for_unknown_thread_is_refused(sandbox_factory):
                            json={"operations": [{"op": "new_message", "thread_id": "42"}]})
     assert answer.status_code in (400, 404)
     assert "42" in answer.text
+
+
+def test_reads_and_new_messages_run_concurrently_without_errors(sandbox_factory):
+    from concurrent.futures import ThreadPoolExecutor
+
+    sandbox = sandbox_factory()
+    thread_ids = [t["id"] for t in get(sandbox, f"{V3}/threads", limit=20)["results"]]
+
+    def read(i: int) -> int:
+        path = f"{V3}/threads/{thread_ids[i % len(thread_ids)]}/messages" if i % 2 else f"{V3}/threads"
+        return requests.get(sandbox.url + path, headers=sandbox.headers, timeout=30).status_code
+
+    def write(i: int) -> int:
+        return requests.post(f"{sandbox.url}/_sandbox/mutate", timeout=30, json={"operations": [
+            {"op": "new_message", "thread_id": thread_ids[i % len(thread_ids)], "direction": "OUTGOING"}]}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        reads = [pool.submit(read, i) for i in range(60)]
+        writes = [pool.submit(write, i) for i in range(20)]
+        statuses = [f.result(timeout=60) for f in reads + writes]
+    assert statuses == [200] * 80
+    ids = [m["id"] for tid in thread_ids for m in get(sandbox, f"{V3}/threads/{tid}/messages", limit=500)["results"]]
+    assert len(set(ids)) == len(ids)
+    total = len(ids)
+    fresh = sandbox_factory()
+    before = sum(len(get(fresh, f"{V3}/threads/{tid}/messages", limit=500)["results"]) for tid in thread_ids)
+    assert total == before + 20  # every write landed exactly once (outgoing messages never reopen threads)

@@ -102,13 +102,11 @@ class ObjectsApi:
     def _with_associations(self, object_type: str, records: list[dict], to_types: list[str]) -> None:
         if not to_types:
             return
-        targets = []
-        for raw in to_types:
-            targets.append((raw, self.store.resolve_type(raw)))
+        targets = list(dict.fromkeys(self.store.resolve_type(raw) for raw in to_types))
         for record in records:
             assoc: dict[str, Any] = {}
             rid = int(record["id"])
-            for raw, to_type in targets:
+            for to_type in targets:
                 results = self.store.inline_associations(object_type, rid, to_type)
                 if results:
                     assoc[to_type] = {"results": results}
@@ -430,6 +428,7 @@ ASSOC_PAGE = 500
 
 
 def now_iso(store: Store) -> str:
+    """Wall-clock time for batch `startedAt`/`completedAt` (the store's clock is for record changes)."""
     return iso(int(time.time() * 1000))
 
 

@@ -140,7 +140,7 @@ def _reconcile_records(run: Extraction, object_type: str, seen: Changes, table_n
     """Archived records -> rows with archived/archived_at; live records the warehouse lacks or holds as archived
     -> re-read; records gone from HubSpot (GDPR deletions, merged away, purged) -> deleted."""
     layout = run.layout(object_type)
-    live = run.changes(object_type, None, complete=True)
+    live = run.changes(object_type, None, complete=True, wait=False)
     live_ids = set(live.ids)
     archived_ids: set[int] = set()
     buffer: list[dict] = []
@@ -172,13 +172,19 @@ def _object_resource(run_ref: dict, object_type: str) -> DltResource:
         write_disposition=MERGE,
         primary_key="id",
         columns=RECORD_COLUMNS_HINTS,
+        parallelized=True,
     )
     def records() -> Iterator[Any]:
         run: Extraction | None = run_ref.get("run")
-        if run is None or object_type not in run.catalog.all:
+        if run is None:
             return
-        state = dlt.current.resource_state()
-        state["cursor_ms"] = yield from run.metered(object_type, _records(run, object_type, state.get("cursor_ms")))
+        try:
+            if object_type in run.catalog.all:
+                state = dlt.current.resource_state()
+                cursor = yield from run.metered(object_type, _records(run, object_type, state.get("cursor_ms")))
+                state["cursor_ms"] = cursor
+        finally:
+            run.finished(object_type)
 
     return records
 
@@ -303,7 +309,11 @@ def hubspot(
 
     # -- custom objects ----------------------------------------------------------------------------------------
     @dlt.resource(
-        name="custom_objects", write_disposition=MERGE, primary_key="id", columns=RECORD_COLUMNS_HINTS
+        name="custom_objects",
+        write_disposition=MERGE,
+        primary_key="id",
+        columns=RECORD_COLUMNS_HINTS,
+        parallelized=True,
     )
     @metered("custom_objects")
     def custom_objects() -> Iterator[Any]:
@@ -311,12 +321,19 @@ def hubspot(
         if run is None:
             return
         cursors = dlt.current.resource_state().setdefault("cursor_ms", {})
-        for name in run.catalog.custom:
-            cursors[name] = yield from _records(run, name, cursors.get(name), custom_table_name(name))
+        try:
+            for name in run.catalog.custom:
+                try:
+                    cursors[name] = yield from _records(run, name, cursors.get(name), custom_table_name(name))
+                finally:
+                    run.finished(name)
+        finally:
+            for name in run.catalog.custom:
+                run.finished(name)
 
     # -- merges, associations, history, transcripts (reuse what the record resources read) ------------------------
     @dlt.resource(
-        name=TABLE_MERGES, write_disposition=MERGE, primary_key=("object_type", "merged_id")
+        name=TABLE_MERGES, write_disposition=MERGE, primary_key=("object_type", "merged_id"), parallelized=True
     )
     @metered(TABLE_MERGES)
     def merges() -> Iterator[list[dict]]:
@@ -342,6 +359,7 @@ def hubspot(
         primary_key=("from_object_type", "from_id", "to_object_type", "to_id", "type_id"),
         merge_key=("from_object_type", "from_id", "to_object_type"),
         columns={HARD_DELETE_COLUMN: {"data_type": "bool", "hard_delete": True}},
+        parallelized=True,
     )
     @metered(TABLE_ASSOCIATIONS)
     def associations() -> Iterator[pa.Table]:
@@ -367,7 +385,7 @@ def hubspot(
                 stale = [
                     row[0]
                     for row in run.warehouse_query(
-                        "SELECT DISTINCT from_id FROM {table} WHERE from_object_type = %s", TABLE_ASSOCIATIONS, from_type
+                        "SELECT DISTINCT from_id FROM {table} WHERE from_object_type = ?", TABLE_ASSOCIATIONS, from_type
                     )
                     if row[0] not in live
                 ]
@@ -380,6 +398,7 @@ def hubspot(
         name=TABLE_PROPERTY_HISTORY,
         write_disposition=MERGE,
         primary_key="history_id",
+        parallelized=True,
         columns={
             **{name: {"data_type": "text"} for name in HISTORY_TEXT_COLUMNS},
             "object_id": {"data_type": "bigint"},
@@ -414,6 +433,7 @@ def hubspot(
         write_disposition=MERGE,
         primary_key=("transcript_id", "position"),
         merge_key="transcript_id",
+        parallelized=True,
         columns={
             **{name: {"data_type": "text"} for name in UTTERANCE_TEXT_COLUMNS},
             "call_id": {"data_type": "bigint"},
@@ -502,12 +522,18 @@ def hubspot(
 
     thread_memo: dict[str, Any] = {}
 
-    @dlt.resource(name=TABLE_THREADS, write_disposition=MERGE, primary_key="id")
+    @dlt.resource(name=TABLE_THREADS, write_disposition=MERGE, primary_key="id", parallelized=True)
     @metered(TABLE_THREADS)
     def threads() -> Iterator[list[dict]]:
         run = active()
         if run is None:
             return
+        try:
+            yield from _threads(run)
+        finally:
+            run.finished(TABLE_THREADS)
+
+    def _threads(run: Extraction) -> Iterator[list[dict]]:
         state = dlt.current.resource_state()
         rows, since, newest = _read_threads(run, state.get("cursor_ms"))
         if rows is None:
@@ -531,12 +557,13 @@ def hubspot(
         newest = max_epoch_ms((r.get("latest_message_timestamp") for r in rows), None)
         return rows, since, newest
 
-    @dlt.resource(name="conversation_messages_raw", selected=False)
+    @dlt.resource(name="conversation_messages_raw", selected=False, parallelized=True)
     @metered(TABLE_MESSAGES)
     def raw_messages() -> Iterator[list[dict]]:
         run = active()
         if run is None:
             return
+        run.wait_for(TABLE_THREADS, TABLE_THREADS)
         state = dlt.current.resource_state()
         cursor = state.get("cursor_ms")
         since = run.window_start(cursor, complete=False)

@@ -8,6 +8,8 @@ run with no changes costs about one search per object type plus the metadata cal
 from __future__ import annotations
 
 import logging
+import threading
+from pathlib import Path
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from hubspot_assets.sources.columns import RecordLayout, _field, epoch_ms
 from hubspot_assets.sources.readers import DEFAULT_WORKERS, is_wide, read_all_records
 from hubspot_assets.sources.settings import (
     ASSOCIATION_HUBS,
+    DATASET_NAME,
     ENGAGEMENT_OBJECTS,
     LINE_ITEM_TARGETS,
     PIPELINE_OBJECTS,
@@ -93,6 +96,58 @@ class Changes:
         return since_ms is not None and self.since_ms is not None and self.since_ms <= since_ms
 
 
+class _Caller(threading.local):
+    resource: str | None = None
+
+
+# The resource a thread is working for (set by `Extraction.metered`, carried into reader threads by map_ordered).
+CALLER = _Caller()
+
+
+class CountingClient:
+    """The HubSpot client, counting the calls each resource makes (one per call or per page of results)."""
+
+    def __init__(self, client: Any, counter: Counter) -> None:
+        self._client = client
+        self._counter = counter
+        self._lock = threading.Lock()
+
+    @property
+    def transport(self) -> Any:
+        return getattr(self._client, "transport", None)
+
+    def _count(self, calls: int = 1) -> None:
+        with self._lock:
+            self._counter[CALLER.resource or "other"] += calls
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = attribute(*args, **kwargs)
+            if name in ("associations", "read_records"):  # batches of 1,000 / 100 ids per request
+                ids = args[2] if name == "associations" else (args[1] if len(args) > 1 else kwargs.get("ids", ()))
+                self._count(max(1, -(-len(ids) // (1000 if name == "associations" else 100))))
+                return result
+            if isinstance(result, Iterator):
+                return self._pages(result)
+            self._count()
+            return result
+
+        return call
+
+    def _pages(self, items: Iterator[Any]) -> Iterator[Any]:
+        """Pages (lists) count one call each; single items (owners, inboxes...) one call per 100."""
+        seen = 0
+        for item in items:
+            if isinstance(item, list) or seen % 100 == 0:
+                self._count()
+            seen += 1
+            yield item
+
+
 class Progress:
     """The cursor of one (resource, object type) in dlt resource state, stored in the warehouse with each load:
     `cursor_ms` (newest last-modified time handled) and `recent` (id -> last-modified of the records handled inside
@@ -129,9 +184,18 @@ class Extraction:
     """What one run knows: the client, the mode, the catalog and the caches the resources share."""
 
     def __init__(
-        self, client: Any, catalog: ObjectCatalog, *, mode: str, lookback_s: int, workers: int = DEFAULT_WORKERS
+        self,
+        client: Any,
+        catalog: ObjectCatalog,
+        *,
+        mode: str,
+        lookback_s: int,
+        workers: int = DEFAULT_WORKERS,
+        warehouse: Path | str | None = None,
     ) -> None:
-        self.client = client
+        self.warehouse = warehouse
+        self.api_calls: Counter[str] = Counter()  # API calls (requests, pages) per resource, for asset metadata
+        self.client = CountingClient(client, self.api_calls)
         self.workers = workers
         self.catalog = catalog
         self.mode = mode
@@ -141,21 +205,24 @@ class Extraction:
         self._changes: dict[str, Changes] = {}
         self._pipelines: dict[str, list[dict]] = {}
         self._warned: set[str] = set()
-        self.api_calls: Counter[str] = Counter()  # HTTP requests per resource (for asset metadata)
+        self._lock = threading.RLock()
+        self._finished: dict[str, threading.Event] = {}
+        self._selected: frozenset[str] | None = None
         self.warnings: list[str] = []
 
-    def requests_sent(self) -> int:
-        metrics = getattr(getattr(self.client, "transport", None), "metrics", None)
-        return int(getattr(metrics, "requests", 0) or 0)
-
     def metered(self, name: str, items: Iterator[Any]) -> Iterator[Any]:
-        """Pass `items` through, adding the HTTP requests made while producing them to `api_calls[name]`."""
-        before = self.requests_sent()
-        try:
-            result = yield from items
-        finally:
-            self.api_calls[name] += self.requests_sent() - before
-        return result
+        """Pass `items` through; the API calls made while producing them count for `api_calls[name]`."""
+        iterator = iter(items)
+        while True:
+            previous = CALLER.resource
+            CALLER.resource = name
+            try:
+                item = next(iterator)
+            except StopIteration as stop:
+                return stop.value
+            finally:
+                CALLER.resource = previous
+            yield item
 
     def api_name(self, object_type: str) -> str:
         """What to put in API paths: the type id for custom objects (HubSpot's advice), the name otherwise."""
@@ -163,19 +230,47 @@ class Extraction:
 
     # -- metadata caches -------------------------------------------------------------------------------------------
     def properties(self, object_type: str) -> list[Any]:
-        if object_type not in self._properties:
-            self._properties[object_type] = list(self.client.properties(self.api_name(object_type)))
-        return self._properties[object_type]
+        with self._lock:
+            if object_type not in self._properties:
+                self._properties[object_type] = list(self.client.properties(self.api_name(object_type)))
+            return self._properties[object_type]
 
     def layout(self, object_type: str) -> RecordLayout:
-        if object_type not in self._layouts:
-            self._layouts[object_type] = RecordLayout.from_properties(object_type, self.properties(object_type))
-        return self._layouts[object_type]
+        with self._lock:
+            if object_type not in self._layouts:
+                self._layouts[object_type] = RecordLayout.from_properties(object_type, self.properties(object_type))
+            return self._layouts[object_type]
 
     def pipelines(self, object_type: str) -> list[dict]:
-        if object_type not in self._pipelines:
-            self._pipelines[object_type] = list(self.client.pipelines(object_type))
-        return self._pipelines[object_type]
+        with self._lock:
+            if object_type not in self._pipelines:
+                self._pipelines[object_type] = list(self.client.pipelines(object_type))
+            return self._pipelines[object_type]
+
+    # -- resources run in parallel: later ones wait for what earlier ones read ---------------------------------
+    def _event(self, key: str) -> threading.Event:
+        with self._lock:
+            return self._finished.setdefault(key, threading.Event())
+
+    def finished(self, key: str) -> None:
+        """Tell waiting resources that the resource reading `key` (an object type, or "threads") is done."""
+        self._event(key).set()
+
+    def selected(self, resource_name: str) -> bool:
+        """Whether this run extracts `resource_name` (a Dagster subset or `with_resources` may leave it out)."""
+        if self._selected is None:
+            try:
+                self._selected = frozenset(dlt.current.source().selected_resources)
+            except Exception:  # not inside an extraction: nothing to wait for
+                self._selected = frozenset()
+        return resource_name in self._selected
+
+    def wait_for(self, key: str, resource_name: str | None = None) -> None:
+        """Block until the resource reading `key` has finished, when it runs in this extraction: its records are
+        then reused instead of read again."""
+        name = resource_name or (key if key not in self.catalog.custom else "custom_objects")
+        if self.selected(name):
+            self._event(key).wait()
 
     def pipeline_objects(self) -> tuple[str, ...]:
         return tuple(t for t in PIPELINE_OBJECTS if t in self.catalog.all)
@@ -204,9 +299,14 @@ class Extraction:
         if known is None or changes.complete or not known.covers(changes.since_ms):
             self._changes[object_type] = changes
 
-    def changes(self, object_type: str, cursor_ms: int | None, *, complete: bool = False) -> Changes:
+    def changes(
+        self, object_type: str, cursor_ms: int | None, *, complete: bool = False, wait: bool = True
+    ) -> Changes:
         """The records of `object_type` modified since `cursor_ms` (minus look-back), or all live ones when
-        `complete`; answered from what an earlier resource of this run read when that covers the window."""
+        `complete`; answered from what the record resource of this run read when that covers the window (waiting
+        for it to finish when it runs in this extraction, unless `wait` is False)."""
+        if wait:
+            self.wait_for(object_type)
         since = self.window_start(cursor_ms, complete=complete)
         known = self._changes.get(object_type)
         if known is not None and known.covers(since):
@@ -234,21 +334,22 @@ class Extraction:
 
     # -- the warehouse as it stands (reconciliation compares it with HubSpot) ---------------------------------------
     def warehouse_query(self, sql_template: str, table: str, *args: Any) -> list[tuple]:
-        """Rows of a query on a `hubspot_raw` table (`{table}` in the template); [] when the table does not exist
-        yet (first run) or the pipeline has no SQL destination."""
-        try:
-            pipeline = dlt.current.pipeline()
-        except Exception:  # not running inside a pipeline (a direct iteration in a test)
+        """Rows of a read-only query on a `hubspot_raw` table (`{table}` in the template, `?` parameters); [] when
+        the warehouse or the table does not exist yet (first run) or no warehouse was given.
+
+        Opens its own read-only DuckDB connection: resources run in threads, and dlt's own SQL client is not
+        safe to use from several threads at once. No writer holds the file while dlt extracts.
+        """
+        if self.warehouse is None or not Path(self.warehouse).exists():
             return []
+        import duckdb
+
         try:
-            with pipeline.sql_client() as client:
-                qualified = client.make_qualified_table_name(table)
-                with client.execute_query(sql_template.format(table=qualified), *args) as cursor:
-                    return list(cursor.fetchall())
-        except Exception as error:  # the table (or dataset) does not exist yet
-            if "does not exist" in str(error) or "not found" in str(error).lower() or "Catalog Error" in str(error):
-                return []
-            raise
+            with duckdb.connect(str(self.warehouse), read_only=True) as connection:
+                sql = sql_template.format(table=f'{DATASET_NAME}."{table}"')
+                return connection.execute(sql, list(args)).fetchall()
+        except duckdb.CatalogException:  # the table does not exist yet
+            return []
 
 
 def discover_catalog(client: Any, objects: Sequence[str] | None = None) -> ObjectCatalog:

@@ -79,7 +79,9 @@ def prepare(settings: Settings, *, mode: str = "incremental", objects: str | Seq
         history = parse_property_history(settings.property_history, catalog)
     except ValueError as error:
         raise SetupError(str(error)) from error
-    extraction = Extraction(client, catalog, mode=mode, lookback_s=settings.lookback_s)
+    extraction = Extraction(
+        client, catalog, mode=mode, lookback_s=settings.lookback_s, warehouse=settings.absolute(settings.warehouse_path)
+    )
     return Prepared(client, catalog, history, mode, extraction)
 
 

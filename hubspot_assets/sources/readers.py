@@ -40,11 +40,19 @@ def map_ordered(fn: Callable[[T], R], items: Iterable[T], workers: int = DEFAULT
     if workers <= 1:
         yield from (fn(item) for item in items)
         return
+    from hubspot_assets.sources.extraction import CALLER
+
+    caller = CALLER.resource
+
+    def as_caller(item: T) -> R:  # API calls made in the pool count for the resource that asked
+        CALLER.resource = caller
+        return fn(item)
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hubspot-read") as pool:
         pending: deque[Future] = deque()
         try:
             for item in items:
-                pending.append(pool.submit(fn, item))
+                pending.append(pool.submit(as_caller, item))
                 if len(pending) >= workers * 2:
                     yield pending.popleft().result()
             while pending:

@@ -50,8 +50,12 @@ def make_pipeline(settings: Settings, *, progress: object | None = None) -> dlt.
     stored in the warehouse itself and restored from it."""
     path = warehouse_path(settings)
     pipelines_dir = path.parent / ".dlt" / path.stem
-    # One resource after another: later resources reuse the ids earlier ones read (see sources/extraction.py).
-    dlt.config["extract.next_item_mode"] = "fifo"
+    # Resources run side by side in dlt's extract thread pool (one thread per resource); those that reuse what
+    # another read wait for it (sources/extraction.py), so the pool must hold every resource at once.
+    _import_lazy_modules()
+    dlt.config["extract.next_item_mode"] = "round_robin"
+    dlt.config["extract.workers"] = 48
+    dlt.config["extract.max_parallel_items"] = 96
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         destination=dlt.destinations.duckdb(str(path)),
@@ -59,6 +63,14 @@ def make_pipeline(settings: Settings, *, progress: object | None = None) -> dlt.
         pipelines_dir=str(pipelines_dir),
         progress=progress,  # type: ignore[arg-type]
     )
+
+
+def _import_lazy_modules() -> None:
+    """dlt imports pandas and pyarrow helpers on first use; doing that in several extract threads at once breaks
+    the import (partially initialized module), so import them here, in one thread, first."""
+    import pandas  # noqa: F401
+    from dlt.common.libs import pandas as _dlt_pandas  # noqa: F401
+    from dlt.common.libs import pyarrow as _dlt_pyarrow  # noqa: F401
 
 
 @contextmanager

@@ -25,7 +25,7 @@ import numpy as np
 
 from hubspot_assets.sandbox.errors import HubSpotError, validation_error
 from hubspot_assets.sandbox.generator import ASCII_FIRST, FIRST, LAST, WORDS, iso
-from hubspot_assets.sandbox.portal import ASSOCIATIONS, PropertyDef, association_kind
+from hubspot_assets.sandbox.portal import ASSOCIATIONS, PropertyDef
 from hubspot_assets.sandbox.store import Store
 
 MERGEABLE = ("contacts", "companies", "deals", "tickets")
@@ -69,7 +69,7 @@ class Mutator:
         return [self._event(object_type, "propertyChange", rid, int(when), source, propertyName=name,
                             propertyValue=record["properties"].get(name) or "") for name in names]
 
-    # -- operations (each returns the events it emitted) --
+    # -- operations (each applies one change and emits its webhook events) --
 
     def create(self, object_type: str, properties: dict, associations: list[tuple[str, int, list]] = (),
                source: str = "API") -> int:
@@ -358,4 +358,4 @@ def _int(value: Any, name: str) -> int:
         raise validation_error(f"'{name}' must be an integer id, got {value!r}") from None
 
 
-__all__ = ["MERGEABLE", "Mutator", "association_kind", "random_value"]
+__all__ = ["MERGEABLE", "Mutator", "random_value"]

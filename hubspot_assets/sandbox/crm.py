@@ -297,101 +297,155 @@ class ObjectsApi:
         self.mutator.archive(object_type, rid)
         return Response(status_code=204)
 
+    # Batch writes validate every input first and then write under the store lock, so an answer never hides
+    # records it wrote: inputs that cannot be written are named in `errors` (207) next to the written ones.
+
+    def _checked(self, object_type: str, item: Any, i: int) -> dict[str, str | None]:
+        if not isinstance(item, dict):
+            raise validation_error(f"inputs[{i}] must be an object with 'properties'")
+        try:
+            return self.store.check_properties(object_type, item.get("properties", {}))
+        except HubSpotError as exc:
+            raise HubSpotError(400, f"inputs[{i}]: {exc.message}", exc.category, extra=exc.extra) from None
+
+    def _email_conflict(self, object_type: str, i: int, rid: int | None, props: dict,
+                        claimed: dict[str, int]) -> dict | None:
+        """A CONFLICT error entry when input i would give a contact an email another contact (in the portal or
+        earlier in this batch) has; records the email as claimed otherwise. `rid` is the record updated."""
+        email = props.get("email") if object_type == "contacts" else None
+        if not email:
+            return None
+        key = email.lower()
+        if key in claimed:
+            return batch_error("CONFLICT", f"inputs[{i}]: email {email} is also given to inputs[{claimed[key]}] of "
+                                           "this batch", i, email=[email])
+        existing = self.store.find_by_property("contacts", "email", email)
+        if existing is not None and existing != rid:
+            return batch_error("CONFLICT", f"Contact already exists. Existing ID: {existing}", i,
+                               id=[str(existing)], email=[email])
+        claimed[key] = i
+        return None
+
+    def _missing_targets(self, assoc: list[tuple[str, int, list]], i: int) -> None:
+        for to_type, to_id, _ in assoc:
+            if not self.store.exists(to_type, to_id):
+                raise validation_error(f"inputs[{i}]: cannot associate with {to_type} {to_id}: it does not exist",
+                                       context={"id": [str(to_id)]})
+
+    def _batch_answer(self, results: list[dict], errors: list[dict], started: str, ok_status: int) -> Response:
+        out: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": started,
+                               "completedAt": now_iso(self.store)}
+        if errors:
+            out["numErrors"] = len(errors)
+            out["errors"] = errors
+            return json_response(out, 207)
+        return json_response(out, ok_status)
+
     def batch_create(self, request: Request, body: Any) -> Response:
         object_type = self._type(request)
         inputs = require_inputs(require_object(body), MAX_BATCH)
         started = now_iso(self.store)
-        prepared = []
-        for i, item in enumerate(inputs):
-            if not isinstance(item, dict):
-                raise validation_error(f"inputs[{i}] must be an object with 'properties'")
-            try:
-                self.store.check_properties(object_type, item.get("properties", {}))
-            except HubSpotError as exc:
-                raise HubSpotError(400, f"inputs[{i}]: {exc.message}", exc.category, extra=exc.extra) from None
-            prepared.append((item.get("properties", {}),
-                             self._associations_input(object_type, item.get("associations"), f"inputs[{i}].")))
-        results = []
-        for props, assoc in prepared:
-            rid = self.mutator.create(object_type, props, assoc)
-            results.append(self.store.records(object_type, [rid], self._write_names(object_type, props))[0])
-        return json_response({"status": "COMPLETE", "results": results, "startedAt": started,
-                              "completedAt": now_iso(self.store)}, 201)
+        with self.store.lock:
+            plan, errors, claimed = [], [], {}
+            for i, item in enumerate(inputs):
+                props = self._checked(object_type, item, i)
+                assoc = self._associations_input(object_type, item.get("associations"), f"inputs[{i}].")
+                self._missing_targets(assoc, i)
+                conflict = self._email_conflict(object_type, i, None, props, claimed)
+                if conflict is not None:
+                    errors.append(conflict)
+                else:
+                    plan.append((item.get("properties", {}), assoc))
+            if errors and not plan:
+                first = errors[0]
+                raise HubSpotError(409, first["message"], "CONFLICT", context=first["context"],
+                                   extra={"numErrors": len(errors), "errors": errors})
+            results = []
+            for props, assoc in plan:
+                rid = self.mutator.create(object_type, props, assoc)
+                results.append(self.store.records(object_type, [rid], self._write_names(object_type, props))[0])
+        return self._batch_answer(results, errors, started, 201)
 
     def batch_update(self, request: Request, body: Any) -> Response:
         object_type = self._type(request)
         spec = self.store.spec(object_type)
         inputs = require_inputs(require_object(body), MAX_BATCH)
         started = now_iso(self.store)
-        work, missing = [], []
-        for i, item in enumerate(inputs):
-            raw = input_id(item, i)
-            try:
-                self.store.check_properties(object_type, item.get("properties", {}))
-            except HubSpotError as exc:
-                raise HubSpotError(400, f"inputs[{i}]: {exc.message}", exc.category, extra=exc.extra) from None
-            rid = self._lookup(object_type, raw, item.get("idProperty"))
-            if rid is None or not self.store.exists(object_type, rid):
-                missing.append(raw)
-            else:
-                work.append((rid, item.get("properties", {})))
-        results = []
-        for rid, props in work:
-            self.mutator.update(object_type, rid, props)
-            results.append(self.store.records(object_type, [rid], self._write_names(object_type, props))[0])
-        out: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": started,
-                               "completedAt": now_iso(self.store)}
-        if missing:
-            out["numErrors"] = len(missing)
-            out["errors"] = [{"status": "error", "category": "OBJECT_NOT_FOUND",
-                              "message": f"Could not update {spec.singular} {raw}: it does not exist or is archived",
-                              "context": {"ids": [raw]}} for raw in missing]
-            return json_response(out, 207)
-        return json_response(out)
+        raws = [input_id(item, i) for i, item in enumerate(inputs)]
+        checked = [self._checked(object_type, item, i) for i, item in enumerate(inputs)]
+        reject_duplicates(raws)
+        with self.store.lock:
+            work, errors, claimed = [], [], {}
+            for i, (item, raw, props) in enumerate(zip(inputs, raws, checked)):
+                rid = self._lookup(object_type, raw, item.get("idProperty"))
+                if rid is None or not self.store.exists(object_type, rid):
+                    errors.append({"status": "error", "category": "OBJECT_NOT_FOUND",
+                                   "message": f"Could not update {spec.singular} {raw}: it does not exist or is "
+                                              "archived", "context": {"ids": [raw]}})
+                    continue
+                conflict = self._email_conflict(object_type, i, rid, props, claimed)
+                if conflict is not None:
+                    errors.append(conflict)
+                else:
+                    work.append((rid, item.get("properties", {})))
+            results = []
+            for rid, props in work:
+                self.mutator.update(object_type, rid, props)
+                results.append(self.store.records(object_type, [rid], self._write_names(object_type, props))[0])
+        return self._batch_answer(results, errors, started, 200)
 
     def batch_upsert(self, request: Request, body: Any) -> Response:
         object_type = self._type(request)
         inputs = require_inputs(require_object(body), MAX_BATCH)
         started = now_iso(self.store)
         unique = self.store.unique_properties(object_type)
-        plan = []
+        raws, id_properties = [], []
         for i, item in enumerate(inputs):
-            raw = input_id(item, i)
+            raws.append(input_id(item, i))
             id_property = item.get("idProperty")
             if not isinstance(id_property, str) or id_property not in unique:
                 raise validation_error(f"inputs[{i}].idProperty must name a unique-value property of {object_type} "
                                        f"({', '.join(sorted(unique))}), got {id_property!r}")
-            props = item.get("properties", {})
-            try:
-                self.store.check_properties(object_type, props)
-            except HubSpotError as exc:
-                raise HubSpotError(400, f"inputs[{i}]: {exc.message}", exc.category, extra=exc.extra) from None
-            plan.append((raw, id_property, props))
-        results = []
-        for raw, id_property, props in plan:
-            rid = self._lookup(object_type, raw, id_property)
-            is_new = rid is None or not self.store.exists(object_type, rid)
-            if is_new:
-                if id_property == "hs_object_id":
-                    raise validation_error(f"Cannot upsert {object_type} {raw} by hs_object_id: it does not exist")
-                rid = self.mutator.create(object_type, {**props, id_property: raw})
-            else:
-                self.mutator.update(object_type, rid, props)
-            record = self.store.records(object_type, [rid], self._write_names(object_type, props))[0]
-            record["new"] = is_new
-            results.append(record)
-        return json_response({"status": "COMPLETE", "results": results, "startedAt": started,
-                              "completedAt": now_iso(self.store)})
+            id_properties.append(id_property)
+        checked = [self._checked(object_type, item, i) for i, item in enumerate(inputs)]
+        reject_duplicates([f"{p}={raw}" for p, raw in zip(id_properties, raws)])
+        with self.store.lock:
+            plan, errors, claimed = [], [], {}
+            for i, (item, raw, id_property, props) in enumerate(zip(inputs, raws, id_properties, checked)):
+                rid = self._lookup(object_type, raw, id_property)
+                is_new = rid is None or not self.store.exists(object_type, rid)
+                if is_new and id_property == "hs_object_id":
+                    errors.append(batch_error("OBJECT_NOT_FOUND", f"Cannot upsert {object_type} {raw} by "
+                                                                  "hs_object_id: it does not exist", i, ids=[raw]))
+                    continue
+                written = {**item.get("properties", {}), id_property: raw} if is_new else item.get("properties", {})
+                effective = {**props, id_property: raw} if is_new else props
+                conflict = self._email_conflict(object_type, i, None if is_new else rid, effective, claimed)
+                if conflict is not None:
+                    errors.append(conflict)
+                    continue
+                plan.append((rid, is_new, written, item.get("properties", {})))
+            results = []
+            for rid, is_new, written, props in plan:
+                if is_new:
+                    rid = self.mutator.create(object_type, written)
+                else:
+                    self.mutator.update(object_type, rid, written)
+                record = self.store.records(object_type, [rid], self._write_names(object_type, props))[0]
+                record["new"] = is_new
+                results.append(record)
+        return self._batch_answer(results, errors, started, 200)
 
     def batch_archive(self, request: Request, body: Any) -> Response:
         object_type = self._type(request)
         inputs = require_inputs(require_object(body), MAX_BATCH)
-        for i, item in enumerate(inputs):
-            raw = input_id(item, i)
-            try:
-                self.mutator.archive(object_type, int(raw))
-            except ValueError:
-                continue
+        raws = [input_id(item, i) for i, item in enumerate(inputs)]
+        with self.store.lock:
+            for raw in raws:
+                try:
+                    self.mutator.archive(object_type, int(raw))
+                except ValueError:
+                    continue  # not an id: nothing to archive (HubSpot answers 204 for unknown ids too)
         return Response(status_code=204)
 
     def merge(self, request: Request, body: Any) -> Response:
@@ -452,6 +506,21 @@ def input_id(item: Any, i: int) -> str:
     if not isinstance(item, dict) or isinstance(item.get("id"), (dict, list, bool)) or item.get("id") in (None, ""):
         raise validation_error(f"inputs[{i}] must be an object with an 'id' (string)")
     return str(item["id"])
+
+
+def reject_duplicates(keys: list[str]) -> None:
+    """HubSpot refuses a batch that names one record twice (nothing is written)."""
+    seen: set[str] = set()
+    dupes = [k for k in keys if k in seen or seen.add(k)]  # type: ignore[func-returns-value]
+    if dupes:
+        raise validation_error(f"Duplicate IDs found in batch input: {sorted(set(dupes))}",
+                               context={"ids": sorted(set(dupes))})
+
+
+def batch_error(category: str, message: str, i: int, **context: list[str]) -> dict:
+    """One `errors[]` entry of a 207 batch answer; `context.inputs` names the failing input's index."""
+    return {"status": "error", "category": category, "message": message,
+            "context": {"inputs": [str(i)], **context}}
 
 
 def int_field(value: Any, name: str) -> int:

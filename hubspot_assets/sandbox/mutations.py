@@ -69,17 +69,21 @@ class Mutator:
         return [self._event(object_type, "propertyChange", rid, int(when), source, propertyName=name,
                             propertyValue=record["properties"].get(name) or "") for name in names]
 
+    def _check_email_free(self, object_type: str, checked: dict, rid: int | None) -> None:
+        """409 CONFLICT when a contact would take an email another contact has (emails are unique)."""
+        if object_type == "contacts" and checked.get("email"):
+            existing = self.store.find_by_property("contacts", "email", checked["email"])
+            if existing is not None and existing != rid:
+                raise HubSpotError(409, f"Contact already exists. Existing ID: {existing}", "CONFLICT",
+                                   context={"id": [str(existing)]})
+
     # -- operations (each applies one change and emits its webhook events) --
 
     def create(self, object_type: str, properties: dict, associations: list[tuple[str, int, list]] = (),
                source: str = "API") -> int:
         """Create a record with unchecked properties (400 on unknown ones); returns its id."""
         checked = self.store.check_properties(object_type, properties)
-        if object_type == "contacts" and checked.get("email"):
-            existing = self.store.find_by_property("contacts", "email", checked["email"])
-            if existing is not None:
-                raise HubSpotError(409, f"Contact already exists. Existing ID: {existing}", "CONFLICT",
-                                   context={"id": [str(existing)]})
+        self._check_email_free(object_type, checked, None)
         for to_type, to_id, _ in associations:
             if not self.store.exists(to_type, to_id):
                 raise validation_error(f"Cannot associate with {to_type} {to_id}: it does not exist",
@@ -98,6 +102,7 @@ class Mutator:
     def update(self, object_type: str, rid: int, properties: dict, source: str = "API") -> list[str]:
         """Change properties of a live record; raises KeyError when it is not live. Returns changed names."""
         checked = self.store.check_properties(object_type, properties)
+        self._check_email_free(object_type, checked, rid)
         changed = self.store.update(object_type, rid, checked, source=source)
         self.emit(self._property_events(object_type, rid, changed, source))
         return changed

@@ -1,9 +1,13 @@
 """The sandbox admin API under `/_sandbox/` (no authentication, localhost only).
 
 - `GET /_sandbox/ping` -> `{"ok": true}` (readiness).
-- `GET /_sandbox/stats` -> `{"objects": {type: {"total", "archived"}}, "requests": <platform stats>, "config": {...}}`.
+- `GET /_sandbox/stats` -> `{"objects": {type: {"total", "archived"}}, "requests": <platform stats>, "config": {...},
+  "conversations": {"threads": {"total" (live), "archived"}, "messages": {"total" (every message)}}}`.
 - `GET /_sandbox/truth/{objectType}` -> `{"objectType", "total", "archived", "results": [{"id","updatedAt","archived"}]}`:
-  every existing record (live and archived; GDPR-deleted ones are gone), ascending by id.
+  every existing record (live and archived; GDPR-deleted ones are gone), ascending by id. `total` counts live ones.
+- `GET /_sandbox/truth/threads` -> results `{"id", "updatedAt", "latestMessageTimestamp", "archived"}` per thread;
+  `GET /_sandbox/truth/messages` -> results `{"id", "threadId", "type", "createdAt", "archived"}` per message
+  (archived when its thread is); there `total` counts every message and `archived` those of archived threads.
 - `POST /_sandbox/stats/reset` -> resets the request statistics.
 - `POST /_sandbox/mutate` -> see `mutations.py`.
 """
@@ -39,10 +43,30 @@ def admin_routes(store: Store, platform: Any = None, conversations: Any = None, 
             "config": {"seed": config.seed, "scale": config.scale, "contacts": config.contact_count,
                        "tier": config.tier, "portalId": config.portal_id},
         }
+        if conversations is not None and hasattr(conversations, "stats"):
+            counts = conversations.stats()
+            threads = counts["threads"]
+            # Same convention as `objects`: `total` counts live threads, `archived` the others.
+            body["conversations"] = {"threads": {"total": threads["total"] - threads["archived"],
+                                                 "archived": threads["archived"]},
+                                     "messages": counts["messages"]}
         return json_response(body)
 
+    def conversation_truth(kind: str) -> dict:
+        body = conversations.truth(kind)
+        if kind == "messages":
+            # A message counts as archived when its thread is (listing live threads never reaches it).
+            archived_threads = {t["id"] for t in conversations.truth("threads")["results"] if t["archived"]}
+            for message in body["results"]:
+                message["archived"] = message["threadId"] in archived_threads
+            body["archived"] = sum(1 for m in body["results"] if m["archived"])
+        return body
+
     def truth(request: Request) -> Response:
-        object_type = store.resolve_type(request.path_params["objectType"])
+        raw = request.path_params["objectType"]
+        if raw in ("threads", "messages") and conversations is not None and hasattr(conversations, "truth"):
+            return json_response(conversation_truth(raw))
+        object_type = store.resolve_type(raw)
         results = store.truth(object_type)
         archived = sum(1 for r in results if r["archived"])
         return json_response({"objectType": object_type, "total": len(results) - archived, "archived": archived,

@@ -10,9 +10,12 @@ Admin mutate body: `{"operations": [op, ...]}` applied in order, each op one of
 - `{"op": "merge", "objectType", "primaryId", "mergedId"}` (contacts, companies, deals, tickets)
 - `{"op": "associate" | "unassociate", "fromType", "fromId", "toType", "toId",
    "types"?: [{"associationCategory", "associationTypeId"}]}`
-- `{"op": "new_message", ...}` handed to the conversations service (S3)
-or the generator shortcut `{"random": {"updates": N, "creates": N, "archives": N, "merges": N,
-"associations": N, "messages": N, "object_types": [...]}, "seed": 7}`.
+- `{"op": "new_message", "threadId"?, "messageType"?: "MESSAGE"|"COMMENT", "direction"?: "INCOMING"|"OUTGOING",
+   "text"?}` and `{"op": "new_thread", "contactId"?, "channelId"?, "text"?}`, handed to the conversations
+  service (snake_case `thread_id`, `message_type`, `contact_id`, `channel_id` work too)
+or the generator shortcut `{"random": {"updates": N, "creates": N, "archives": N, "restores": N, "merges": N,
+"associations": N, "messages": N, "object_types": [...]}, "seed": 7}` (at most 100,000 changes per call).
+Any key an op does not know is a 400 naming it, checked for every op before any is applied.
 The answer lists what changed: `{"results": [per-op result], "events": <count emitted>}`.
 """
 
@@ -30,6 +33,26 @@ from hubspot_assets.sandbox.store import Store
 
 MERGEABLE = ("contacts", "companies", "deals", "tickets")
 DEFAULT_RANDOM_TYPES = ("contacts", "companies", "deals", "tickets")
+RANDOM_COUNTS = ("updates", "creates", "archives", "restores", "merges", "associations", "messages")
+# One random call is applied under the store lock: the cap keeps a call from holding the server for minutes.
+MAX_RANDOM_CHANGES = 100_000
+_COMMON = ("op", "changeSource")
+# The keys each op accepts; any other key is a 400 naming it, so a typo never silently does something else.
+OP_KEYS: dict[str, tuple[str, ...]] = {
+    "create": (*_COMMON, "objectType", "properties", "associations"),
+    "update": (*_COMMON, "objectType", "id", "properties"),
+    "archive": (*_COMMON, "objectType", "id"),
+    "restore": (*_COMMON, "objectType", "id"),
+    "gdpr_delete": (*_COMMON, "objectType", "id"),
+    "merge": (*_COMMON, "objectType", "primaryId", "mergedId", "primaryObjectId", "objectIdToMerge"),
+    "associate": (*_COMMON, "fromType", "fromId", "toType", "toId", "types"),
+    "unassociate": (*_COMMON, "fromType", "fromId", "toType", "toId"),
+    "new_message": ("op", "threadId", "messageType", "direction", "text", "seed", "thread_id", "message_type"),
+    "new_thread": ("op", "contactId", "channelId", "text", "seed", "contact_id", "channel_id"),
+}
+# camelCase keys of the conversation ops -> the names ConversationsService reads.
+_CONVERSATION_KEYS = {"threadId": "thread_id", "messageType": "message_type", "contactId": "contact_id",
+                      "channelId": "channel_id"}
 
 
 class Mutator:
@@ -177,11 +200,18 @@ class Mutator:
             return self._apply(body)
 
     def _apply(self, body: dict) -> dict:
+        _reject_unknown(body, ("operations", "random", "seed"), "the mutate body")
         if "random" in body:
             return self.apply_random(body.get("random") or {}, body.get("seed"))
         ops = body.get("operations")
         if not isinstance(ops, list):
             raise validation_error("'operations' must be a list of {\"op\": ...} objects")
+        for i, op in enumerate(ops):  # shapes and keys first: a typo anywhere applies nothing
+            try:
+                _check_op_shape(op)
+            except HubSpotError as exc:
+                raise HubSpotError(exc.status, f"operations[{i}]: {exc.message} (nothing was applied)",
+                                   exc.category) from None
         results = []
         for i, op in enumerate(ops):
             try:
@@ -202,14 +232,19 @@ class Mutator:
         return object_type, _int(op.get(id_key), id_key)
 
     def apply_one(self, op: Any) -> dict:
-        if not isinstance(op, dict) or not isinstance(op.get("op"), str):
-            raise validation_error("each operation must be an object with an 'op' name")
+        _check_op_shape(op)
         name = op["op"]
         source = str(op.get("changeSource", "CRM_UI"))
         if name == "create":
             object_type = self.store.resolve_type(str(op.get("objectType", "")))
             assoc = []
-            for a in op.get("associations") or []:
+            raw_assoc = op.get("associations") or []
+            if not isinstance(raw_assoc, list):
+                raise validation_error("'associations' must be a list of {\"objectType\", \"id\"}")
+            for a in raw_assoc:
+                if not isinstance(a, dict):
+                    raise validation_error("each of 'associations' must be an object {\"objectType\", \"id\"}")
+                _reject_unknown(a, ("objectType", "id"), "associations[]")
                 to_type = self.store.resolve_type(str(a.get("objectType", "")))
                 assoc.append((to_type, _int(a.get("id"), "associations[].id"), []))
             rid = self.create(object_type, op.get("properties") or {}, assoc, source=source)
@@ -241,10 +276,11 @@ class Mutator:
             elif not self.unassociate(a, a_id, b, b_id, source=source):
                 raise KeyError(f"association {a} {a_id} -> {b} {b_id}")
             return {"op": name, "fromType": a, "fromId": str(a_id), "toType": b, "toId": str(b_id)}
-        if name == "new_message":
-            if self.conversations is None or not hasattr(self.conversations, "apply_new_message"):
-                raise validation_error("new_message needs the conversations service, which is not available")
-            events = self.conversations.apply_new_message(op)
+        if name in ("new_message", "new_thread"):
+            method = "apply_" + name
+            if self.conversations is None or not hasattr(self.conversations, method):
+                raise validation_error(f"{name} needs the conversations service, which is not available")
+            events = getattr(self.conversations, method)(_conversation_op(op))
             result = {"op": name}
             if isinstance(events, dict):
                 result.update(events.get("result", {}))
@@ -252,17 +288,25 @@ class Mutator:
             self.emit(list(events or []))
             result["events"] = len(events or [])
             return result
-        raise validation_error(f"unknown op '{name}'; use create, update, archive, restore, merge, associate, "
-                               "unassociate, new_message or gdpr_delete")
+        raise validation_error(f"unknown op '{name}'")  # unreachable: OP_KEYS names every op handled above
 
     def apply_random(self, spec: Any, seed: Any) -> dict:
         """Random changes (deterministic for a given seed and store state) across `object_types`."""
         if not isinstance(spec, dict):
             raise validation_error("'random' must be an object like {\"updates\": 10, \"creates\": 2}")
+        _reject_unknown(spec, (*RANDOM_COUNTS, "object_types", "objectTypes"), "'random'")
         rng = random.Random(_int(seed, "seed") if seed is not None else None)
-        types = [self.store.resolve_type(str(t)) for t in spec.get("object_types") or DEFAULT_RANDOM_TYPES]
-        counts = {k: _int(spec.get(k, 0), k) for k in ("updates", "creates", "archives", "merges", "associations",
-                                                       "messages", "restores")}
+        raw_types = spec.get("object_types", spec.get("objectTypes")) or DEFAULT_RANDOM_TYPES
+        if not isinstance(raw_types, list | tuple):
+            raise validation_error("'random.object_types' must be a list of object types, e.g. [\"contacts\"]")
+        types = [self.store.resolve_type(str(t)) for t in raw_types]
+        counts = {k: _int(spec.get(k, 0), k) for k in RANDOM_COUNTS}
+        negative = [k for k, v in counts.items() if v < 0]
+        if negative:
+            raise validation_error(f"'random' counts must not be negative: {', '.join(negative)}")
+        if sum(counts.values()) > MAX_RANDOM_CHANGES:
+            raise validation_error(f"'random' asks for {sum(counts.values())} changes; at most {MAX_RANDOM_CHANGES:,} "
+                                   "per call (send several calls for more)")
         out: dict[str, Any] = {"created": {}, "updated": {}, "archived": {}, "restored": {}, "merged": [],
                                "associated": [], "messages": []}
         for _ in range(counts["creates"]):
@@ -352,6 +396,33 @@ def random_value(prop: PropertyDef, rng: random.Random) -> str:
     if prop.type == "phone_number" or "phone" in prop.field_type:
         return f"+1{rng.randint(200, 999)}{rng.randint(1000000, 9999999)}"
     return f"{rng.choice(WORDS)} {rng.choice(FIRST)} {rng.randint(1, 99999)}"
+
+
+def _check_op_shape(op: Any) -> None:
+    if not isinstance(op, dict) or not isinstance(op.get("op"), str):
+        raise validation_error("each operation must be an object with an 'op' name")
+    if op["op"] not in OP_KEYS:
+        raise validation_error(f"unknown op '{op['op']}'; use {', '.join(OP_KEYS)}")
+    _reject_unknown(op, OP_KEYS[op["op"]], f"op '{op['op']}'")
+
+
+def _reject_unknown(obj: dict, allowed: tuple[str, ...], where: str) -> None:
+    unknown = [k for k in obj if k not in allowed]
+    if unknown:
+        raise validation_error(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; allowed: "
+                               f"{', '.join(allowed)}")
+
+
+def _conversation_op(op: dict) -> dict:
+    """A new_message/new_thread op with camelCase keys renamed for ConversationsService (both spellings work;
+    giving both for one field is a 400)."""
+    out: dict[str, Any] = {}
+    for key, value in op.items():
+        name = _CONVERSATION_KEYS.get(key, key)
+        if name in out:
+            raise validation_error(f"op '{op['op']}': give '{name}' once (as {key} or its snake_case form)")
+        out[name] = value
+    return out
 
 
 def _int(value: Any, name: str) -> int:

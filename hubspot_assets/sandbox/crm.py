@@ -208,30 +208,41 @@ class ObjectsApi:
         ids, state, updated = st.cols.ids[:n], st.cols.state[:n], st.cols.updated[:n]
         created = st.cols.created[:n]
         visible = state == LIVE
+        view = None
         lag = self.store.config.search_lag_ms
         if lag > 0:
-            visible &= updated <= self.store.now_ms() - lag
+            # The index lags: records created within the lag are not in it yet, and records changed within it
+            # are still indexed as they were (old values, old dates, still live if archived or deleted since).
+            cutoff = self.store.now_ms() - lag
+            visible &= created <= cutoff
+            view = self.store.indexed_view(object_type, cutoff)
+            if view:
+                changed = np.fromiter(view, dtype=np.int64, count=len(view))
+                pos = np.searchsorted(ids, changed)
+                updated = updated.copy()
+                updated[pos] = [old.updated for old in view.values()]
+                visible[pos] = np.array([old.state == LIVE for old in view.values()]) & (created[pos] <= cutoff)
         # Search answers always carry the id and both dates, on top of what was asked for.
         names = [*(req.properties or self.store.default_properties(object_type)), spec.createdate,
                  spec.lastmodified, "hs_object_id"]
         fast = fast_search(req, spec, ids, created, updated, visible)
         if fast is None:
-            fast = vector_search(req, self.store, object_type, visible)
+            fast = vector_search(req, self.store, object_type, visible, updated, view)
         if fast is not None:
             total, page_ids = fast
-            results = self.store.records(object_type, page_ids, names, req.properties_with_history or ())
+            results = self.store.records(object_type, page_ids, names, req.properties_with_history or (), view)
         else:
             needed = sorted(req.needed_properties() & known)
             candidates = ids[visible]
             matched: list[dict] = []
             for start in range(0, len(candidates), 5000):
                 chunk = candidates[start:start + 5000]
-                matched += [r for r in self.store.records(object_type, chunk, needed) if req.matches(r)]
+                matched += [r for r in self.store.records(object_type, chunk, needed, view=view) if req.matches(r)]
             total = len(matched)
             if req.sorts:
                 matched = req.sort(matched)
             page_ids = [int(r["id"]) for r in matched[req.offset:req.offset + req.limit]]
-            results = self.store.records(object_type, page_ids, names, req.properties_with_history or ())
+            results = self.store.records(object_type, page_ids, names, req.properties_with_history or (), view)
         for record in results:
             record.pop("archivedAt", None)
         out: dict[str, Any] = {"total": total, "results": results}
@@ -1051,10 +1062,12 @@ def crm_routes(store: Store, dispatcher: Any = None) -> list[Route]:
     return routes
 
 
-def vector_search(req: Any, store: Store, object_type: str, visible: np.ndarray) -> tuple[int, list[int]] | None:
+def vector_search(req: Any, store: Store, object_type: str, visible: np.ndarray, updated_all: np.ndarray,
+                  view: dict | None = None) -> tuple[int, list[int]] | None:
     """Filter evaluation without building every record: a pooled property's filter is decided once per pool
     value and gathered per record; computed properties are evaluated per record on one column; changed and
-    created records are checked exactly. None (use the record-by-record path) when a free-text query is given."""
+    created records are checked exactly (as the index holds them: `view`, `updated_all`). None (use the
+    record-by-record path) when a free-text query is given."""
     if req.query:
         return None
     st = store.types[object_type]
@@ -1064,7 +1077,7 @@ def vector_search(req: Any, store: Store, object_type: str, visible: np.ndarray)
     base = positions < st.base_n
     base_ids = ids[base]
     created = st.cols.created[positions][base]
-    updated = st.cols.updated[positions][base]
+    updated = updated_all[positions][base]
     groups = req.filter_groups or ((),)
     final = np.zeros(len(base_ids), dtype=bool)
     for group in groups:
@@ -1088,12 +1101,12 @@ def vector_search(req: Any, store: Store, object_type: str, visible: np.ndarray)
     matched = set(base_ids[final].tolist())
     # Created records and records changed through the API are decided on their real values.
     exact = ids[~base].tolist()
-    if st.overrides:
-        changed = np.fromiter(list(st.overrides), dtype=np.int64)
-        exact += changed[np.isin(changed, base_ids)].tolist()
+    if st.overrides or view:
+        changed = np.fromiter([*st.overrides, *(view or ())], dtype=np.int64)
+        exact += np.unique(changed[np.isin(changed, base_ids)]).tolist()
     if exact:
         needed = sorted(req.needed_properties() & set(gen.names))
-        for record in store.records(object_type, exact, needed):
+        for record in store.records(object_type, exact, needed, view=view):
             if req.matches(record):
                 matched.add(int(record["id"]))
             else:
@@ -1103,6 +1116,7 @@ def vector_search(req: Any, store: Store, object_type: str, visible: np.ndarray)
     if req.sorts:
         records = []
         for start in range(0, total, 5000):
-            records += store.records(object_type, ordered[start:start + 5000], [req.sorts[0].property_name])
+            records += store.records(object_type, ordered[start:start + 5000], [req.sorts[0].property_name],
+                                     view=view)
         ordered = [int(r["id"]) for r in req.sort(records)]
     return total, ordered[req.offset:req.offset + req.limit]

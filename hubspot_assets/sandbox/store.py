@@ -85,6 +85,20 @@ class TypeState:
     history: dict[int, dict[str, list[dict]]] = field(default_factory=dict)
     archived_at: dict[int, int] = field(default_factory=dict)
     merged_into: dict[int, int] = field(default_factory=dict)
+    # Search index lag: for records changed within `search_lag_ms`, [(change ms, state just before)], oldest
+    # first. Lists are replaced, never mutated (search reads them without the lock).
+    indexed: dict[int, list[tuple[int, "Indexed"]]] = field(default_factory=dict)
+    indexed_swept: int = 0
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """A record as the search index last saw it: its overrides dict (copy-on-write, so kept by reference),
+    updatedAt (ms) and state."""
+
+    overrides: dict[str, str | None] | None
+    updated: int
+    state: int
 
 
 class Store:
@@ -266,9 +280,10 @@ class Store:
         return self.records(object_type, [rid], names)[0]
 
     def records(self, object_type: str, ids: Sequence[int], properties: Sequence[str],
-                history: Sequence[str] = ()) -> list[dict]:
+                history: Sequence[str] = (), view: dict[int, Indexed] | None = None) -> list[dict]:
         """Records (existing ids only) in HubSpot's shape with the given properties (unknown names ignored) and,
-        for `history` names, `propertiesWithHistory`."""
+        for `history` names, `propertiesWithHistory`. `view` (from `indexed_view`) renders those records as the
+        search index holds them instead of as they are now."""
         st = self.types[object_type]
         gen = st.gen
         names = self.known_properties(object_type, properties)
@@ -277,8 +292,16 @@ class Store:
         arr = np.asarray(ids, dtype=np.int64)
         idx = np.searchsorted(all_ids, arr)
         created = st.cols.created[idx]
-        updated = st.cols.updated[idx]
+        updated = st.cols.updated[idx]  # fancy indexing copies: patching it below is safe
         states = st.cols.state[idx].tolist()
+        seen = {}
+        if view:
+            for pos, rid in enumerate(arr.tolist()):
+                old = view.get(rid)
+                if old is not None:
+                    updated[pos] = old.updated
+                    states[pos] = old.state
+                    seen[rid] = old.overrides
         created_iso = iso_many(created)
         updated_iso = iso_many(updated)
         base_mask = idx < st.base_n
@@ -306,7 +329,7 @@ class Store:
                 props[lastmod] = updated_iso[pos]
             if "hs_object_id" in props:
                 props["hs_object_id"] = str(rid)
-            over = st.overrides.get(rid)
+            over = seen[rid] if rid in seen else st.overrides.get(rid)
             if over:
                 for name, value in over.items():
                     if name in props:
@@ -572,6 +595,7 @@ class Store:
                 raise KeyError(record_id)
             # A change always moves the record's own timestamp, even twice within one millisecond.
             now = max(self.now_ms(), int(st.cols.updated[k]) + 1)
+            self._remember(st, record_id, k)
             changed = self._record_changes(st, record_id, properties, now, source)
             if changed:
                 st.cols.updated[k] = now
@@ -584,6 +608,7 @@ class Store:
             k = self._index(st, record_id)
             if k is None or st.cols.state[k] != LIVE:
                 return False
+            self._remember(st, record_id, k)
             st.cols.state[k] = ARCHIVED
             st.archived_at[record_id] = self.now_ms()
             return True
@@ -595,6 +620,7 @@ class Store:
             k = self._index(st, record_id)
             if k is None or st.cols.state[k] != ARCHIVED or record_id in st.merged_into:
                 return False
+            self._remember(st, record_id, k)
             st.cols.state[k] = LIVE
             st.archived_at.pop(record_id, None)
             return True
@@ -609,6 +635,8 @@ class Store:
                 if k is None or st.cols.state[k] != LIVE:
                     raise KeyError(rid)
             now = max(self.now_ms(), int(st.cols.updated[kp]) + 1)
+            self._remember(st, primary_id, kp)
+            self._remember(st, merged_id, km)
             for other in self.types:
                 if association_kind(object_type, other) is None:
                     continue
@@ -633,10 +661,39 @@ class Store:
             k = self._index(st, record_id)
             if k is None:
                 return False
+            self._remember(st, record_id, k)
             st.cols.state[k] = GONE
             st.overrides.pop(record_id, None)
             st.history.pop(record_id, None)
             return True
+
+    # -- search index lag ----------------------------------------------------------------------------------------
+
+    def _remember(self, st: TypeState, record_id: int, k: int) -> None:
+        """Before a change (lock held): keep the record as the search index holds it while the lag lasts."""
+        lag = self.config.search_lag_ms
+        if lag <= 0:
+            return
+        now = self.now_ms()
+        cutoff = now - lag
+        entry = (now, Indexed(st.overrides.get(record_id), int(st.cols.updated[k]), int(st.cols.state[k])))
+        kept = [e for e in st.indexed.get(record_id, ()) if e[0] > cutoff]
+        st.indexed[record_id] = [*kept, entry]
+        if len(st.indexed) > 2 * st.indexed_swept + 1000:  # amortized: drop records the index has caught up on
+            st.indexed = {rid: log for rid, log in st.indexed.items() if log[-1][0] > cutoff}
+            st.indexed_swept = len(st.indexed)
+
+    def indexed_view(self, object_type: str, cutoff_ms: int) -> dict[int, Indexed]:
+        """Records changed after `cutoff_ms` (now minus the search lag), as the search index still holds them:
+        the state just before their first change after the cutoff. Records created after it are not here
+        (search hides them by their createdAt)."""
+        out: dict[int, Indexed] = {}
+        for rid, log in list(self.types[object_type].indexed.items()):
+            for when, old in log:
+                if when > cutoff_ms:
+                    out[rid] = old
+                    break
+        return out
 
     # -- ground truth --------------------------------------------------------------------------------------------
 
@@ -661,4 +718,4 @@ class Store:
         return [{"id": str(i), "updatedAt": u, "archived": a} for i, u, a in zip(ids, updated, archived)]
 
 
-__all__ = ["ARCHIVED", "ASSOCIATIONS", "GONE", "LIVE", "Store"]
+__all__ = ["ARCHIVED", "ASSOCIATIONS", "GONE", "LIVE", "Indexed", "Store"]

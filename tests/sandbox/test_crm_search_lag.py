@@ -1,0 +1,62 @@
+"""Search indexing lag over HTTP: within the lag, search serves the indexed copy of a changed record."""
+
+from __future__ import annotations
+
+import time
+
+from tests.sandbox.crm_http import create, delete, patch, post
+
+LAG_MS = 2000
+
+
+def _search(sandbox, *filters, **extra) -> dict:
+    body = {"filterGroups": [{"filters": [{"propertyName": p, "operator": op, "value": v} for p, op, v in filters]}],
+            "properties": ["firstname", "lastname"], "limit": 100, **extra}
+    answer = post(sandbox, "/crm/v3/objects/contacts/search", body)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _ids(body: dict) -> set[str]:
+    return {r["id"] for r in body["results"]}
+
+
+def _until(check, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the search index never caught up"
+        time.sleep(0.2)
+
+
+def test_within_the_lag_updated_records_keep_their_indexed_copy_and_only_new_ones_are_missing(sandbox_factory):
+    sandbox = sandbox_factory(search_lag_ms=LAG_MS)
+    tag = "Lagtest"
+    a = create(sandbox, "contacts", {"email": "lag.a@example.com", "firstname": "Before", "lastname": tag})
+    b = create(sandbox, "contacts", {"email": "lag.b@example.com", "firstname": "Gone", "lastname": tag})
+    assert _ids(_search(sandbox, ("lastname", "EQ", tag))) == set()  # brand-new records are not indexed yet
+    _until(lambda: _ids(_search(sandbox, ("lastname", "EQ", tag))) == {a["id"], b["id"]})
+
+    changed = patch(sandbox, f"/crm/v3/objects/contacts/{a['id']}", {"properties": {"firstname": "After"}}).json()
+    assert delete(sandbox, f"/crm/v3/objects/contacts/{b['id']}").status_code == 204
+    c = create(sandbox, "contacts", {"email": "lag.c@example.com", "firstname": "New", "lastname": tag})
+    started = time.monotonic()
+    # Inside the lag: the old copy of A (old value, old date), B still there, C not yet.
+    by_tag = _search(sandbox, ("lastname", "EQ", tag))
+    assert _ids(by_tag) == {a["id"], b["id"]}
+    old_a = next(r for r in by_tag["results"] if r["id"] == a["id"])
+    assert old_a["properties"]["firstname"] == "Before" and old_a["updatedAt"] == a["updatedAt"]
+    assert _ids(_search(sandbox, ("firstname", "EQ", "Before"), ("lastname", "EQ", tag))) == {a["id"]}
+    assert _ids(_search(sandbox, ("firstname", "EQ", "After"), ("lastname", "EQ", tag))) == set()
+    # The incremental-sync shape (date range sorted by id) sees A's indexed date, not its new one.
+    since = _search(sandbox, ("lastmodifieddate", "GTE", changed["updatedAt"]), ("lastname", "EQ", tag))
+    assert _ids(since) == set()
+    since_ids = _search(sandbox, ("hs_object_id", "GTE", a["id"]), sorts=["hs_object_id"])
+    assert {a["id"], b["id"]} <= _ids(since_ids) and c["id"] not in _ids(since_ids)
+    assert _ids(_search(sandbox, ("lastname", "EQ", tag), query="Before")) == {a["id"]}  # record-by-record path
+    assert time.monotonic() - started < LAG_MS / 1000, "the machine was too slow to check inside the lag"
+
+    # After the lag: the new values, the archived record gone, the new one found.
+    _until(lambda: _ids(_search(sandbox, ("lastname", "EQ", tag))) == {a["id"], c["id"]})
+    assert _ids(_search(sandbox, ("firstname", "EQ", "After"), ("lastname", "EQ", tag))) == {a["id"]}
+    assert _ids(_search(sandbox, ("lastmodifieddate", "GTE", changed["updatedAt"]),
+                        ("lastname", "EQ", tag))) == {a["id"], c["id"]}

@@ -74,8 +74,13 @@ __all__ = ["hubspot", "discover_catalog", "parse_property_history", "ObjectCatal
 
 log = logging.getLogger(__name__)
 
-# Records are buffered into Arrow tables of this many rows: fewer, larger parquet writes.
-ARROW_BATCH_ROWS = 2000
+# Records are buffered into Arrow tables of about this many values (rows x columns): few, large parquet writes,
+# while a wide type (hundreds of properties) keeps few records in memory.
+ARROW_BATCH_VALUES = 200_000
+
+
+def _batch_rows(layout: Any) -> int:
+    return max(100, ARROW_BATCH_VALUES // max(1, len(layout.properties)))
 
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 RECORD_COLUMNS_HINTS = {
@@ -121,11 +126,12 @@ def _records(
     layout = run.layout(object_type)
     since = run.window_start(cursor_ms, complete=False)
     changes = Changes(complete=since is None, since_ms=since)
+    batch_rows = _batch_rows(layout)
     buffer: list[dict] = []
     for page in run.record_pages(object_type, layout.properties, since):
         changes.add(page)
         buffer.extend(page)
-        if len(buffer) >= ARROW_BATCH_ROWS:
+        if len(buffer) >= batch_rows:
             yield _arrow_hint(layout.table(buffer), table_name)
             buffer = []
     if buffer:
@@ -147,7 +153,7 @@ def _reconcile_records(run: Extraction, object_type: str, seen: Changes, table_n
     for page in run.client.list_records(run.api_name(object_type), list(layout.properties), archived=True):
         archived_ids.update(int(r["id"]) for r in page)
         buffer.extend(page)
-        if len(buffer) >= ARROW_BATCH_ROWS:
+        if len(buffer) >= _batch_rows(layout):
             yield _arrow_hint(layout.table(buffer), table_name)
             buffer = []
     if buffer:

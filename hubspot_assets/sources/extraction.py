@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from array import array
 from pathlib import Path
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -67,27 +68,34 @@ class ObjectCatalog:
 
 @dataclass
 class Changes:
-    """Records seen for one object type in this run: all live ones (`complete`) or those modified since `since_ms`."""
+    """Records seen for one object type in this run: all live ones (`complete`) or those modified since `since_ms`.
+
+    Ids and last-modified times are kept in compact arrays (a full sync of a large portal sees millions)."""
 
     complete: bool
     since_ms: int | None
-    ids: list[int] = field(default_factory=list)
+    ids: array = field(default_factory=lambda: array("q"))
+    updated_ms: array = field(default_factory=lambda: array("q"))  # 0 when unknown
     max_updated_ms: int | None = None
     extras: dict[int, dict[str, Any]] = field(default_factory=dict)
-    updated: dict[int, int | None] = field(default_factory=dict)
 
     def add(self, records: Sequence[Mapping[str, Any]]) -> None:
         for record in records:
             record_id = int(record["id"])
-            self.ids.append(record_id)
             updated = epoch_ms(record.get("updatedAt"))
-            self.updated[record_id] = updated
+            self.ids.append(record_id)
+            self.updated_ms.append(updated or 0)
             if updated is not None and (self.max_updated_ms is None or updated > self.max_updated_ms):
                 self.max_updated_ms = updated
             props = record.get("properties") or {}
             extra = {name: props[name] for name in EXTRA_PROPERTIES if props.get(name)}
             if extra:
                 self.extras[record_id] = extra
+
+    @property
+    def updated(self) -> dict[int, int | None]:
+        """id -> last-modified epoch ms (built on demand)."""
+        return {i: (u or None) for i, u in zip(self.ids, self.updated_ms, strict=True)}
 
     def covers(self, since_ms: int | None) -> bool:
         """True when these records include every record modified since `since_ms` (None: every live record)."""
@@ -166,7 +174,7 @@ class Progress:
         recent = self.entry.get("recent") or {}
         if changes.complete or not recent:
             return sorted(set(changes.ids))
-        return sorted({i for i in changes.ids if recent.get(str(i)) != changes.updated.get(i)})
+        return sorted({i for i, u in zip(changes.ids, changes.updated_ms, strict=True) if recent.get(str(i)) != (u or None)})
 
     def advance(self, changes: Changes) -> None:
         """Move the cursor past `changes` (never backwards) and remember what was handled near it."""
@@ -175,7 +183,7 @@ class Progress:
             return
         floor = newest - self.lookback_ms
         recent = {k: v for k, v in (self.entry.get("recent") or {}).items() if v is not None and v >= floor}
-        recent.update({str(i): u for i, u in changes.updated.items() if u is not None and u >= floor})
+        recent.update({str(i): u for i, u in zip(changes.ids, changes.updated_ms, strict=True) if u and u >= floor})
         self.entry["cursor_ms"] = newest
         self.entry["recent"] = recent
 

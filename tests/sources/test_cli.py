@@ -1,0 +1,23 @@
+"""`hubspot-elt sync` runs the extraction from a terminal and reports what it loaded."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from hubspot_assets.cli import main
+from tests.sources.support import query, settings_for
+
+
+def test_sync_command_loads_the_warehouse_and_prints_a_table_of_rows(sandbox, tmp_path, monkeypatch):
+    monkeypatch.setenv("HUBSPOT_BASE_URL", sandbox.url)
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", sandbox.token)
+    monkeypatch.setenv("HUBSPOT_STATE_DIR", str(tmp_path / "state"))
+    warehouse = tmp_path / "w.duckdb"
+    result = CliRunner().invoke(main, ["sync", "--objects", "deals,companies", "--warehouse", str(warehouse)])
+    assert result.exit_code == 0, result.output
+    assert "deals" in result.output and "rows loaded" in result.output
+    settings = settings_for(sandbox, tmp_path, warehouse_path=warehouse)
+    live = sum(1 for r in sandbox.admin("truth/deals")["results"] if not r["archived"])
+    assert query(settings, "SELECT count(*) FROM hubspot_raw.deals")[0][0] == live
+    assert query(settings, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'hubspot_raw' "
+                           "AND table_name = 'contacts'")[0][0] == 0

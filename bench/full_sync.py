@@ -16,7 +16,6 @@ import os
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 import psutil
@@ -27,7 +26,6 @@ from hubspot_assets.sandbox.config import SandboxConfig  # noqa: E402
 from hubspot_assets.sandbox.server import SandboxServer  # noqa: E402
 from hubspot_assets.settings import load_settings  # noqa: E402
 from hubspot_assets.sources.pipeline import run_sync  # noqa: E402
-from hubspot_assets.sources.settings import STANDARD_OBJECTS  # noqa: E402
 
 BUDGET_PER_10S = {"free": 100, "starter": 100, "pro": 190, "professional": 190, "enterprise": 190, "oauth": 110,
                   "increase": 250}

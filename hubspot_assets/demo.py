@@ -57,7 +57,6 @@ def _print_warehouse(console: Console, path: Path, report) -> None:
     table.add_column("table")
     table.add_column("rows", justify="right")
     table.add_column("columns", justify="right")
-    table.add_column("loaded this run", justify="right")
     with duckdb.connect(str(report.snapshot or path), read_only=True) as connection:
         names = [
             row[0]
@@ -73,7 +72,7 @@ def _print_warehouse(console: Console, path: Path, report) -> None:
                 "SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
                 [DATASET_NAME, name],
             ).fetchone()[0]
-            table.add_row(name, f"{rows:,}", str(columns), f"{report.row_counts.get(name, 0):,}")
+            table.add_row(name, f"{rows:,}", str(columns))
     console.print(table)
     api = report.api or {}
     console.print(

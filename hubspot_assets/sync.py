@@ -3,6 +3,7 @@ terminal, with a live progress display (rich)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -62,6 +63,9 @@ def run_with_progress(
 ) -> SyncReport:
     """Run one sync with a live progress display; returns the report (rows per table, API requests)."""
     console = console or Console()
+    # dlt's schema notes and our own warnings would tear through the live display; the report lists the warnings.
+    for name in ("dlt", "hubspot_assets.sources"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),

@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 import click
+import dlt
 from dlt.common.runtime.collector import Collector
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -64,8 +65,8 @@ def run_with_progress(
     """Run one sync with a live progress display; returns the report (rows per table, API requests)."""
     console = console or Console()
     # dlt's schema notes and our own warnings would tear through the live display; the report lists the warnings.
-    for name in ("dlt", "hubspot_assets.sources"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    dlt.config["runtime.log_level"] = "ERROR"
+    logging.getLogger("hubspot_assets.sources").setLevel(logging.ERROR)
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),

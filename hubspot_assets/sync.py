@@ -8,7 +8,6 @@ import threading
 from typing import Any
 
 import click
-import dlt
 from dlt.common.runtime.collector import Collector
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -54,6 +53,11 @@ class RichCollector(Collector):
         pass
 
 
+def _quiet_dlt(record: logging.LogRecord) -> bool:
+    """Keep dlt's errors; drop its notes about schema hints (columns without values in one load, arrow hints)."""
+    return record.levelno >= logging.ERROR
+
+
 def run_with_progress(
     settings: Settings,
     *,
@@ -65,7 +69,7 @@ def run_with_progress(
     """Run one sync with a live progress display; returns the report (rows per table, API requests)."""
     console = console or Console()
     # dlt's schema notes and our own warnings would tear through the live display; the report lists the warnings.
-    dlt.config["runtime.log_level"] = "ERROR"
+    logging.getLogger("dlt").addFilter(_quiet_dlt)
     logging.getLogger("hubspot_assets.sources").setLevel(logging.ERROR)
     columns = (
         SpinnerColumn(),

@@ -44,7 +44,7 @@ def warehouse_path(settings: Settings) -> Path:
 
 def snapshot_path(settings: Settings) -> Path:
     """Where the read-only snapshot goes (HUBSPOT_SNAPSHOT_PATH, default `<warehouse>.snapshot.duckdb`)."""
-    if settings.snapshot_path is not None:
+    if settings.snapshot_path is not None and str(settings.snapshot_path) not in ("", "."):
         return settings.absolute(settings.snapshot_path)
     path = warehouse_path(settings)
     return path.with_name(f"{path.stem}.snapshot{path.suffix or '.duckdb'}")

@@ -50,8 +50,11 @@ KNOWN_SCOPES = frozenset(
         "crm.objects.custom.read",
         "crm.objects.custom.write",
         "crm.objects.line_items.read",
+        "crm.objects.line_items.write",
         "crm.objects.products.read",
+        "crm.objects.products.write",
         "crm.objects.quotes.read",
+        "crm.objects.quotes.write",
         "crm.objects.users.read",
         "crm.schemas.contacts.read",
         "crm.schemas.companies.read",
@@ -88,6 +91,7 @@ class AccessToken:
     expires_at: float
     refresh_token: str
     revoked: bool = False
+    ttl_s: int = 0  # the lifetime it was issued with: the token answer's `expires_in`
 
 
 @dataclass
@@ -151,7 +155,8 @@ class OAuthTokens:
                 self._refresh[refresh_token] = RefreshToken(refresh_token, client_id, scopes, self.hub_id)
             token = "CO" + secrets.token_urlsafe(48)
             record = AccessToken(
-                token, client_id, scopes, self.hub_id, time.time() + self.token_ttl_s, refresh_token
+                token, client_id, scopes, self.hub_id, time.time() + self.token_ttl_s, refresh_token,
+                ttl_s=int(self.token_ttl_s),
             )
             self._access[token] = record
             return record
@@ -291,7 +296,7 @@ def oauth_routes(platform: PlatformState) -> list[Route]:
                 "token_type": "bearer",
                 "access_token": issued.token,
                 "refresh_token": issued.refresh_token,
-                "expires_in": max(int(issued.expires_at - time.time()), 0),
+                "expires_in": issued.ttl_s,  # exactly the lifetime (HubSpot: 1800), not the time left
                 "hub_id": issued.hub_id,
                 "scopes": sorted(issued.scopes),
             }

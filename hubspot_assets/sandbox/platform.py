@@ -15,9 +15,11 @@
    quota, search at 5/s without headers, association v4 batch endpoints outside the rolling budget. Refusals
    answer 429 with HubSpot's body (`status`, `message`, `errorType` RATE_LIMIT, `correlationId`,
    `policyName`).
-6. Faults (`faults.py`, grammar in its docstring and in `FAULTS_HELP`): 5xx, 477, connection resets, slow
+6. Scopes (`scopes.py`): a token without the scope an API family needs gets 403 MISSING_SCOPES (after the rate
+   limit, which the request still counts against).
+7. Faults (`faults.py`, grammar in its docstring and in `FAULTS_HELP`): 5xx, 477, connection resets, slow
    answers, 429 bursts, truncated bodies, HTML error pages; deterministic from `config.seed`.
-7. Simulated latency (`latency_ms`, an async sleep that never blocks the loop), then the app.
+8. Simulated latency (`latency_ms`, an async sleep that never blocks the loop), then the app.
 
 Every knob that tests need at run time is an attribute here, changed through `POST /_sandbox/platform`
 (tier, rate window, daily limit, search window, latency, max URL length) and `/_sandbox/faults`.
@@ -52,6 +54,7 @@ from hubspot_assets.sandbox.limits import (
     RateLimiter,
 )
 from hubspot_assets.sandbox.oauth import PRIVATE_APP_SCOPES, OAuthTokens
+from hubspot_assets.sandbox.scopes import missing_scopes, missing_scopes_body
 
 __all__ = [
     "FAULTS_HELP",
@@ -434,6 +437,11 @@ class PlatformMiddleware:
                 if verdict.policy:
                     policy = verdict.policy
                     await self._send_rate_limited(send_with_headers, verdict.policy, corr_id)
+                    return
+                missing = missing_scopes(method, path, auth["scopes"])
+                if missing:
+                    await _send_answer(send_with_headers, 403, orjson.dumps(missing_scopes_body(missing, corr_id)),
+                                       b"application/json;charset=utf-8")
                     return
 
             fault = platform.faults.decide(path)

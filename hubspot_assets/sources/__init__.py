@@ -124,6 +124,9 @@ def _records(
 ) -> Iterator[Any]:
     """Typed Arrow tables of the records of `object_type` that the mode asks for; returns the new cursor."""
     layout = run.layout(object_type)
+    if run.refresh is not None:
+        yield from _refresh_records(run, object_type, table_name)
+        return cursor_ms
     since = run.window_start(cursor_ms, complete=False)
     changes = Changes(complete=since is None, since_ms=since)
     batch_rows = _batch_rows(layout)
@@ -140,6 +143,26 @@ def _records(
     if run.mode in ("reconcile", "full"):
         yield from _reconcile_records(run, object_type, changes, table_name)
     return max(filter(None, (cursor_ms, changes.max_updated_ms)), default=None)
+
+
+def _refresh_records(run: Extraction, object_type: str, table_name: str | None) -> Iterator[Any]:
+    """A partial refresh of chosen records: live ones re-read, archived ones flagged, vanished ones deleted."""
+    layout = run.layout(object_type)
+    ids = run.refresh.get(object_type, []) if run.refresh else []
+    changes = Changes(complete=False, since_ms=None)
+    api = run.api_name(object_type)
+    props = list(layout.properties)
+    for chunk in chunks(ids, 100):
+        found = run.client.read_records(api, [str(i) for i in chunk], props).results
+        missing = sorted(set(chunk) - {int(r["id"]) for r in found})
+        archived = run.client.read_records(api, [str(i) for i in missing], props, archived=True).results if missing else []
+        changes.add(found)
+        if found or archived:
+            yield _arrow_hint(layout.table([*found, *archived]), table_name)
+        gone = set(missing) - {int(r["id"]) for r in archived}
+        if gone:
+            yield _arrow_hint(delete_markers(gone), table_name)
+    run.remember(object_type, changes)
 
 
 def _reconcile_records(run: Extraction, object_type: str, seen: Changes, table_name: str | None) -> Iterator[Any]:
@@ -209,6 +232,7 @@ def hubspot(
     lookback_s: int = 300,
     property_history: dict[str, Sequence[str]] | None = None,
     extraction: Extraction | None = None,
+    record_ids: dict[str, Sequence[int | str]] | None = None,
 ) -> Sequence[DltResource]:
     """Every HubSpot entity as dlt resources (see the module docstring for modes and write paths).
 
@@ -220,6 +244,10 @@ def hubspot(
         lookback_s: overlap subtracted from the stored cursors, so records search had not indexed yet are read.
         property_history: object type -> properties whose history to load (`parse_property_history`).
         extraction: the run state to use (lets the caller read `api_calls` and `warnings` afterwards).
+        record_ids: a partial refresh (e.g. from webhooks): object type -> ids. Only these records are read (live
+            ones merged, archived ones flagged, vanished ones deleted), with their associations, merges, history
+            and transcripts, through the same merge write path; `{"threads": [...]}` re-reads those threads'
+            messages. Cursors do not move.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)} (got {mode!r})")
@@ -228,7 +256,7 @@ def hubspot(
         run_ref["run"] = extraction
     elif client is not None:
         catalog = catalog or discover_catalog(client)
-        run_ref["run"] = Extraction(client, catalog, mode=mode, lookback_s=lookback_s)
+        run_ref["run"] = Extraction(client, catalog, mode=mode, lookback_s=lookback_s, refresh=record_ids)
     history = dict(property_history or {})
 
     def active() -> Extraction | None:
@@ -540,6 +568,8 @@ def hubspot(
             run.finished(TABLE_THREADS)
 
     def _threads(run: Extraction) -> Iterator[list[dict]]:
+        if run.refresh is not None:  # threads are not re-listed by a partial refresh; their messages are
+            return
         state = dlt.current.resource_state()
         rows, since, newest = _read_threads(run, state.get("cursor_ms"))
         if rows is None:
@@ -570,6 +600,9 @@ def hubspot(
         if run is None:
             return
         run.wait_for(TABLE_THREADS, TABLE_THREADS)
+        if run.refresh is not None:
+            yield from _messages_of(run, [str(t) for t in run.refresh.get(TABLE_THREADS, ())])
+            return
         state = dlt.current.resource_state()
         cursor = state.get("cursor_ms")
         since = run.window_start(cursor, complete=False)
@@ -589,6 +622,15 @@ def hubspot(
             if since is None or latest is None or recent.get(str(thread_id)) != latest
         ]
 
+        yield from _messages_of(run, todo)
+        if newest is not None:
+            newest = max(filter(None, (cursor, newest)), default=None)
+            floor = newest - run.lookback_ms
+            merged = {**recent, **{str(k): v for k, v in threads_read.items()}}
+            state["cursor_ms"] = newest
+            state["recent"] = {k: v for k, v in merged.items() if v is not None and v >= floor}
+
+    def _messages_of(run: Extraction, thread_ids: Sequence[str]) -> Iterator[list[dict]]:
         def thread_messages(thread_id: str) -> list[dict]:
             return [
                 m | {"conversationsThreadId": m.get("conversationsThreadId") or thread_id}
@@ -598,19 +640,13 @@ def hubspot(
 
         # One request per thread (HubSpot has no bulk read of messages): a few threads at a time.
         batch: list[dict] = []
-        for found in map_ordered(thread_messages, todo, run.workers):
+        for found in map_ordered(thread_messages, thread_ids, run.workers):
             batch.extend(found)
             if len(batch) >= 1000:
                 yield batch
                 batch = []
         if batch:
             yield batch
-        if newest is not None:
-            newest = max(filter(None, (cursor, newest)), default=None)
-            floor = newest - run.lookback_ms
-            merged = {**recent, **{str(k): v for k, v in threads_read.items()}}
-            state["cursor_ms"] = newest
-            state["recent"] = {k: v for k, v in merged.items() if v is not None and v >= floor}
 
     def _live_threads(rows: list[dict]) -> dict[str, int | None]:
         """thread id -> latest message time (epoch ms) of the live threads read."""

@@ -161,9 +161,10 @@ class Progress:
     `cursor_ms` (newest last-modified time handled) and `recent` (id -> last-modified of the records handled inside
     the look-back window), so the overlap re-read for search's lag does not redo records already handled."""
 
-    def __init__(self, entry: dict[str, Any], lookback_ms: int) -> None:
+    def __init__(self, entry: dict[str, Any], lookback_ms: int, *, frozen: bool = False) -> None:
         self.entry = entry
         self.lookback_ms = lookback_ms
+        self.frozen = frozen  # a partial refresh reads chosen records and never moves the cursors
 
     @property
     def cursor_ms(self) -> int | None:
@@ -172,14 +173,14 @@ class Progress:
     def pending(self, changes: Changes) -> list[int]:
         """Ids of `changes` not handled yet at their current last-modified time (all of them for a complete read)."""
         recent = self.entry.get("recent") or {}
-        if changes.complete or not recent:
+        if changes.complete or not recent or self.frozen:
             return sorted(set(changes.ids))
         return sorted({i for i, u in zip(changes.ids, changes.updated_ms, strict=True) if recent.get(str(i)) != (u or None)})
 
     def advance(self, changes: Changes) -> None:
         """Move the cursor past `changes` (never backwards) and remember what was handled near it."""
         newest = max(filter(None, (self.cursor_ms, changes.max_updated_ms)), default=None)
-        if newest is None:
+        if newest is None or self.frozen:
             return
         floor = newest - self.lookback_ms
         recent = {k: v for k, v in (self.entry.get("recent") or {}).items() if v is not None and v >= floor}
@@ -200,8 +201,11 @@ class Extraction:
         lookback_s: int,
         workers: int = DEFAULT_WORKERS,
         warehouse: Path | str | None = None,
+        refresh: Mapping[str, Sequence[int | str]] | None = None,
     ) -> None:
         self.warehouse = warehouse
+        # A partial refresh: only these records (object type -> ids) are read, cursors stay where they are.
+        self.refresh = None if refresh is None else {t: sorted({int(i) for i in ids}) for t, ids in refresh.items()}
         self.api_calls: Counter[str] = Counter()  # API calls (requests, pages) per resource, for asset metadata
         self.client = CountingClient(client, self.api_calls)
         self.workers = workers
@@ -292,7 +296,8 @@ class Extraction:
 
     def progress(self, state: dict[str, Any], object_type: str) -> Progress:
         """The cursor entry of `object_type` inside a resource's state dict."""
-        return Progress(state.setdefault("types", {}).setdefault(object_type, {}), self.lookback_ms)
+        entry = state.setdefault("types", {}).setdefault(object_type, {})
+        return Progress(entry, self.lookback_ms, frozen=self.refresh is not None)
 
     # -- what changed ----------------------------------------------------------------------------------------------
     def window_start(self, cursor_ms: int | None, *, complete: bool) -> int | None:
@@ -315,6 +320,13 @@ class Extraction:
         for it to finish when it runs in this extraction, unless `wait` is False)."""
         if wait:
             self.wait_for(object_type)
+        if self.refresh is not None:  # a partial refresh: the records its record resource read, or just their ids
+            known = self._changes.get(object_type)
+            if known is None:
+                known = Changes(complete=False, since_ms=None)
+                known.ids.extend(self.refresh.get(object_type, ()))
+                known.updated_ms.extend(0 for _ in known.ids)
+            return known
         since = self.window_start(cursor_ms, complete=complete)
         known = self._changes.get(object_type)
         if known is not None and known.covers(since):

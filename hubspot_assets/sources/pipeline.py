@@ -8,7 +8,7 @@ that says what to set); `run_sync()` loads under the writer lock and publishes t
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,7 @@ def split_objects(value: str | Sequence[str] | None) -> list[str] | None:
 
 
 def prepare(settings: Settings, *, mode: str = "incremental", objects: str | Sequence[str] | None = None,
-            client: Any = None) -> Prepared:
+            client: Any = None, record_ids: Mapping[str, Sequence[int | str]] | None = None) -> Prepared:
     """A client and the checked catalog for one run; raises on settings that cannot work.
 
     Raises `SetupError` (bad mode, object type or history spec) or the client's typed errors
@@ -80,7 +80,12 @@ def prepare(settings: Settings, *, mode: str = "incremental", objects: str | Seq
     except ValueError as error:
         raise SetupError(str(error)) from error
     extraction = Extraction(
-        client, catalog, mode=mode, lookback_s=settings.lookback_s, warehouse=settings.absolute(settings.warehouse_path)
+        client,
+        catalog,
+        mode=mode,
+        lookback_s=settings.lookback_s,
+        warehouse=settings.absolute(settings.warehouse_path),
+        refresh=record_ids,
     )
     return Prepared(client, catalog, history, mode, extraction)
 
@@ -150,15 +155,17 @@ def run_sync(
     progress: object | None = None,
     snapshot: bool = True,
     resources: Sequence[str] | None = None,
+    record_ids: Mapping[str, Sequence[int | str]] | None = None,
 ) -> SyncReport:
     """Extract, normalize and load one run into the warehouse (merge), then publish the snapshot.
 
+    `record_ids` makes it a partial refresh of those records (object type -> ids; see `hubspot(record_ids=)`).
     `resources` limits the run to some tables (resource names, e.g. ["contacts", "associations"]), as a Dagster
     subset does. Holds the warehouse writer lock for the whole load. A failure half-way commits nothing that matters: dlt
     writes cursors with the data, so the next run redoes the unfinished work.
     """
     started = time.monotonic()
-    prepared = prepare(settings, mode=mode, objects=objects, client=client)
+    prepared = prepare(settings, mode=mode, objects=objects, client=client, record_ids=record_ids)
     with writer_lock(settings):
         pipeline = make_pipeline(settings, progress=progress)
         source = prepared.source(settings)

@@ -177,3 +177,33 @@ def test_a_new_custom_property_becomes_a_new_typed_column_on_the_next_run(sandbo
                                    "WHERE table_schema = 'hubspot_raw' AND table_name = 'contacts'"))
     assert columns["loyalty_score"] == "DOUBLE"
     assert query(settings, "SELECT type FROM hubspot_raw.properties WHERE name = 'loyalty_score'") == [("number",)]
+
+
+def test_partial_refresh_of_chosen_records_merges_through_the_same_tables(sandbox_factory, tmp_path):
+    from tests.sources.support import truth
+
+    server = sandbox_factory()
+    settings = settings_for(server, tmp_path)
+    tables = ["contacts", "associations"]
+    run_sync(settings, mode="incremental", resources=tables)
+    live = sorted(i for i, r in truth(server, "contacts").items() if not r["archived"])
+    updated, archived, erased = live[0], live[1], live[2]
+    company = sorted(i for i, r in truth(server, "companies").items() if not r["archived"])[0]
+    server.admin("mutate", json={"operations": [
+        {"op": "update", "objectType": "contacts", "id": str(updated), "properties": {"firstname": "Refreshed"}},
+        {"op": "associate", "fromType": "contacts", "fromId": str(updated), "toType": "companies", "toId": str(company)},
+        {"op": "archive", "objectType": "contacts", "id": str(archived)},
+        {"op": "gdpr_delete", "objectType": "contacts", "id": str(erased)},
+    ]})
+    server.admin("stats/reset", json={})
+    run_sync(settings, resources=tables, record_ids={"contacts": [updated, archived, erased]})
+    used = server.admin("stats")["requests"]["by_endpoint"]
+    assert not any("search" in e or e == "GET /crm/v3/objects/{objectType}" for e in used), used
+    rows = dict(query(settings, "SELECT id, firstname FROM hubspot_raw.contacts WHERE id IN (?, ?)", updated, archived))
+    assert rows[updated] == "Refreshed"
+    assert query(settings, "SELECT archived FROM hubspot_raw.contacts WHERE id = ?", archived) == [(True,)]
+    assert query(settings, "SELECT count(*) FROM hubspot_raw.contacts WHERE id = ?", erased) == [(0,)]
+    assert query(settings, "SELECT count(*) FROM hubspot_raw.associations WHERE from_object_type = 'contacts' "
+                           "AND from_id = ? AND to_object_type = 'companies' AND to_id = ?", updated, company)[0][0] > 0
+    dupes = query(settings, "SELECT count(*) - count(DISTINCT id) FROM hubspot_raw.contacts")[0][0]
+    assert dupes == 0

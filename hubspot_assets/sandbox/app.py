@@ -9,7 +9,12 @@ from hubspot_assets.sandbox.admin import admin_routes
 from hubspot_assets.sandbox.config import SandboxConfig
 from hubspot_assets.sandbox.conversations import ConversationsService, conversation_routes
 from hubspot_assets.sandbox.crm import crm_routes
-from hubspot_assets.sandbox.errors import HubSpotError, hubspot_error_handler, html_not_found_handler
+from hubspot_assets.sandbox.errors import (
+    HubSpotError,
+    hubspot_error_handler,
+    html_not_found_handler,
+    method_not_allowed_handler,
+)
 from hubspot_assets.sandbox.oauth import oauth_routes
 from hubspot_assets.sandbox.platform import PlatformMiddleware, PlatformState, platform_admin_routes
 from hubspot_assets.sandbox.store import Store
@@ -33,7 +38,8 @@ def create_app(config: SandboxConfig) -> ASGIApp:
         *conversation_routes(conversations), *transcript_routes(transcripts),
     ]
     app = Starlette(routes=routes, exception_handlers={HubSpotError: hubspot_error_handler,
-                                                       404: html_not_found_handler})
+                                                       404: html_not_found_handler,
+                                                       405: method_not_allowed_handler})
     app.state.store = store
     app.state.platform = platform
     app.state.dispatcher = dispatcher

@@ -90,3 +90,18 @@ NOT_FOUND_PAGE = (
 
 async def html_not_found_handler(request: Request, exc: Exception) -> Response:
     return HTMLResponse(NOT_FOUND_PAGE, status_code=404)
+
+
+async def method_not_allowed_handler(request: Request, exc: Exception) -> Response:
+    """405 with a HubSpot-style JSON body and an `Allow` header listing every method the path takes."""
+    allowed: set[str] = set()
+    for route in getattr(request.app, "routes", ()):
+        regex, methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and methods and regex.match(request.url.path):
+            allowed |= set(methods)
+    allow = ", ".join(sorted(allowed - {"HEAD"}))
+    body = {"status": "error", "correlationId": correlation_id(request), "category": "METHOD_NOT_ALLOWED",
+            "message": f"HTTP 405 Method Not Allowed: {request.method} is not supported here"
+                       + (f"; use {allow}" if allow else "")}
+    return json_response(body, 405, {"Allow": allow} if allow else None)
+

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import zlib
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Callable
 
 import numpy as np
@@ -157,6 +158,8 @@ def _pool_value(prop: PropertyDef, rng: random.Random) -> str:
         return f"{rng.randint(1, 60)}.{rng.randint(0, 9)}"
     if v == "duration":
         return str(rng.randint(5, 3600) * 1000)
+    if v == "quote_number":
+        return f"{rng.randint(20230000, 20259999)}-{rng.randint(100, 999)}"
     if v == "sku":
         return f"SKU-{rng.randint(10000, 99999)}-{rng.choice('ABCDEFGH')}"
     if v == "product":
@@ -360,6 +363,15 @@ class TypeGenerator:
                         f"{('example.com', 'example.org', 'mail.example.net', 'exemple.fr')[(h >> 8) % 4]}")
 
             c["email"] = email
+        if spec.name == "line_items":
+            quantity, price, discount = (self._pooled(n) for n in ("quantity", "price", "discount"))
+
+            def amount(i: int, cr: int, up: int) -> str:
+                # HubSpot's net price: quantity x (unit price - unit discount), never below zero.
+                unit = max(Decimal(price(i) or "0") - Decimal(discount(i) or "0"), Decimal(0))
+                return str((Decimal(quantity(i) or "0") * unit).quantize(Decimal("0.01")))
+
+            c["amount"] = amount
         if "hs_timestamp" in self.index:
             c["hs_timestamp"] = lambda i, cr, up: iso(cr - (mix1(i, 77) % (7 * 86_400_000)))
         if spec.name == "calls":
@@ -375,6 +387,12 @@ class TypeGenerator:
                 for k, stage in enumerate(pipeline.stages):
                     c[f"hs_v2_date_entered_{stage.id}"] = self._stage_time(pipeline.id, k, entered=True)
                     c[f"hs_v2_date_exited_{stage.id}"] = self._stage_time(pipeline.id, k, entered=False)
+
+    def _pooled(self, name: str) -> Callable[[int], str | None]:
+        """The generated (pool) value of one property for one record id, as `values` gives it."""
+        j = self.index[name]
+        salt, start = int(self.salts[j]), j * POOL_SIZE
+        return lambda i: self.flatpool[start + mix1(i, salt) % POOL_SIZE]
 
     def has_transcript(self, call_id: int) -> bool:
         return mix1(call_id, stable_hash(self.seed, "transcript")) % 3 == 0

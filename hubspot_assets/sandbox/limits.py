@@ -6,7 +6,8 @@
 - Daily quota for private apps (free/starter 250,000, professional 625,000, enterprise 1,000,000, increase
   professional + 1,000,000), none for OAuth. Days roll over at UTC midnight.
 - Search (`POST .../search`): 5 requests per second per account, outside the general budget, no headers.
-- Association v4 batch endpoints: outside the general budget (still counted against the daily quota).
+- Association v4 batch endpoints: outside the general budget (still counted against the daily quota); their
+  answers carry only the daily headers.
 A request refused with 429 consumes nothing.
 """
 
@@ -129,8 +130,10 @@ class RateLimiter:
                 return Verdict(None, {})
             window = self._window((hub_id, kind, app), now, self.window_s)
             if limit_class == ASSOCIATIONS_BATCH:
+                # Outside the rolling budget: no 10-second headers (a client throttling on them would pause
+                # for nothing), only the daily ones, since these calls do count against the day.
                 daily[1] += 1
-                return Verdict(None, self._headers(budget, quota, daily[1], budget - len(window)))
+                return Verdict(None, self._daily_headers(quota, daily[1]))
             if len(window) >= budget:
                 return Verdict("TEN_SECONDLY_ROLLING", self._headers(budget, quota, daily[1], 0))
             window.append(now)
@@ -163,6 +166,13 @@ class RateLimiter:
         while window and window[0] <= cutoff:
             window.popleft()
         return window
+
+    @staticmethod
+    def _daily_headers(quota: int | None, used_today: int) -> dict[str, str]:
+        if quota is None:
+            return {}
+        return {"X-HubSpot-RateLimit-Daily": str(quota),
+                "X-HubSpot-RateLimit-Daily-Remaining": str(max(quota - used_today, 0))}
 
     def _headers(
         self, budget: int, quota: int | None, used_today: int, remaining: int | None

@@ -271,9 +271,22 @@ def _build_specs() -> list[ObjectSpec]:
         _p("name", "Name", "string", "text", pg, null_rate=0, vocab="product"),
         _p("quantity", "Quantity", "number", "number", pg, null_rate=0, vocab="small_count"),
         _p("price", "Unit price", "number", "number", pg, null_rate=0, vocab="price"),
-        _p("amount", "Net price", "number", "number", pg, null_rate=0, vocab="money"),
+        _p("amount", "Net price", "number", "number", pg, null_rate=0, vocab="@amount", calculated=True),
         _p("hs_product_id", "Product ID", "number", "number", pg, null_rate=0.05, vocab="@product"),
         _p("discount", "Unit discount", "number", "number", pg, null_rate=0.7, vocab="small_count"),
+    ]
+
+    qg = "quoteinformation"
+    quotes = _sys("hs_createdate", "hs_lastmodifieddate", qg)[:4] + [
+        _p("hs_title", "Quote name", "string", "text", qg, null_rate=0, vocab="dealname"),
+        _p("hs_expiration_date", "Expiration date", "datetime", "date", qg, null_rate=0),
+        _p("hs_status", "Quote approval status", "enumeration", "select", qg, null_rate=0,
+           options=_opts("DRAFT", "APPROVAL_NOT_NEEDED", "PENDING_APPROVAL", "APPROVED", "REJECTED")),
+        _p("hs_quote_amount", "Quote amount", "number", "number", qg, null_rate=0.05, vocab="money"),
+        _p("hs_currency", "Currency", "enumeration", "select", qg, null_rate=0.1,
+           options=(("US Dollar", "USD"), ("Euro", "EUR"), ("British Pound", "GBP"))),
+        _p("hs_quote_number", "Quote number", "string", "text", qg, null_rate=0, vocab="quote_number"),
+        _p("hs_terms", "Terms", "string", "textarea", qg, null_rate=0.4, vocab="paragraph"),
     ]
 
     calls = _engagement_common() + [
@@ -376,6 +389,9 @@ def _build_specs() -> list[ObjectSpec]:
         ObjectSpec("line_items", "0-8", "line_item", "Line item", 0.3, 3_100_000_000, "createdate",
                    "hs_lastmodifieddate", ("name", "quantity", "price", "amount", "hs_product_id"),
                    tuple(line_items), primary_display="name"),
+        ObjectSpec("quotes", "0-14", "quote", "Quote", 0.03, 6_500_000_000, "hs_createdate", "hs_lastmodifieddate",
+                   ("hs_title", "hs_expiration_date", "hs_status", "hs_quote_amount"), tuple(quotes),
+                   primary_display="hs_title"),
         ObjectSpec("calls", "0-48", "call", "Call", 0.4, 20_000_000_000, "hs_createdate", "hs_lastmodifieddate",
                    eng_defaults, tuple(calls)),
         ObjectSpec("emails", "0-49", "email", "Email", 0.4, 30_000_000_000, "hs_createdate", "hs_lastmodifieddate",
@@ -507,6 +523,7 @@ ASSOCIATIONS: tuple[AssociationKind, ...] = (
     AssociationKind("tickets", "contacts", 16, 15, 0.9, 0.1),
     AssociationKind("tickets", "companies", 339, 340, 0.6, 0.0),
     AssociationKind("line_items", "deals", 20, 19, 0.95, 0.0),
+    AssociationKind("quotes", "deals", 64, 63, 0.9, 0.0),
     AssociationKind("calls", "contacts", 194, 193, 0.95, 0.1),
     AssociationKind("calls", "deals", 206, 205, 0.2, 0.0),
     AssociationKind("emails", "contacts", 198, 197, 0.95, 0.2),

@@ -5,7 +5,9 @@ events with the semantic fields (`subscriptionType`, `objectId`, `occurredAt`, .
 - keeps only subscribed event types when any subscription exists (all events when none does);
 - fills `eventId` (occasionally reusing the previous one: HubSpot does not promise unique ids),
   `subscriptionId`, `portalId`, `appId` and, per attempt, `attemptNumber` (0 for the first);
-- shuffles and cuts them into batches of at most `batch_max` (99: "fewer than 100") events per POST;
+- gathers events into batches of at most `batch_max` (99: "fewer than 100") events per POST: a batch is sent
+  when full, or `linger_s` (50 ms) after the last event it took (at most 1 s after its first), so a burst of
+  changes arrives in few large batches; each batch is shuffled (order is not promised);
 - signs each POST: `X-HubSpot-Signature` = hex SHA-256 of secret + body with `X-HubSpot-Signature-Version: v1`
   (or v2: secret + method + uri + body, when `signature_version` is "v2"), plus `X-HubSpot-Signature-v3` =
   base64 HMAC-SHA256(secret, method + uri + body + timestamp) with `X-HubSpot-Request-Timestamp` (ms);
@@ -62,6 +64,7 @@ EVENT_TYPES = frozenset(
     ]
 )
 LOG_SIZE = 5000
+MAX_LINGER_S = 1.0  # an open batch is sent at the latest this long after its first event
 
 
 def _iso(ts: float) -> str:
@@ -106,7 +109,7 @@ def sign_v3(secret: str, method: str, uri: str, body: bytes, timestamp_ms: str) 
 
 
 class _Batch:
-    __slots__ = ("id", "events", "attempt", "log", "redelivery")
+    __slots__ = ("id", "events", "attempt", "log", "redelivery", "opened", "hold_until")
 
     def __init__(self, batch_id: int, events: list[dict], log: dict, redelivery: bool = False) -> None:
         self.id = batch_id
@@ -114,6 +117,8 @@ class _Batch:
         self.attempt = 0
         self.log = log
         self.redelivery = redelivery
+        self.opened = time.monotonic()
+        self.hold_until = 0.0  # an open batch waits for more events until then
 
 
 class WebhookDispatcher:
@@ -130,6 +135,7 @@ class WebhookDispatcher:
         self.timeout_s = float(getattr(config, "webhook_timeout_s", 5.0))
         self.max_concurrent = 10
         self.batch_max = 99
+        self.linger_s = float(getattr(config, "webhook_linger_s", 0.05))
         self.duplicate_rate = float(getattr(config, "webhook_duplicate_rate", 0.01))
         self.redeliver_rate = float(getattr(config, "webhook_redeliver_rate", 0.01))
         self.signature_version = "v1"
@@ -141,6 +147,7 @@ class WebhookDispatcher:
         self._last_event_id: int | None = None
         self._lock = threading.Condition()
         self._queue: list[tuple[float, int, _Batch]] = []
+        self._open: _Batch | None = None  # the newest first-attempt batch, still taking events until it is due
         self._inflight = 0
         self._log: deque[dict] = deque(maxlen=LOG_SIZE)
         self._counts = {"emitted": 0, "filtered": 0, "dropped_no_target": 0}
@@ -203,15 +210,24 @@ class WebhookDispatcher:
                     eventId=event_id, subscriptionId=sid, portalId=self.portal_id, appId=self.app_id
                 )
                 prepared.append(filled)
-            self._rng.shuffle(prepared)
             now = time.monotonic()
-            for start in range(0, len(prepared), self.batch_max):
-                self._schedule_new(prepared[start : start + self.batch_max], now)
+            for filled in prepared:
+                batch = self._open
+                if batch is None or len(batch.events) >= self.batch_max:
+                    batch = self._open = self._schedule_new([], now + self.linger_s)
+                # While events keep coming, the open batch waits for more (at most MAX_LINGER_S after opening).
+                batch.hold_until = min(now + self.linger_s, batch.opened + MAX_LINGER_S)
+                batch.events.append(filled)
+                batch.log["eventCount"] = len(batch.events)
+                batch.log["eventIds"].append(filled["eventId"])
+                if filled.get("subscriptionType", "") not in batch.log["subscriptionTypes"]:
+                    batch.log["subscriptionTypes"] = sorted({*batch.log["subscriptionTypes"],
+                                                             filled.get("subscriptionType", "")})
             self._ensure_worker()
             self._lock.notify_all()
             return len(prepared)
 
-    def _schedule_new(self, events: list[dict], due: float, redelivery: bool = False) -> None:
+    def _schedule_new(self, events: list[dict], due: float, redelivery: bool = False) -> _Batch:
         batch_id = next(self._batch_ids)
         log = {
             "batchId": batch_id,
@@ -223,7 +239,9 @@ class WebhookDispatcher:
             "attempts": [],
         }
         self._log.append(log)
-        heapq.heappush(self._queue, (due, batch_id, _Batch(batch_id, events, log, redelivery)))
+        batch = _Batch(batch_id, events, log, redelivery)
+        heapq.heappush(self._queue, (due, batch_id, batch))
+        return batch
 
     def _ensure_worker(self) -> None:
         if self._thread is None:
@@ -245,6 +263,13 @@ class WebhookDispatcher:
                 if self._closed:
                     return
                 _, _, batch = heapq.heappop(self._queue)
+                if batch is self._open:
+                    if batch.hold_until > now and len(batch.events) < self.batch_max:
+                        heapq.heappush(self._queue, (batch.hold_until, batch.id, batch))  # still filling
+                        continue
+                    self._open = None  # due: it takes no more events
+                if batch.attempt == 0 and not batch.redelivery:
+                    self._rng.shuffle(batch.events)
                 self._inflight += 1
             assert self._pool is not None
             self._pool.submit(self._deliver, batch)
@@ -378,6 +403,7 @@ class WebhookDispatcher:
             "timeout_s": self.timeout_s,
             "max_concurrent": self.max_concurrent,
             "batch_max": self.batch_max,
+            "linger_s": self.linger_s,
             "duplicate_rate": self.duplicate_rate,
             "redeliver_rate": self.redeliver_rate,
         }
@@ -393,7 +419,7 @@ class WebhookDispatcher:
             if changes["signature_version"] not in ("v1", "v2"):
                 raise ValueError("signature_version must be 'v1' or 'v2' (v3 is always sent alongside)")
             self.signature_version = changes["signature_version"]
-        for key in ("backoff_scale", "timeout_s", "duplicate_rate", "redeliver_rate"):
+        for key in ("backoff_scale", "timeout_s", "duplicate_rate", "redeliver_rate", "linger_s"):
             if key in changes:
                 value = float(changes[key])
                 if value < 0 or (key in ("duplicate_rate", "redeliver_rate") and value > 1):

@@ -62,6 +62,9 @@ def test_free_tier_rolling_budget_answers_429_then_recovers_when_the_window_roll
         timeout=10,
     )
     assert assoc.status_code != 429
+    # ... and carry no 10-second headers (the spent window does not apply to them), only the daily ones.
+    assert "X-HubSpot-RateLimit-Remaining" not in assoc.headers and "X-HubSpot-RateLimit-Max" not in assoc.headers
+    assert assoc.headers["X-HubSpot-RateLimit-Daily-Remaining"] == "249898"
     time.sleep(max(0.0, started + 4.3 - time.monotonic()))
     assert session.get(url, headers=sb.headers, timeout=10).status_code == 200
     stats = sb.admin("stats")["requests"]

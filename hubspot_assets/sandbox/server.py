@@ -25,6 +25,7 @@ from typing import Any
 from hubspot_assets.sandbox.config import SandboxConfig
 
 READY_PREFIX = "SANDBOX_LISTENING "
+PARENT_PID_ENV = "HUBSPOT_SANDBOX_PARENT_PID"  # set by SandboxServer: the process the sandbox must not outlive
 
 
 def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
@@ -130,7 +131,7 @@ class SandboxServer(_Client):
 
     def start(self) -> SandboxServer:
         self._stderr = tempfile.TemporaryFile()
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **{PARENT_PID_ENV: str(os.getpid())})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hubspot_assets.sandbox.server", "--config-stdin"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=env, text=True,
@@ -213,14 +214,19 @@ def run_in_thread(config: SandboxConfig | None = None, **overrides: Any) -> Thre
 
 
 def _exit_with_parent() -> None:
-    """A sandbox started by SandboxServer ends when the process that started it dies (no orphan servers)."""
-    parent = os.getppid()
+    """A sandbox started by SandboxServer ends when the process that started it dies (no orphan servers), even
+    one killed by SIGKILL: a watcher sees the sandbox re-parented and exits at once. The expected parent comes
+    from the environment, so a parent that died before this ran is noticed too."""
+    try:
+        parent = int(os.environ.get(PARENT_PID_ENV, ""))
+    except ValueError:
+        parent = os.getppid()
 
     def watch() -> None:
         while True:
-            time.sleep(1)
             if os.getppid() != parent:
                 os._exit(0)
+            time.sleep(0.25)
 
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 

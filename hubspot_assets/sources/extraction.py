@@ -23,7 +23,6 @@ from hubspot_assets.sources.readers import DEFAULT_WORKERS, is_wide, read_all_re
 from hubspot_assets.sources.settings import (
     ASSOCIATION_HUBS,
     DATASET_NAME,
-    ENGAGEMENT_OBJECTS,
     LINE_ITEM_TARGETS,
     PIPELINE_OBJECTS,
     STANDARD_OBJECTS,
@@ -56,12 +55,12 @@ class ObjectCatalog:
         for name in self.all:
             if name in ASSOCIATION_HUBS:
                 continue
-            if name in ENGAGEMENT_OBJECTS or name in self.custom:
-                targets = hubs
-            elif name == "line_items":
+            if name == "line_items":
                 targets = [t for t in LINE_ITEM_TARGETS if t in loaded]
-            else:
+            elif name == "products":  # products link to nothing; their line items link to deals
                 targets = []
+            else:  # engagements, quotes, custom objects
+                targets = hubs
             plan.setdefault(name, []).extend(targets)
         return {k: tuple(v) for k, v in plan.items() if v}
 

@@ -16,6 +16,7 @@ STANDARD_OBJECTS: tuple[str, ...] = (
     "meetings",
     "tasks",
     "communications",
+    "quotes",
 )
 
 ENGAGEMENT_OBJECTS: frozenset[str] = frozenset({"calls", "emails", "notes", "meetings", "tasks", "communications"})

@@ -10,7 +10,7 @@ import duckdb
 from hubspot_assets.settings import Settings, load_settings
 
 CRM_TYPES = ("contacts", "companies", "deals", "tickets", "products", "line_items", "calls", "emails", "notes",
-             "meetings", "tasks", "communications")
+             "meetings", "tasks", "communications", "quotes")
 
 
 def settings_for(server: Any, tmp_path: Path, **overrides: Any) -> Settings:

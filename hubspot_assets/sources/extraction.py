@@ -219,6 +219,7 @@ class Extraction:
         self._lock = threading.RLock()
         self._finished: dict[str, threading.Event] = {}
         self._selected: frozenset[str] | None = None
+        self.aborted = threading.Event()
         self.warnings: list[str] = []
 
     def metered(self, name: str, items: Iterator[Any]) -> Iterator[Any]:
@@ -231,6 +232,9 @@ class Extraction:
                 item = next(iterator)
             except StopIteration as stop:
                 return stop.value
+            except BaseException:
+                self.aborted.set()  # resources waiting for this one must not wait forever
+                raise
             finally:
                 CALLER.resource = previous
             yield item
@@ -280,8 +284,12 @@ class Extraction:
         """Block until the resource reading `key` has finished, when it runs in this extraction: its records are
         then reused instead of read again."""
         name = resource_name or (key if key not in self.catalog.custom else "custom_objects")
-        if self.selected(name):
-            self._event(key).wait()
+        if not self.selected(name):
+            return
+        event = self._event(key)
+        while not event.wait(0.2):
+            if self.aborted.is_set():
+                raise RuntimeError(f"stopped waiting for {name}: another resource of this run failed")
 
     def pipeline_objects(self) -> tuple[str, ...]:
         return tuple(t for t in PIPELINE_OBJECTS if t in self.catalog.all)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from hubspot_assets.sources.pipeline import run_sync
@@ -207,3 +208,15 @@ def test_partial_refresh_of_chosen_records_merges_through_the_same_tables(sandbo
                            "AND from_id = ? AND to_object_type = 'companies' AND to_id = ?", updated, company)[0][0] > 0
     dupes = query(settings, "SELECT count(*) - count(DISTINCT id) FROM hubspot_raw.contacts")[0][0]
     assert dupes == 0
+
+
+@pytest.mark.timeout(120)
+def test_a_failing_resource_stops_the_run_instead_of_leaving_others_waiting(sandbox_factory, tmp_path):
+    server = sandbox_factory()
+    settings = settings_for(server, tmp_path, retry_max_attempts=1)
+    # Contacts fail to list: associations, merges and history wait for contacts and must give up, not hang.
+    server.admin("faults", json={"spec": "500:1.0@/crm/v3/objects/contacts*"})
+    with pytest.raises(Exception) as caught:
+        run_sync(settings, mode="incremental", resources=["contacts", "associations", "merges"])
+    assert "500" in str(caught.value) or "Server" in repr(caught.value)
+    assert query(settings, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'contacts'") == [(0,)]

@@ -136,6 +136,10 @@ class ObjectsApi:
         id_property = request.query_params.get("idProperty")
         archived = query_bool(request, "archived")
         if id_property:
+            unique = self.store.unique_properties(object_type)
+            if id_property not in unique:
+                raise validation_error(f"idProperty must be a unique-value property of {object_type} "
+                                       f"({', '.join(sorted(unique))}), got {id_property!r}")
             rid = self.store.find_by_property(object_type, id_property, raw_id)
             if rid is None:
                 raise not_found(spec.label, raw_id)
@@ -247,7 +251,7 @@ class ObjectsApi:
             record.pop("archivedAt", None)
         out: dict[str, Any] = {"total": total, "results": results}
         end = req.offset + req.limit
-        if end < total:
+        if end < total and req.limit > 0:  # `limit: 0` only counts: a cursor that never moves would loop forever
             out["paging"] = {"next": {"after": str(end)}}
         return json_response(out)
 
@@ -895,11 +899,14 @@ class AssociationsApi:
         return json_response(body)
 
     def _check_types(self, from_type: str, to_type: str, types: list[tuple[str, int]], where: str) -> None:
-        known = {label["typeId"] for label in association_labels(from_type, to_type)}
-        for _, type_id in types:
+        known = {label["typeId"]: label["category"] for label in association_labels(from_type, to_type)}
+        for category, type_id in types:
             if type_id not in known:
                 raise validation_error(f"{where}: association type {type_id} is not defined from {from_type} to "
                                        f"{to_type} (known: {', '.join(map(str, sorted(known))) or 'none'})")
+            if category != known[type_id]:
+                raise validation_error(f"{where}: association type {type_id} from {from_type} to {to_type} is "
+                                       f"{known[type_id]}, not {category}")
 
     def _link_body(self, from_type: str, from_id: int, to_type: str, to_id: int) -> dict:
         labels = [t["label"] for to, types in self.store.links(from_type, from_id, to_type) if to == to_id
@@ -966,9 +973,10 @@ class AssociationsApi:
                 continue
             plan.append((from_id, to_id, types))
         results = []
-        for from_id, to_id, types in plan:
-            self.mutator.associate(from_type, from_id, to_type, to_id, types)
-            results.append(self._link_body(from_type, from_id, to_type, to_id))
+        with self.store.lock:
+            for from_id, to_id, types in plan:
+                self.mutator.associate(from_type, from_id, to_type, to_id, types)
+                results.append(self._link_body(from_type, from_id, to_type, to_id))
         out: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": started,
                                "completedAt": now_iso(self.store)}
         if errors:
@@ -980,6 +988,7 @@ class AssociationsApi:
     def batch_archive(self, request: Request, body: Any) -> Response:
         from_type, to_type = self._pair(request)
         inputs = require_inputs(require_object(body), MAX_ASSOC_BATCH)
+        pairs = []  # every input is checked before anything is removed
         for i, item in enumerate(inputs):
             if not isinstance(item, dict) or not isinstance(item.get("from"), dict) or \
                     not isinstance(item.get("to"), list):
@@ -987,6 +996,9 @@ class AssociationsApi:
             from_id = int_field(item["from"].get("id"), f"inputs[{i}].from.id")
             for k, to in enumerate(item["to"]):
                 to_id = int_field(to.get("id") if isinstance(to, dict) else None, f"inputs[{i}].to[{k}].id")
+                pairs.append((from_id, to_id))
+        with self.store.lock:
+            for from_id, to_id in pairs:
                 self.mutator.unassociate(from_type, from_id, to_type, to_id)
         return Response(status_code=204)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import requests
+
 from tests.sandbox.crm_http import create, get, patch, post
 
 
@@ -82,3 +84,15 @@ def test_batch_archive_with_a_malformed_input_archives_nothing(sandbox):
     answer = post(sandbox, "/crm/v3/objects/tickets/batch/archive", {"inputs": [{"id": record["id"]}, {"x": 1}]})
     assert answer.status_code == 400 and "inputs[1]" in answer.json()["message"]
     assert get(sandbox, f"/crm/v3/objects/tickets/{record['id']}").status_code == 200
+
+
+def test_association_batch_archive_with_a_malformed_input_removes_nothing(sandbox):
+    contact = create(sandbox, "contacts", {"email": "bp.assoc@example.com"})
+    company = create(sandbox, "companies", {"name": "BP Assoc"})
+    path = f"/crm/v4/objects/contacts/{contact['id']}/associations/default/companies/{company['id']}"
+    assert requests.put(sandbox.url + path, headers=sandbox.headers, timeout=30).status_code == 200
+    answer = post(sandbox, "/crm/v4/associations/contacts/companies/batch/archive", {"inputs": [
+        {"from": {"id": contact["id"]}, "to": [{"id": company["id"]}]}, {"from": {"id": "x"}, "to": []}]})
+    assert answer.status_code == 400 and "inputs[1]" in answer.json()["message"]
+    links = get(sandbox, f"/crm/v4/objects/contacts/{contact['id']}/associations/companies").json()["results"]
+    assert [link["toObjectId"] for link in links] == [int(company["id"])]

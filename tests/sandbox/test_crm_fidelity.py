@@ -41,3 +41,22 @@ def test_a_wrong_method_answers_405_with_a_json_error_body_and_allow_header(sand
         assert body["status"] == "error" and body["correlationId"] == answer.headers["X-HubSpot-Correlation-Id"]
         assert method in body["message"] and body["category"]
         assert set(answer.headers["Allow"].split(", ")) == allowed
+
+
+def test_search_with_limit_zero_counts_without_a_paging_cursor(sandbox):
+    body = post(sandbox, "/crm/v3/objects/contacts/search", {"limit": 0}).json()
+    assert body["total"] > 0 and body["results"] == [] and "paging" not in body
+
+
+def test_reading_by_a_property_that_is_not_unique_is_a_400(sandbox):
+    answer = get(sandbox, "/crm/v3/objects/contacts/Ada", idProperty="firstname")
+    assert answer.status_code == 400 and "idProperty" in answer.json()["message"]
+
+
+def test_an_association_type_given_with_the_wrong_category_is_a_400(sandbox):
+    contact = get(sandbox, "/crm/v3/objects/contacts", limit=1).json()["results"][0]["id"]
+    company = get(sandbox, "/crm/v3/objects/companies", limit=1).json()["results"][0]["id"]
+    answer = requests.put(f"{sandbox.url}/crm/v4/objects/contacts/{contact}/associations/companies/{company}",
+                          json=[{"associationCategory": "USER_DEFINED", "associationTypeId": 1}],
+                          headers=sandbox.headers, timeout=30)
+    assert answer.status_code == 400 and "HUBSPOT_DEFINED" in answer.json()["message"]

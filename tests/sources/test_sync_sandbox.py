@@ -162,3 +162,17 @@ def test_snapshot_is_published_and_readable_while_the_warehouse_is_locked(loaded
     with duckdb.connect(str(settings.absolute(settings.warehouse_path))):  # a writer holds the warehouse
         with duckdb.connect(str(report.snapshot), read_only=True) as reader:
             assert reader.execute("SELECT count(*) FROM hubspot_raw.contacts").fetchone()[0] > 0
+
+
+def test_threads_and_messages_match_the_sandbox_conversation_truth(loaded):
+    server, settings, _ = loaded
+    threads = server.admin("truth/threads")["results"]
+    stored_threads = dict(query(settings, "SELECT id, archived FROM hubspot_raw.threads"))
+    assert {str(t["id"]) for t in threads} == {str(i) for i in stored_threads}
+    for thread in threads:
+        assert bool(stored_threads[str(thread["id"])]) == bool(thread["archived"]), thread["id"]
+    live_thread_ids = {str(t["id"]) for t in threads if not t["archived"]}
+    messages = [m for m in server.admin("truth/messages")["results"] if str(m["threadId"]) in live_thread_ids]
+    stored = dict(query(settings, "SELECT id, type FROM hubspot_raw.messages"))
+    assert {str(m["id"]): m["type"] for m in messages}.items() <= {str(k): v for k, v in stored.items()}.items()
+    assert query(settings, "SELECT count(*) - count(DISTINCT id) FROM hubspot_raw.messages")[0][0] == 0

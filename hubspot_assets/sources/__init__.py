@@ -12,8 +12,15 @@ Modes (`mode=`):
   gone from HubSpot, e.g. GDPR deletions, are removed), records missed earlier, and every association re-read.
 - `full`: every record re-read, then reconciled.
 
+- `record_ids=` (any mode): a partial refresh of chosen records, e.g. from webhooks; cursors do not move.
+
 Cursors live in dlt's resource state, which dlt stores in the warehouse with each load (table
 `_dlt_pipeline_state`), so a run that fails half-way commits neither data nor cursor and the next run redoes it.
+
+Resources run side by side in dlt's extract threads (`parallelized`); those that work from the records another
+resource read (associations, merges, history, transcripts, messages) wait for it and reuse what it read
+(sources/extraction.py), so a run costs about one search per object type plus the metadata calls when nothing
+changed. Record tables are built as typed Arrow tables (sources/columns.py) and loaded as parquet.
 """
 
 from __future__ import annotations

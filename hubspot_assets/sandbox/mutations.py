@@ -269,9 +269,15 @@ class Mutator:
             a, a_id = self._type_and_id(op, "fromType", "fromId")
             b, b_id = self._type_and_id(op, "toType", "toId")
             if name == "associate":
+                raw_types = op.get("types") or []
+                if not isinstance(raw_types, list) or not all(isinstance(t, dict) for t in raw_types):
+                    raise validation_error("'types' must be a list of {\"associationCategory\", "
+                                           "\"associationTypeId\"}")
+                for t in raw_types:
+                    _reject_unknown(t, ("associationCategory", "associationTypeId"), "types[]")
                 types = [(t.get("associationCategory", "HUBSPOT_DEFINED"), _int(t.get("associationTypeId"),
                                                                                   "associationTypeId"))
-                         for t in op.get("types") or []]
+                         for t in raw_types]
                 self.associate(a, a_id, b, b_id, types, source=source)
             elif not self.unassociate(a, a_id, b, b_id, source=source):
                 raise KeyError(f"association {a} {a_id} -> {b} {b_id}")

@@ -264,6 +264,13 @@ def oauth_routes(platform: PlatformState) -> list[Route]:
             )
         form = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
         grant_type = form.get("grant_type", "")
+        if grant_type not in ("authorization_code", "refresh_token"):  # checked first, as OAuth servers do
+            return _oauth_error(
+                "BAD_GRANT_TYPE",
+                f"unsupported grant_type {grant_type!r}: use authorization_code or refresh_token",
+                request,
+                "unsupported_grant_type",
+            )
         if form.get("client_id") != tokens.client_id:
             return _oauth_error("BAD_CLIENT_ID", "missing or unknown client id", request, "invalid_client")
         if not tokens.client_secret_matches(form.get("client_secret", "")):

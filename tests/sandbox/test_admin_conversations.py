@@ -66,6 +66,10 @@ def test_unknown_keys_in_any_op_are_a_400_naming_the_key_and_nothing_is_applied(
                                               "bogus": 1}]})
     assert bogus.status_code == 400 and "bogus" in bogus.json()["message"]
     assert get(sandbox, f"/crm/v3/objects/contacts/{contact['id']}").status_code == 200
+    nested = _mutate(sandbox, {"operations": [{"op": "associate", "fromType": "contacts", "fromId": contact["id"],
+                                               "toType": "companies", "toId": "1",
+                                               "types": [{"associationTypeID": 279}]}]})
+    assert nested.status_code == 400 and "associationTypeID" in nested.json()["message"]
     random_typo = _mutate(sandbox, {"random": {"update": 3}, "seed": 1})
     assert random_typo.status_code == 400 and "'update'" in random_typo.json()["message"]
 

@@ -93,3 +93,9 @@ def test_the_extractor_scopes_and_the_private_app_token_reach_every_family(serve
 def test_token_answer_expires_in_is_exactly_the_lifetime(server):
     tokens = _token(server, "oauth")
     assert tokens["expires_in"] == 1800
+
+
+def test_an_unsupported_grant_type_is_named_before_client_checks(server):
+    answer = requests.post(f"{server.url}/oauth/v1/token", data={"grant_type": "password", "username": "u"},
+                           timeout=30)
+    assert answer.status_code == 400 and answer.json()["error"] == "unsupported_grant_type"

@@ -78,7 +78,7 @@ class Settings(BaseSettings):
         default="oauth crm.objects.contacts.read crm.objects.companies.read crm.objects.deals.read tickets "
         "crm.objects.owners.read crm.schemas.contacts.read crm.schemas.companies.read crm.schemas.deals.read "
         "crm.schemas.custom.read sales-email-read conversations.read crm.extensions_calling_transcripts.read "
-        "crm.objects.custom.read",
+        "crm.objects.custom.read e-commerce crm.objects.quotes.read",
         description="Space-separated scopes `auth login` asks for.",
     )
     oauth_refresh_margin_s: float = Field(

@@ -101,10 +101,15 @@ def hubspot_raw_assets(
     for warning in prepared.extraction.warnings:
         context.log.warning(warning)
     custom_tables = {name: counts.get(name, 0) for name in prepared.catalog.custom}
+    metrics = getattr(getattr(prepared.client, "transport", None), "metrics", None)
+    http = metrics.snapshot() if metrics is not None else {}
     for result in results:
         name = result.asset_key.path[-1]
         extra: dict[str, Any] = {
+            # API calls (pages, batches) made for this table; the run totals count every HTTP request.
             "api_requests": dg.MetadataValue.int(prepared.extraction.api_calls.get(name, 0)),
+            "run_http_requests": dg.MetadataValue.int(int(http.get("requests", 0))),
+            "run_rate_limited_429s": dg.MetadataValue.int(int(http.get("rate_limited", 0))),
             "sync_mode": config.mode,
             "snapshot_path": dg.MetadataValue.path(str(snapshot)),
         }

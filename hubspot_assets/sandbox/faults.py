@@ -5,13 +5,14 @@ Grammar (`--faults` on the CLI, `SandboxConfig.faults`, or `POST /_sandbox/fault
     spec  := rule ("," rule)*
     rule  := kind ["=" arg] ":" rate ["@" path]
     kind  := 500 | 502 | 503 | 504 | 521 | 522 | 523 | 524   JSON error answer with that status
-           | 423          423 Locked, as HubSpot answers during heavy batch upserts
+           |              (arg, optional: a Retry-After header of that many seconds)
+           | 423          423 Locked, as HubSpot answers during heavy batch upserts (optional Retry-After arg)
            | 477          "Migration in progress", arg = Retry-After seconds (default 1)
            | reset        connection closed (RST) without any answer
            | slow         answer delayed by arg seconds (default 6), then served normally
            | burst429     this and the next arg-1 matching requests answer 429 TEN_SECONDLY_ROLLING
            |              (default 5)
-           | 429          a single 429 TEN_SECONDLY_ROLLING (same as burst429=1)
+           | 429          a single 429 TEN_SECONDLY_ROLLING (same as burst429=1; optional Retry-After arg)
            | truncate     the real answer with its body cut in half (invalid JSON, consistent Content-Length)
            | html         an HTML error page (as a proxy would give), arg = status (default 502)
     rate  := probability per request in [0, 1]
@@ -36,7 +37,7 @@ from dataclasses import asdict, dataclass
 FAULTS_HELP = (
     "Faults: comma-separated KIND[=ARG]:RATE[@PATH], KIND one of 500 502 503 504 521-524 423, "
     "477[=retry_after_s], reset, slow[=seconds], burst429[=count], 429, truncate, html[=status]; "
-    "RATE in 0..1; PATH a prefix or glob. "
+    "RATE in 0..1; PATH a prefix or glob; status kinds, 423 and 429 take an optional =retry_after_s. "
     "Example: 500:0.05,reset:0.01,slow=6:0.02,burst429=5:0.01,truncate:0.01"
 )
 
@@ -95,7 +96,7 @@ def check_kind(kind: str, arg: float | None, where: str) -> tuple[str, float | N
         raise ValueError(f"{where}: unknown fault kind {kind!r}. {FAULTS_HELP}")
     if arg is None:
         arg = DEFAULT_ARGS.get(kind)
-    elif kind in STATUS_KINDS or kind in ("reset", "truncate", "429"):
+    elif kind in ("reset", "truncate"):
         raise ValueError(f"{where}: fault kind {kind!r} takes no argument")
     return kind, arg
 

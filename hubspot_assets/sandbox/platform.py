@@ -347,6 +347,13 @@ async def _send_answer(
     await send({"type": "http.response.body", "body": body})
 
 
+def _retry_after(fault: Fault) -> list[tuple[bytes, bytes]] | None:
+    """A Retry-After header (whole seconds, as HubSpot sends it) when a status fault was given an arg."""
+    if fault.arg is None:
+        return None
+    return [(b"retry-after", str(max(int(round(float(fault.arg))), 0)).encode())]
+
+
 def _abort_connection(send: Any) -> bool:
     """Close the client's socket with an RST and no answer. Works under uvicorn (whose `send` is bound to the
     request cycle that holds the transport); returns False when the server does not expose its transport."""
@@ -460,7 +467,9 @@ class PlatformMiddleware:
             if seen_status:
                 platform.record(endpoint, seen_status[0], policy=policy, fault=scope.get("hubspot_fault"))
 
-    async def _send_rate_limited(self, send: Any, policy: str, corr_id: str) -> None:
+    async def _send_rate_limited(
+        self, send: Any, policy: str, corr_id: str, headers: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
         body = {
             "status": "error",
             "message": POLICY_MESSAGES[policy],
@@ -468,7 +477,7 @@ class PlatformMiddleware:
             "correlationId": corr_id,
             "policyName": policy,
         }
-        await _send_answer(send, 429, orjson.dumps(body), b"application/json;charset=utf-8")
+        await _send_answer(send, 429, orjson.dumps(body), b"application/json;charset=utf-8", headers)
 
     async def _apply_fault(
         self,
@@ -499,7 +508,7 @@ class PlatformMiddleware:
                 extra_headers.update(
                     self.platform.limiter.burst_headers(auth["hub_id"], auth["kind"], auth["app"])
                 )
-            await self._send_rate_limited(send, "TEN_SECONDLY_ROLLING", corr_id)
+            await self._send_rate_limited(send, "TEN_SECONDLY_ROLLING", corr_id, _retry_after(fault))
             return True
         if kind == "477":
             body = {
@@ -522,7 +531,9 @@ class PlatformMiddleware:
             status = int(kind)
             category, message = _FAULT_BODIES[status]
             body = {"status": "error", "message": message, "correlationId": corr_id, "category": category}
-            await _send_answer(send, status, orjson.dumps(body), b"application/json;charset=utf-8")
+            await _send_answer(
+                send, status, orjson.dumps(body), b"application/json;charset=utf-8", _retry_after(fault)
+            )
             return True
         return False
 

@@ -10,10 +10,10 @@ in real answers and a string in the published description: both are read, and id
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from hubspot_assets.hubspot.logging import get_logger
 from hubspot_assets.hubspot.models import Association, AssociationLabel, BatchError
 from hubspot_assets.hubspot.paths import ApiPaths
 from hubspot_assets.hubspot.responses import (
@@ -27,7 +27,7 @@ from hubspot_assets.hubspot.responses import (
 )
 from hubspot_assets.hubspot.transport import Budget, HubSpotResponse, Transport
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)  # carries the redaction filter
 
 ASSOCIATIONS_BATCH_MAX = 1_000
 OBJECT_ASSOCIATIONS_PAGE = 500
@@ -101,6 +101,7 @@ class AssociationsApi:
                 endpoint=endpoint,
                 json={"inputs": [{"id": i} for i in chunk]},
                 budget=Budget.ASSOCIATIONS,
+                idempotent=True,  # a read
             )
             data = body_object(response, "POST", endpoint)
             for item in results_of(response, "POST", endpoint):
@@ -214,7 +215,8 @@ class AssociationsApi:
         ]
         for chunk in chunked(inputs, ASSOCIATIONS_BATCH_MAX):
             response = self.transport.request(
-                "POST", path, endpoint=endpoint, json={"inputs": chunk}, budget=Budget.ASSOCIATIONS
+                "POST", path, endpoint=endpoint, json={"inputs": chunk}, budget=Budget.ASSOCIATIONS,
+                idempotent=True,  # linking a pair that is already linked changes nothing
             )
             if isinstance(response.data, Mapping):
                 errors.extend(

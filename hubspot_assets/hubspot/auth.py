@@ -26,6 +26,7 @@ from hubspot_assets.hubspot.errors import (
     HubSpotError,
     RefreshTokenInvalidError,
     TokenStoreError,
+    oauth_token_error,
 )
 from hubspot_assets.hubspot.logging import AUTH_LOGGER, get_logger, register_secret
 from hubspot_assets.settings import Settings
@@ -138,7 +139,11 @@ class OAuthTokenProvider:
         return tokens
 
     def _fresh_enough(self, tokens: StoredTokens) -> bool:
-        return tokens.expires_at - self._margin > time.time()
+        # A token that lives shorter than the margin would be refreshed on every call: refresh it at half
+        # its lifetime instead.
+        lifetime = tokens.expires_at - tokens.obtained_at
+        margin = min(self._margin, lifetime / 2) if lifetime > 0 else self._margin
+        return tokens.expires_at - margin > time.time()
 
     def access_token(self) -> str:
         tokens = self._cached
@@ -211,23 +216,20 @@ def _token_call(settings: Settings, transport: Transport, form: dict[str, str]) 
 
     for key in ("code", "refresh_token", "client_secret"):
         register_secret(form.get(key))
+    path = token_path(settings)
+    grant_type = form.get("grant_type")
     try:
         response = transport.request(
-            "POST", token_path(settings), endpoint="/oauth/v1/token", data=form, auth=False, budget=Budget.NONE
+            "POST", path, endpoint=path, data=form, auth=False, budget=Budget.NONE,
+            # A code is single-use: sent twice, the second exchange fails and hides whether the first worked.
+            # Refreshing again only mints another access token.
+            idempotent=grant_type != "authorization_code",
         )
-    except RefreshTokenInvalidError:
-        raise
     except HubSpotError as exc:
-        if form.get("grant_type") == "refresh_token" and exc.status == 400:
-            raise RefreshTokenInvalidError(
-                "HubSpot rejected the refresh token: " + exc.message,
-                status=exc.status, category=exc.category, correlation_id=exc.correlation_id,
-                method=exc.method, endpoint=exc.endpoint,
-            ) from None
-        raise
+        raise oauth_token_error(exc, grant_type) from None
     data = response.data if isinstance(response.data, dict) else {}
     if not data.get("access_token"):
-        raise TokenStoreError("the token endpoint answered without an access_token", endpoint="/oauth/v1/token")
+        raise TokenStoreError("the token endpoint answered without an access_token", endpoint=path)
     register_secret(data.get("access_token"))
     register_secret(data.get("refresh_token"))
     return data

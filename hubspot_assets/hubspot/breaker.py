@@ -54,11 +54,15 @@ class CircuitBreaker:
         with self._lock:
             return self._opened_at + self.open_s if self._state != CLOSED else None
 
-    def before_call(self, *, method: str | None = None, endpoint: str | None = None) -> None:
-        """Raise `CircuitOpenError` unless a call may go out now (closed, or this call is the half-open probe)."""
+    def before_call(self, *, method: str | None = None, endpoint: str | None = None) -> bool:
+        """Raise `CircuitOpenError` unless a call may go out now (closed, or this call is the half-open probe).
+
+        Returns True when this call is the probe: it must then end in `record_success`, `record_failure`, or
+        `cancel_probe` when it failed before anything was sent.
+        """
         with self._lock:
             if self._state == CLOSED:
-                return
+                return False
             now = self._clock()
             probe_at = self._opened_at + self.open_s
             if self._state == OPEN and now >= probe_at:
@@ -69,7 +73,7 @@ class CircuitBreaker:
             if self._state == HALF_OPEN and (not self._probe_in_flight or now >= self._probe_started + self.open_s):
                 self._probe_in_flight = True
                 self._probe_started = now
-                return
+                return True
             when = datetime.fromtimestamp(max(probe_at, now), timezone.utc).strftime("%H:%M:%S UTC")
             raise CircuitOpenError(
                 f"circuit open for {self.host} after {self._failures} consecutive failures; failing fast, "
@@ -79,6 +83,14 @@ class CircuitBreaker:
                 probe_at=probe_at,
                 hint="HubSpot (or HUBSPOT_BASE_URL) is failing; retry later",
             )
+
+    def cancel_probe(self) -> None:
+        """The probe failed before reaching the host (daily reserve, token error): free the slot for the next call.
+
+        Nothing is learned about the host, so the state stays half-open and the next call becomes the probe.
+        """
+        with self._lock:
+            self._probe_in_flight = False
 
     def record_success(self) -> None:
         """A call answered (any 2xx-4xx): close the breaker."""

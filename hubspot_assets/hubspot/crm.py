@@ -25,11 +25,11 @@ read does not support, cost one more GET without properties).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+from hubspot_assets.hubspot.logging import get_logger
 from hubspot_assets.hubspot.errors import NotFoundError
 from hubspot_assets.hubspot.models import BatchError, BatchResult
 from hubspot_assets.hubspot.paths import ApiPaths
@@ -46,7 +46,7 @@ from hubspot_assets.hubspot.responses import (
 )
 from hubspot_assets.hubspot.transport import Transport
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)  # carries the redaction filter
 
 MAX_URL_LENGTH = 7_000
 """Longest GET URL this client sends (HubSpot's 414s start somewhere above ~8,000 characters)."""
@@ -360,7 +360,7 @@ class CrmApi:
             if id_property:
                 body["idProperty"] = id_property
             response = self.transport.request(
-                "POST", path, endpoint=endpoint, params=params or None, json=body
+                "POST", path, endpoint=endpoint, params=params or None, json=body, idempotent=True
             )
             part = _batch_result(response, "POST", endpoint)
             # Which inputs came back: by record id, or by the id property's value (HubSpot matches emails
@@ -398,7 +398,8 @@ class CrmApi:
         body: dict[str, Any] = {"properties": dict(properties)}
         if associations:
             body["associations"] = list(associations)
-        response = self.transport.request("POST", path, endpoint=endpoint, json=body)
+        # Not idempotent: sent again after an unclear failure it would create a second record.
+        response = self.transport.request("POST", path, endpoint=endpoint, json=body, idempotent=False)
         return check_record(body_object(response, "POST", endpoint), response, "POST", endpoint)
 
     def update_record(
@@ -453,8 +454,12 @@ class CrmApi:
     def _batch_write(self, object_type: str, action: str, inputs: list[dict[str, Any]]) -> BatchResult:
         path, endpoint = self.paths.batch(object_type, action)
         result = BatchResult()
+        # Update, upsert (by a unique property) and archive give the same result when sent twice; create does not.
+        idempotent = action != "create"
         for chunk in chunked(inputs, BATCH_MAX):
-            response = self.transport.request("POST", path, endpoint=endpoint, json={"inputs": chunk})
+            response = self.transport.request(
+                "POST", path, endpoint=endpoint, json={"inputs": chunk}, idempotent=idempotent
+            )
             if response.status == 204 or response.data is None:
                 continue
             result.extend(_batch_result(response, "POST", endpoint))
@@ -464,7 +469,7 @@ class CrmApi:
         """Merge `id_to_merge` into `primary_id`; returns the surviving record (its id may be new)."""
         path, endpoint = self.paths.merge(object_type)
         body = {"primaryObjectId": str(primary_id), "objectIdToMerge": str(id_to_merge)}
-        response = self.transport.request("POST", path, endpoint=endpoint, json=body)
+        response = self.transport.request("POST", path, endpoint=endpoint, json=body, idempotent=False)
         return check_record(body_object(response, "POST", endpoint), response, "POST", endpoint)
 
     def gdpr_delete(self, object_id: str | int, *, id_property: str | None = None) -> None:
@@ -473,7 +478,7 @@ class CrmApi:
         body: dict[str, Any] = {"objectId": str(object_id)}
         if id_property:
             body["idProperty"] = id_property
-        self.transport.request("POST", path, endpoint=endpoint, json=body)
+        self.transport.request("POST", path, endpoint=endpoint, json=body, idempotent=False)
 
 
 def _merge_properties(record: dict[str, Any], other: Mapping[str, Any]) -> None:

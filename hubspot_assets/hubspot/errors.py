@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hubspot_assets.hubspot.logging import redact
+from hubspot_assets.hubspot.logging import redact, redact_value
 
 
 class HubSpotError(Exception):
@@ -20,6 +20,8 @@ class HubSpotError(Exception):
 
     retryable: bool = False
     hint: str = ""
+    request_sent: bool = True  # False when the connection could not even be opened
+    write_may_have_happened: bool = False  # a non-idempotent write failed in a way that may follow its effect
 
     def __init__(
         self,
@@ -43,8 +45,9 @@ class HubSpotError(Exception):
         self.correlation_id = correlation_id
         self.method = method
         self.endpoint = endpoint
-        self.context = dict(context) if context else {}
-        self.errors = list(errors) if errors else []
+        # Copied from HubSpot's body, which may echo what was sent (a token in a URL, a form value).
+        self.context = redact_value(dict(context)) if context else {}
+        self.errors = redact_value(list(errors)) if errors else []
         self.retry_after = retry_after
         if hint is not None:
             self.hint = hint
@@ -81,6 +84,18 @@ class RefreshTokenInvalidError(AuthenticationError):
     """The OAuth refresh token was rejected (BAD_REFRESH_TOKEN): the user must log in again."""
 
     hint = "run `hubspot-elt auth login` to authorize again"
+
+
+class AuthorizationCodeError(AuthenticationError):
+    """The token endpoint rejected an authorization code (unknown, already used, expired, or another redirect URI)."""
+
+    hint = "authorization codes are single-use and short-lived: run `hubspot-elt auth login` again for a new one"
+
+
+class OAuthClientError(AuthenticationError):
+    """The token endpoint rejected the app's own credentials (invalid_client): logging in again cannot help."""
+
+    hint = "check HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET against the app's Auth settings"
 
 
 class MissingScopesError(HubSpotError):
@@ -222,6 +237,36 @@ def _missing_scopes(body: Mapping[str, Any]) -> list[str]:
     return list(seen)
 
 
+_CLIENT_STATUSES = frozenset({"BAD_CLIENT_ID", "BAD_CLIENT_SECRET"})
+_CODE_STATUSES = frozenset({"BAD_AUTH_CODE", "BAD_REDIRECT_URI"})
+
+
+def oauth_token_error(error: HubSpotError, grant_type: str | None) -> HubSpotError:
+    """The error for a failed call to the OAuth token endpoint, typed by what HubSpot rejected.
+
+    HubSpot answers 400 with `status` (BAD_REFRESH_TOKEN, BAD_AUTH_CODE, BAD_CLIENT_SECRET, ...) and the OAuth
+    `error` (invalid_grant, invalid_client). Only a rejected refresh token calls for `auth login`; wrong app
+    credentials call for fixing the settings; a rejected code for a new login. Other errors are returned as-is.
+    """
+    if error.status not in (400, 401):
+        return error
+    reason = (error.category or "").upper()
+    oauth_error = (error.sub_category or "").lower()
+    common: dict[str, Any] = dict(
+        status=error.status, category=error.category, sub_category=error.sub_category,
+        correlation_id=error.correlation_id, method=error.method, endpoint=error.endpoint,
+    )
+    if reason in _CLIENT_STATUSES or oauth_error == "invalid_client":
+        return OAuthClientError("HubSpot rejected the app's client credentials: " + error.message, **common)
+    if reason == "BAD_REFRESH_TOKEN" or (grant_type == "refresh_token" and error.status == 400
+                                         and reason in ("", "INVALID_GRANT", "BAD_REQUEST")):
+        common["category"] = "BAD_REFRESH_TOKEN"
+        return RefreshTokenInvalidError("HubSpot rejected the refresh token: " + error.message, **common)
+    if reason in _CODE_STATUSES or grant_type == "authorization_code":
+        return AuthorizationCodeError("HubSpot rejected the authorization code: " + error.message, **common)
+    return error
+
+
 def error_from_response(
     status: int,
     body: Any,
@@ -241,6 +286,8 @@ def error_from_response(
     sub_category = data.get("subCategory")
     if isinstance(sub_category, Mapping):  # HubSpot sometimes nests it
         sub_category = sub_category.get("type") or str(sub_category)
+    if not sub_category and "error_description" in data and isinstance(data.get("error"), str):
+        sub_category = data["error"]  # OAuth token endpoint: invalid_grant, invalid_client, ...
     corr = data.get("correlationId") or correlation_id
     common: dict[str, Any] = dict(
         status=status,
@@ -253,9 +300,6 @@ def error_from_response(
         errors=[e for e in data.get("errors") or [] if isinstance(e, Mapping)],
         retry_after=retry_after,
     )
-    if status == 400 and (data.get("status") == "BAD_REFRESH_TOKEN" or data.get("error") == "invalid_grant"):
-        common["category"] = "BAD_REFRESH_TOKEN"
-        return RefreshTokenInvalidError("HubSpot rejected the refresh token: " + str(message), **common)
     if status == 429:
         policy = data.get("policyName")
         if policy == "DAILY":

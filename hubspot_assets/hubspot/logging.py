@@ -27,6 +27,9 @@ RATELIMIT_LOGGER = "hubspot_elt.ratelimit"
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
 _secret_pattern: re.Pattern[str] | None = None
+# Below this length a secret is replaced only where it stands alone (not inside a longer word), so a short
+# value does not garble every text that happens to contain its letters.
+_SHORT_SECRET = 6
 
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(bearer\s+)?[^\s'\",}]+"), r"\1\2" + REDACTED),
@@ -50,16 +53,24 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 
 
 def register_secret(value: str | None) -> None:
-    """Remember a secret value so `redact` replaces it anywhere it appears. Short values are ignored."""
+    """Remember a secret value so `redact` replaces it anywhere it appears.
+
+    Values shorter than 6 characters are replaced wherever they stand alone (between non-word characters).
+    """
     global _secret_pattern
-    if not value or len(value) < 6:
+    if not value or not value.strip():
         return
     with _secrets_lock:
         if value in _secrets:
             return
         _secrets.add(value)
         ordered = sorted(_secrets, key=len, reverse=True)
-        _secret_pattern = re.compile("|".join(re.escape(s) for s in ordered))
+        _secret_pattern = re.compile(
+            "|".join(
+                re.escape(s) if len(s) >= _SHORT_SECRET else rf"(?<![A-Za-z0-9]){re.escape(s)}(?![A-Za-z0-9])"
+                for s in ordered
+            )
+        )
 
 
 def register_secrets(values: Iterable[str | None]) -> None:
@@ -79,14 +90,18 @@ def redact(text: Any) -> str:
     return out
 
 
-def _redact_value(value: Any) -> Any:
+def redact_value(value: Any) -> Any:
+    """`value` with every string inside it (dict values, list items) passed through `redact`."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
-        return {k: _redact_value(v) for k, v in value.items()}
+        return {k: redact_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_redact_value(v) for v in value)
+        return type(value)(redact_value(v) for v in value)
     return value
+
+
+_redact_value = redact_value
 
 
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -123,7 +138,8 @@ def install_redaction(extra_loggers: Iterable[str] = ()) -> None:
     global _installed
     with _install_lock:
         names = [] if _installed else [HTTP_LOGGER, AUTH_LOGGER, BREAKER_LOGGER, RATELIMIT_LOGGER,
-                                         "hubspot_elt", "urllib3", "urllib3.connectionpool"]
+                                         "hubspot_elt", "hubspot_assets.hubspot", "urllib3",
+                                         "urllib3.connectionpool"]
         names.extend(extra_loggers)
         for name in names:
             logger = logging.getLogger(name)
@@ -133,7 +149,8 @@ def install_redaction(extra_loggers: Iterable[str] = ()) -> None:
 
 
 def get_logger(name: str) -> logging.Logger:
-    """A client logger with the redaction filter attached."""
+    """A client logger with the redaction filter attached. Every module of the client logs through one of these:
+    a logger's filters do not apply to records of its children, so each logger needs its own."""
     install_redaction([name])
     return logging.getLogger(name)
 

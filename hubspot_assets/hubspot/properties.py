@@ -6,17 +6,17 @@ field type and enumeration options (value -> label). `GET /crm/v3/schemas` lists
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
+from hubspot_assets.hubspot.logging import get_logger
 from hubspot_assets.hubspot.errors import NotFoundError
 from hubspot_assets.hubspot.models import ObjectType, Property
 from hubspot_assets.hubspot.paths import LEGACY, ApiPaths
 from hubspot_assets.hubspot.responses import flag, malformed, parse_model, results_of
 from hubspot_assets.hubspot.transport import Transport
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)  # carries the redaction filter
 
 # HubSpot's standard CRM object types: (plural API name, type id, singular label, plural label).
 STANDARD_OBJECT_TYPES: tuple[tuple[str, str, str, str], ...] = (

@@ -13,8 +13,10 @@ How: a sliding-window log in one SQLite file per app under `Settings.state_dir` 
 SQLite's write lock (`BEGIN IMMEDIATE`, which serializes processes and threads alike), drops entries older
 than the window, and records the send if fewer than `limit` remain, else computes exactly when the oldest
 blocking entry expires and sleeps that long without holding the lock. HubSpot counts requests when they
-arrive, so the window is kept `rate_limit_margin` longer (10.3 s, 1.03 s by default): latency jitter up to
-the margin can then never squeeze `limit + 1` arrivals into one server window. When HubSpot's
+arrive, so the window is kept longer by `rate_limit_margin` of it, and by at least `MIN_MARGIN_S` (10.3 s and
+1.05 s by default): jitter between a send and its arrival (thread scheduling, a new connection, server
+queueing) up to the margin can then never squeeze `limit + 1` arrivals into one server window. The
+transport acquires right before it sends, so the logged time is the send time. When HubSpot's
 `-Remaining` shows more use than this log knows of (another integration on the same app), phantom entries
 bring the log up to the server's count; a 429 fills the window so every worker pauses.
 
@@ -57,6 +59,9 @@ TEN_SECOND_LIMITS: dict[str, int | None] = {
 }
 GENERAL_WINDOW_S = 10.0
 SEARCH_PER_SECOND = 5
+# The least margin on any window: a proportional 3% is only 30 ms on the 1 s search window, less than the
+# scheduling jitter of a busy machine. 50 ms still leaves 95% of the search budget usable.
+MIN_MARGIN_S = 0.05
 DAILY_STATE_TTL_S = 600.0  # after this long without fresh daily headers, let a request through to learn again
 
 _SCHEMA = """
@@ -149,12 +154,15 @@ class RateLimiter:
             limit = int(learned[0]) if learned else int(configured)  # type: ignore[arg-type]
             interval = self._meta(con, "general_interval_ms")
             window = (interval[0] / 1000.0) if interval else GENERAL_WINDOW_S
-            return limit, window * (1 + self.margin)
+            return limit, self._with_margin(window)
         if budget == "search":
             if self.tier == "unlimited":
                 return None
-            return SEARCH_PER_SECOND, 1.0 * (1 + self.margin)
+            return SEARCH_PER_SECOND, self._with_margin(1.0)
         return None  # associations batch and unauthenticated calls are outside the 10-second budget
+
+    def _with_margin(self, window: float) -> float:
+        return window + max(window * self.margin, MIN_MARGIN_S)
 
     def limit(self, budget: Any) -> tuple[int, float] | None:
         """(requests, window seconds incl. margin) for a budget, or None when it is not limited."""
@@ -221,7 +229,7 @@ class RateLimiter:
             ):
                 needs_write = True
             if remaining is not None:
-                window = (interval_ms / 1000.0 if interval_ms else GENERAL_WINDOW_S) * (1 + self.margin)
+                window = self._with_margin(interval_ms / 1000.0 if interval_ms else GENERAL_WINDOW_S)
                 ours = con.execute(
                     "SELECT COUNT(*) FROM sends WHERE budget = 'general' AND ts > ?", (now - window,)
                 ).fetchone()[0]
@@ -238,7 +246,7 @@ class RateLimiter:
                 if interval_ms:
                     self._set_meta(con, "general_interval_ms", interval_ms, now)
                 if remaining is not None:
-                    window = (interval_ms / 1000.0 if interval_ms else GENERAL_WINDOW_S) * (1 + self.margin)
+                    window = self._with_margin(interval_ms / 1000.0 if interval_ms else GENERAL_WINDOW_S)
                     ours = con.execute(
                         "SELECT COUNT(*) FROM sends WHERE budget = 'general' AND ts > ?", (now - window,)
                     ).fetchone()[0]

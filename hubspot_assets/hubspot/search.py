@@ -117,7 +117,7 @@ class SearchApi:
         """One search request: (records, total, next after)."""
         path, endpoint = self.paths.search(object_type)
         response = self.transport.request(
-            "POST", path, endpoint=endpoint, json=dict(body), budget=Budget.SEARCH
+            "POST", path, endpoint=endpoint, json=dict(body), budget=Budget.SEARCH, idempotent=True
         )
         data = body_object(response, "POST", endpoint)
         total = data.get("total")

@@ -10,6 +10,10 @@ Retry rules (attempts and the longest total wait are settings):
 - 429 with policy DAILY, or the daily reserve reached: `DailyLimitError` at once, no retry.
 - 401 EXPIRED_AUTHENTICATION: the token provider refreshes once, and the request is retried at once.
 - Any other 4xx: raised at once.
+- Non-idempotent writes (`idempotent=False`: creates, merges, the OAuth code exchange) are retried only when
+  HubSpot certainly did not process the request: the connection could not be made, or the answer was 429, 423,
+  477, 503 or 521-523 (the origin was never reached). After any other failure (timeout, reset, 500, a truncated
+  2xx) the write may have happened: the error says so instead of sending it again and duplicating a record.
 The loop is written out rather than built on tenacity because the rules differ per answer (a refresh that is
 not an attempt, DAILY that must not wait, the breaker between attempts, Retry-After vs. back-off); each rule is
 one readable branch below.
@@ -59,6 +63,11 @@ from hubspot_assets.settings import Settings
 log = get_logger(HTTP_LOGGER)
 
 USER_AGENT = "hubspot-elt/0.1 (+requests)"
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+# Answers that prove the request was not processed, so even a create may be sent again: 503 (HubSpot refuses
+# before processing) and Cloudflare's 521-523 (the origin was down, timed out connecting, or unreachable).
+# 500, 502, 504 and 524 may come after the write was done.
+NOT_PROCESSED_STATUSES = frozenset({503, 521, 522, 523})
 
 
 class Budget(str, Enum):
@@ -243,13 +252,19 @@ class Transport:
         budget: Budget = Budget.GENERAL,
         auth: bool = True,
         ok: Collection[int] = (200, 201, 204, 207),
+        idempotent: bool | None = None,
     ) -> HubSpotResponse:
         """Send `method path` (path relative to the base URL) and return the parsed ok answer.
 
         `endpoint` is the path template used in logs, metrics and errors (defaults to `path` with ids masked).
-        `budget` picks the rate budget; `auth=False` sends no bearer token. Raises a `HubSpotError` subclass.
+        `budget` picks the rate budget; `auth=False` sends no bearer token. `idempotent` says whether sending
+        the request twice is harmless (default: True for GET, HEAD, PUT, PATCH and DELETE, False for POST; pass
+        True for POSTs that only read, such as search and batch/read). Raises a `HubSpotError` subclass; for a
+        non-idempotent call whose outcome is unknown the error's `write_may_have_happened` is True.
         """
         method = method.upper()
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
         endpoint = endpoint or endpoint_template(path)
         url = self.base_url + (path if path.startswith("/") else "/" + path)
         body = orjson.dumps(json) if json is not None else None
@@ -259,12 +274,12 @@ class Transport:
         refreshed = False
         attempt = 0
         self.metrics.add("calls")
-        last_error: HubSpotError | None = None
         limiter = self.rate_limiter if (budget is not Budget.NONE and auth) else None
         while True:
             attempt += 1
             try:
-                self.breaker.before_call(method=method, endpoint=endpoint)  # fail fast while the circuit is open
+                # Fail fast while the circuit is open; `probe` is True when this attempt is the half-open probe.
+                probe = self.breaker.before_call(method=method, endpoint=endpoint)
             except HubSpotError as exc:
                 self.metrics.add("failures")
                 self.metrics.count("by_error", type(exc).__name__)
@@ -279,9 +294,13 @@ class Transport:
                 token, response, status, error, result, duration_ms = self._attempt(
                     method, url, endpoint, params, body, data, budget, auth, ok, attempt, limiter
                 )
-            except HubSpotError as exc:  # the daily reserve, or no usable token: nothing was sent
-                self.metrics.add("failures")
-                self.metrics.count("by_error", type(exc).__name__)
+            except BaseException as exc:  # the daily reserve, or no usable token: nothing was sent
+                # A half-open probe that never went out must free its slot, or the breaker stays half-open.
+                if probe:
+                    self.breaker.cancel_probe()
+                if isinstance(exc, HubSpotError):
+                    self.metrics.add("failures")
+                    self.metrics.count("by_error", type(exc).__name__)
                 raise
             finally:
                 if scout:
@@ -324,14 +343,16 @@ class Transport:
             if not error.retryable:
                 self.metrics.add("failures")
                 raise error
-            last_error = error
+            if not idempotent and not _not_processed(error):
+                self.metrics.add("failures")
+                raise _outcome_unknown(error, attempt)
             if attempt >= max_attempts:
                 self.metrics.add("failures")
-                raise _exhausted(last_error, attempt, waited)
+                raise _exhausted(error, attempt, waited)
             delay = self._retry_delay(error, attempt)
             if waited + delay > settings.retry_max_wait_s:
                 self.metrics.add("failures")
-                raise _exhausted(last_error, attempt, waited, next_delay=delay)
+                raise _exhausted(error, attempt, waited, next_delay=delay)
             self.metrics.add("retries")
             self.metrics.add("retry_wait_s", delay)
             waited += delay
@@ -354,10 +375,6 @@ class Transport:
     ) -> tuple[str | None, requests.Response | None, int | None, HubSpotError | None, HubSpotResponse | None, float]:
         """One HTTP attempt: wait for budget, send, read, and learn from the rate-limit headers."""
         settings = self.settings
-        if limiter is not None:
-            limit_wait = limiter.acquire(budget, method=method, endpoint=endpoint)
-            if limit_wait:
-                self.metrics.add("rate_limit_wait_s", limit_wait)
         headers: dict[str, str] = {"Accept": "application/json"}
         token = None
         if auth:
@@ -365,6 +382,12 @@ class Transport:
             headers["Authorization"] = f"Bearer {token}"
         if body is not None:
             headers["Content-Type"] = "application/json"
+        # The budget is taken last, right before the send: the limiter's log holds the time the request really
+        # goes out (a token refresh or a wait before it would otherwise make the entry older than the send).
+        if limiter is not None:
+            limit_wait = limiter.acquire(budget, method=method, endpoint=endpoint)
+            if limit_wait:
+                self.metrics.add("rate_limit_wait_s", limit_wait)
         started = time.monotonic()
         status: int | None = None
         response: requests.Response | None = None
@@ -377,6 +400,12 @@ class Transport:
             )
             status = response.status_code
             error, result = self._interpret(response, method, endpoint, ok, attempt, started)
+        except requests.exceptions.ConnectTimeout as exc:  # no connection: the request never left
+            error = ConnectionFailedError(
+                f"could not connect to {self.host} within {settings.connect_timeout_s:g} s ({type(exc).__name__})",
+                method=method, endpoint=endpoint,
+            )
+            error.request_sent = False
         except requests.exceptions.Timeout as exc:
             error = RequestTimeoutError(
                 f"no answer within {settings.read_timeout_s:g} s ({type(exc).__name__})", method=method,
@@ -391,6 +420,7 @@ class Transport:
             error = ConnectionFailedError(
                 f"could not reach {self.host}: {_short_reason(exc)}", method=method, endpoint=endpoint
             )
+            error.request_sent = not _connect_failure(exc)
         except requests.exceptions.RequestException as exc:  # a bad URL or header: retrying cannot help
             error = ConfigurationError(
                 f"the request could not be sent ({type(exc).__name__}: {_short_reason(exc)})",
@@ -501,6 +531,39 @@ def _short_reason(exc: Exception) -> str:
         if marker in text:
             return marker.lower()
     return redact(text)[:200]
+
+
+def _connect_failure(exc: requests.exceptions.ConnectionError) -> bool:
+    """True when the connection could not be opened at all (so nothing of the request was sent)."""
+    import urllib3.exceptions as u3
+
+    reason: Any = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # MaxRetryError wraps the cause
+    return isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(
+        reason, (u3.NewConnectionError, u3.ConnectTimeoutError, u3.NameResolutionError)
+    )
+
+
+def _not_processed(error: HubSpotError) -> bool:
+    """True when `error` proves HubSpot did not process the request, so a write may safely be sent again."""
+    if isinstance(error, ConnectionFailedError):
+        return not getattr(error, "request_sent", True)
+    if isinstance(error, (RateLimitError, LockedError, MigrationInProgressError)):
+        return True
+    return isinstance(error, ServerError) and error.status in NOT_PROCESSED_STATUSES
+
+
+def _outcome_unknown(error: HubSpotError, attempts: int) -> HubSpotError:
+    """`error`, reworded for a write that was not retried because HubSpot may already have done it."""
+    done = "HubSpot probably did it" if (error.status or 0) // 100 == 2 else "it may have been done"
+    error.message = (
+        f"{error.message}; this write is not idempotent and {done}, so it was not sent again "
+        f"(attempt {attempts})"
+    )
+    error.hint = f"check whether {error.method} {error.endpoint} took effect before trying again"
+    error.write_may_have_happened = True
+    error.args = (error.message,)
+    return error
 
 
 def _exhausted(error: HubSpotError, attempts: int, waited: float, next_delay: float | None = None) -> HubSpotError:

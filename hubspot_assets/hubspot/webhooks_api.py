@@ -37,10 +37,13 @@ class WebhooksApi:
         self.transport = transport
         self.paths = paths
 
-    def _call(self, method: str, route: tuple[str, str], key: DeveloperKey, body: Any = None) -> Any:
+    def _call(
+        self, method: str, route: tuple[str, str], key: DeveloperKey, body: Any = None, idempotent: bool | None = None
+    ) -> Any:
         path, endpoint = route
         response = self.transport.request(
-            method, path, endpoint=endpoint, params=_key(key), json=body, auth=False, budget=Budget.NONE
+            method, path, endpoint=endpoint, params=_key(key), json=body, auth=False, budget=Budget.NONE,
+            idempotent=idempotent,
         )
         return response, endpoint
 
@@ -122,7 +125,7 @@ class WebhooksApi:
         """Set `active` on many subscriptions at once: `updates` is `[(subscription_id, active), ...]`."""
         body = {"inputs": [{"id": int(i) if str(i).isdigit() else i, "active": bool(a)} for i, a in updates]}
         route = self.paths.webhook_subscriptions_batch_update(app_id)
-        response, endpoint = self._call("POST", route, developer_api_key, body)
+        response, endpoint = self._call("POST", route, developer_api_key, body, idempotent=True)
         return [_subscription(s, response, "POST", endpoint) for s in results_of(response, "POST", endpoint)]
 
 

@@ -16,7 +16,9 @@ blocking entry expires and sleeps that long without holding the lock. HubSpot co
 arrive, so the window is kept longer by `rate_limit_margin` of it, and by at least `MIN_MARGIN_S` (10.3 s and
 1.05 s by default): jitter between a send and its arrival (thread scheduling, a new connection, server
 queueing) up to the margin can then never squeeze `limit + 1` arrivals into one server window. The
-transport acquires right before it sends, so the logged time is the send time. When HubSpot's
+transport acquires right before it sends, so the logged time is the send time. A request whose round trip
+is much longer than usual may have waited before HubSpot counted it (a busy server or machine): `observe`
+then moves its entry later by the excess, so a late arrival cannot meet the next window's sends. When HubSpot's
 `-Remaining` shows more use than this log knows of (another integration on the same app), phantom entries
 bring the log up to the server's count; a 429 fills the window so every worker pauses.
 
@@ -35,6 +37,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -62,6 +65,9 @@ SEARCH_PER_SECOND = 5
 # The least margin on any window: a proportional 3% is only 30 ms on the 1 s search window, less than the
 # scheduling jitter of a busy machine. 50 ms still leaves 95% of the search budget usable.
 MIN_MARGIN_S = 0.05
+# A round trip this much longer than the recent fastest one moves the send's entry later (see `observe`).
+RESTAMP_MIN_EXCESS_S = 0.02
+RTT_SAMPLES = 32
 DAILY_STATE_TTL_S = 600.0  # after this long without fresh daily headers, let a request through to learn again
 
 _SCHEMA = """
@@ -104,6 +110,8 @@ class RateLimiter:
         self._sleep = sleep
         self._local = threading.local()
         self._remaining: dict[str, int | None] = {}
+        self._rtts: dict[str, deque[float]] = {}
+        self._rtts_lock = threading.Lock()
         self._conn()  # creates the file and schema up front, so the first request pays no setup cost
 
     # -- storage --------------------------------------------------------------------------------------------
@@ -192,7 +200,8 @@ class RateLimiter:
                 con.execute("DELETE FROM sends WHERE budget = ? AND ts <= ?", (name, now - window))
                 used = con.execute("SELECT COUNT(*) FROM sends WHERE budget = ?", (name,)).fetchone()[0]
                 if used < count:
-                    con.execute("INSERT INTO sends (budget, ts) VALUES (?, ?)", (name, now))
+                    cursor = con.execute("INSERT INTO sends (budget, ts) VALUES (?, ?)", (name, now))
+                    self._local.sent = (name, cursor.lastrowid, now)
                     self._count_daily(con)
                     self._remaining[name] = count - used - 1
                     return waited
@@ -205,22 +214,40 @@ class RateLimiter:
             self._sleep(delay)
             waited += delay
 
-    def observe(self, budget: Any, headers: Mapping[str, str], status: int | None) -> None:
-        """Learn from HubSpot's rate-limit headers (absent headers are fine). Call after every attempt."""
+    def observe(self, budget: Any, headers: Mapping[str, str], status: int | None = None) -> None:
+        """Learn from HubSpot's rate-limit headers (absent headers are fine). Call after every answered attempt,
+        from the thread that acquired for it: a slow round trip also re-dates that send (see the module doc)."""
         name = getattr(budget, "value", budget)
-        self._observe(name, headers)
+        self._observe(name, headers, self._restamp(name))
 
-    def _observe(self, name: str, headers: Mapping[str, str]) -> None:
+    def _restamp(self, name: str) -> tuple[int, float] | None:
+        """(rowid, later ts) for this thread's last send when its round trip took unusually long, else None."""
+        sent = getattr(self._local, "sent", None)
+        self._local.sent = None
+        if sent is None or sent[0] != name:
+            return None
+        _, rowid, sent_at = sent
+        rtt = self._clock() - sent_at
+        with self._rtts_lock:
+            samples = self._rtts.setdefault(name, deque(maxlen=RTT_SAMPLES))
+            samples.append(rtt)
+            fastest = min(samples)
+        # The fastest recent round trip is what the answer itself costs; beyond it, the request may have
+        # queued before HubSpot counted it. Small excesses are within the window's margin.
+        excess = rtt - fastest
+        return (rowid, sent_at + excess) if excess > RESTAMP_MIN_EXCESS_S else None
+
+    def _observe(self, name: str, headers: Mapping[str, str], restamp: tuple[int, float] | None = None) -> None:
         limit_max = _header_int(headers, "X-HubSpot-RateLimit-Max")
         interval_ms = _header_int(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
         remaining = _header_int(headers, "X-HubSpot-RateLimit-Remaining")
         daily = _header_int(headers, "X-HubSpot-RateLimit-Daily")
         daily_remaining = _header_int(headers, "X-HubSpot-RateLimit-Daily-Remaining")
-        if limit_max is None and daily_remaining is None:
+        if limit_max is None and daily_remaining is None and restamp is None:
             return
         now = self._clock()
         con = self._conn()
-        needs_write = daily_remaining is not None
+        needs_write = daily_remaining is not None or restamp is not None
         if name == "general" and limit_max is not None:
             known = self._meta(con, "general_max")
             known_interval = self._meta(con, "general_interval_ms")
@@ -238,6 +265,8 @@ class RateLimiter:
         if not needs_write:
             return
         with self._tx() as con:
+            if restamp is not None:
+                con.execute("UPDATE sends SET ts = MAX(ts, ?) WHERE rowid = ?", (restamp[1], restamp[0]))
             if name == "general" and limit_max is not None:
                 known = self._meta(con, "general_max")
                 if known is None or int(known[0]) != limit_max:

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from hubspot_assets.hubspot.errors import AuthenticationError
+from hubspot_assets.hubspot.logging import register_secret
 from hubspot_assets.hubspot.paths import ApiPaths
 from hubspot_assets.hubspot.responses import body_object, malformed, results_of
 from hubspot_assets.hubspot.transport import Budget, Transport
@@ -25,6 +27,7 @@ def _key(developer_api_key: DeveloperKey) -> list[tuple[str, str]]:
         if isinstance(developer_api_key, SecretStr)
         else developer_api_key
     )
+    register_secret(value)
     if not value:
         raise ValueError(
             "a developer API key is needed for webhook management (HubSpot developer account > Keys)"
@@ -41,10 +44,15 @@ class WebhooksApi:
         self, method: str, route: tuple[str, str], key: DeveloperKey, body: Any = None, idempotent: bool | None = None
     ) -> Any:
         path, endpoint = route
-        response = self.transport.request(
-            method, path, endpoint=endpoint, params=_key(key), json=body, auth=False, budget=Budget.NONE,
-            idempotent=idempotent,
-        )
+        try:
+            response = self.transport.request(
+                method, path, endpoint=endpoint, params=_key(key), json=body, auth=False, budget=Budget.NONE,
+                idempotent=idempotent,
+            )
+        except AuthenticationError as exc:
+            # These calls use the developer key, not the account's token: point at the right credential.
+            exc.hint = "check the developer API key (HubSpot developer account > Keys) passed for this app"
+            raise
         return response, endpoint
 
     def webhook_settings(self, app_id: int | str, developer_api_key: DeveloperKey) -> dict[str, Any]:

@@ -44,6 +44,12 @@ def request_stats(sandbox: Any) -> dict:
     return response.json()["requests"]
 
 
+def own_total(stats: dict) -> int:
+    """Requests counted since the reset, less those slowed by an earlier test's `slow` fault: on the shared
+    session sandbox such a request can finish (and be counted) after the next test reset the statistics."""
+    return int(stats["total"]) - int(stats.get("faults", {}).get("slow", 0))
+
+
 def reset_stats(sandbox: Any) -> None:
     admin_post(sandbox, "stats/reset")
 

@@ -13,7 +13,14 @@ from hubspot_assets.hubspot.breaker import CircuitBreaker
 from hubspot_assets.hubspot.client import HubSpotClient
 from hubspot_assets.hubspot.errors import ConnectionFailedError, MalformedResponseError, ServerError
 from hubspot_assets.hubspot.transport import Transport
-from tests.client.c1_support import clear_faults, client_settings, force_fault, request_stats, reset_stats
+from tests.client.c1_support import (
+    clear_faults,
+    client_settings,
+    force_fault,
+    own_total,
+    request_stats,
+    reset_stats,
+)
 
 NOTES = "/crm/v3/objects/notes"
 NOTE = {"hs_note_body": "retry test", "hs_timestamp": "2025-01-01T00:00:00Z"}
@@ -54,7 +61,7 @@ def test_batch_create_after_a_500_is_not_repeated(sandbox, tmp_path):
     with pytest.raises(ServerError) as caught:
         client.batch_create("notes", [NOTE, NOTE])
     assert caught.value.write_may_have_happened and "not sent again" in str(caught.value)
-    assert request_stats(sandbox)["total"] == 1
+    assert own_total(request_stats(sandbox)) == 1
 
 
 def test_create_answered_503_was_not_processed_so_it_is_retried_once(sandbox, tmp_path):
@@ -99,4 +106,4 @@ def test_authorization_code_exchange_is_not_retried_after_a_500(sandbox, tmp_pat
     with pytest.raises(ServerError) as caught:
         exchange_code(settings, transport, "some-code-value", "http://127.0.0.1:1/callback")
     assert caught.value.write_may_have_happened
-    assert request_stats(sandbox)["total"] == 1  # a second exchange would burn the single-use code
+    assert own_total(request_stats(sandbox)) == 1  # a second exchange would burn the single-use code

@@ -40,7 +40,6 @@ import orjson
 import requests
 from pydantic import SecretStr
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
 
 from hubspot_assets.hubspot.breaker import CircuitBreaker, breaker_for
 from hubspot_assets.hubspot.errors import (
@@ -215,6 +214,9 @@ class Transport:
 
     @property
     def rate_limiter(self) -> Any:
+        limiter = self._rate_limiter
+        if limiter is not None:  # built once; no lock on the hot path
+            return limiter
         with self._limiter_lock:
             if self._rate_limiter is None:
                 from hubspot_assets.hubspot.ratelimit import RateLimiter
@@ -333,8 +335,7 @@ class Transport:
                 and auth
                 and not refreshed
                 and token is not None
-                and error.category in (None, "EXPIRED_AUTHENTICATION")
-                and self.token_provider.handle_unauthorized(token, error.category)
+                and self.token_provider.handle_unauthorized(token, error.category)  # it decides which 401s refresh
             ):
                 refreshed = True
                 self.metrics.add("refreshes")
@@ -459,14 +460,15 @@ class Transport:
         started: float,
     ) -> tuple[HubSpotError | None, HubSpotResponse | None]:
         status = response.status_code
-        headers = CaseInsensitiveDict(response.headers)
+        headers = response.headers  # already case-insensitive
         correlation_id = headers.get("X-HubSpot-Correlation-Id")
         raw = response.content  # may raise ChunkedEncodingError on a truncated body
-        content_type = headers.get("Content-Type", "")
         parsed: Any = None
         parse_failed = False
+        # A proxy's or Cloudflare's error page instead of HubSpot's JSON.
+        html = bool(raw) and ("html" in headers.get("Content-Type", "").lower() or raw.lstrip()[:1] == b"<")
         if raw and status != 204:
-            if "html" in content_type.lower() or raw.lstrip()[:1] == b"<":
+            if html:
                 parse_failed = True
             else:
                 try:
@@ -475,7 +477,7 @@ class Transport:
                     parse_failed = True
         if status in ok:
             if parse_failed:
-                kind = "an HTML page" if "html" in content_type.lower() or raw.lstrip()[:1] == b"<" else "truncated or invalid JSON"
+                kind = "an HTML page" if html else "truncated or invalid JSON"
                 return MalformedResponseError(
                     f"HubSpot answered {status} with {kind} ({len(raw)} bytes) instead of JSON",
                     status=status, method=method, endpoint=endpoint, correlation_id=correlation_id,
@@ -484,7 +486,7 @@ class Transport:
         retry_after = _retry_after_seconds(headers.get("Retry-After"))
         fallback = None
         if parse_failed:
-            fallback = f"HTTP {status} with a non-JSON body ({'HTML page' if '<' in raw[:200].decode('latin-1') else 'unparseable'})"
+            fallback = f"HTTP {status} with a non-JSON body ({'HTML page' if html else 'unparseable'})"
         return error_from_response(
             status, parsed, method=method, endpoint=endpoint, correlation_id=correlation_id,
             retry_after=retry_after, fallback_message=fallback,

@@ -68,7 +68,8 @@ MIN_MARGIN_S = 0.05
 # A round trip this much longer than the recent fastest one moves the send's entry later (see `observe`).
 RESTAMP_MIN_EXCESS_S = 0.02
 RTT_SAMPLES = 32
-DAILY_STATE_TTL_S = 600.0  # after this long without fresh daily headers, let a request through to learn again
+DAILY_STATE_TTL_S = 600.0
+DAILY_OBSERVE_EVERY_S = 2.0  # how often HubSpot's daily count is written to the shared state  # after this long without fresh daily headers, let a request through to learn again
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sends (budget TEXT NOT NULL, ts REAL NOT NULL);
@@ -109,7 +110,6 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._local = threading.local()
-        self._remaining: dict[str, int | None] = {}
         self._rtts: dict[str, deque[float]] = {}
         self._rtts_lock = threading.Lock()
         self._conn()  # creates the file and schema up front, so the first request pays no setup cost
@@ -174,8 +174,7 @@ class RateLimiter:
 
     def limit(self, budget: Any) -> tuple[int, float] | None:
         """(requests, window seconds incl. margin) for a budget, or None when it is not limited."""
-        with self._tx() as con:
-            return self._limit(con, getattr(budget, "value", budget))
+        return self._limit(self._conn(), getattr(budget, "value", budget))  # a read: no write lock
 
     # -- the public surface used by the transport -----------------------------------------------------------
     def acquire(self, budget: Any, *, method: str | None = None, endpoint: str | None = None) -> float:
@@ -194,7 +193,7 @@ class RateLimiter:
                 limit = self._limit(con, name)
                 if limit is None:
                     self._count_daily(con)
-                    self._remaining[name] = None
+                    self._set_remaining(name, None)
                     return waited
                 count, window = limit
                 con.execute("DELETE FROM sends WHERE budget = ? AND ts <= ?", (name, now - window))
@@ -203,14 +202,14 @@ class RateLimiter:
                     cursor = con.execute("INSERT INTO sends (budget, ts) VALUES (?, ?)", (name, now))
                     self._local.sent = (name, cursor.lastrowid, now)
                     self._count_daily(con)
-                    self._remaining[name] = count - used - 1
+                    self._set_remaining(name, count - used - 1)
                     return waited
                 # The entry whose expiry frees a slot: the (used - count + 1)-th oldest.
                 row = con.execute(
                     "SELECT ts FROM sends WHERE budget = ? ORDER BY ts LIMIT 1 OFFSET ?", (name, used - count)
                 ).fetchone()
                 delay = max(0.001, row[0] + window - now) if row else 0.001
-                self._remaining[name] = 0
+                self._set_remaining(name, 0)
             self._sleep(delay)
             waited += delay
 
@@ -246,51 +245,60 @@ class RateLimiter:
         if limit_max is None and daily_remaining is None and restamp is None:
             return
         now = self._clock()
+        general = name == "general" and limit_max is not None
+        window = self._with_margin(interval_ms / 1000.0 if interval_ms else GENERAL_WINDOW_S)
+        # Decide from plain reads whether anything must be written: most answers change nothing, and a write
+        # transaction serializes every thread and process of the app.
         con = self._conn()
-        needs_write = daily_remaining is not None or restamp is not None
-        if name == "general" and limit_max is not None:
-            known = self._meta(con, "general_max")
-            known_interval = self._meta(con, "general_interval_ms")
-            if known is None or int(known[0]) != limit_max or (
-                interval_ms is not None and (known_interval is None or int(known_interval[0]) != interval_ms)
-            ):
-                needs_write = True
-            if remaining is not None:
-                window = self._with_margin(interval_ms / 1000.0 if interval_ms else GENERAL_WINDOW_S)
-                ours = con.execute(
-                    "SELECT COUNT(*) FROM sends WHERE budget = 'general' AND ts > ?", (now - window,)
-                ).fetchone()[0]
-                if limit_max - remaining > ours:
-                    needs_write = True
-        if not needs_write:
+        learn = general and self._learned_changed(con, limit_max, interval_ms)
+        foreign = general and remaining is not None and self._foreign(con, limit_max, remaining, window, now) > 0
+        daily_due = daily_remaining is not None and self._daily_due(con, daily, now)
+        if not (restamp or learn or foreign or daily_due):
             return
         with self._tx() as con:
             if restamp is not None:
                 con.execute("UPDATE sends SET ts = MAX(ts, ?) WHERE rowid = ?", (restamp[1], restamp[0]))
-            if name == "general" and limit_max is not None:
-                known = self._meta(con, "general_max")
-                if known is None or int(known[0]) != limit_max:
-                    log.info("rate limit learned from HubSpot: %d requests per window", limit_max)
-                self._set_meta(con, "general_max", limit_max, now)
+            if learn:
+                log.info("rate limit learned from HubSpot: %d requests per window", limit_max)
+                self._set_meta(con, "general_max", limit_max, now)  # type: ignore[arg-type]
                 if interval_ms:
                     self._set_meta(con, "general_interval_ms", interval_ms, now)
-                if remaining is not None:
-                    window = self._with_margin(interval_ms / 1000.0 if interval_ms else GENERAL_WINDOW_S)
-                    ours = con.execute(
-                        "SELECT COUNT(*) FROM sends WHERE budget = 'general' AND ts > ?", (now - window,)
-                    ).fetchone()[0]
-                    foreign = (limit_max - remaining) - ours
-                    if foreign > 0:
-                        # Someone else spends this app's budget: count their calls as ours.
-                        con.executemany(
-                            "INSERT INTO sends (budget, ts) VALUES ('general', ?)", [(now,)] * foreign
-                        )
-                        log.info("HubSpot counts %d more calls than this machine sent; holding back", foreign)
-            if daily_remaining is not None:
+            if foreign:
+                extra = self._foreign(con, limit_max, remaining, window, now)  # type: ignore[arg-type]
+                if extra > 0:
+                    # Someone else spends this app's budget: count their calls as ours.
+                    con.executemany("INSERT INTO sends (budget, ts) VALUES ('general', ?)", [(now,)] * extra)
+                    log.info("HubSpot counts %d more calls than this machine sent; holding back", extra)
+            if daily_due:
                 if daily is not None:
                     self._set_meta(con, "daily_max", daily, now)
-                self._set_meta(con, "daily_remaining", daily_remaining, now)
+                self._set_meta(con, "daily_remaining", daily_remaining, now)  # type: ignore[arg-type]
                 self._set_meta(con, "daily_sent_since", 0, now)
+
+    def _learned_changed(self, con: sqlite3.Connection, limit_max: int, interval_ms: int | None) -> bool:
+        known = self._meta(con, "general_max")
+        known_interval = self._meta(con, "general_interval_ms")
+        return known is None or int(known[0]) != limit_max or (
+            interval_ms is not None and (known_interval is None or int(known_interval[0]) != interval_ms)
+        )
+
+    @staticmethod
+    def _foreign(con: sqlite3.Connection, limit_max: int, remaining: int, window: float, now: float) -> int:
+        """How many more calls HubSpot counts in the window than this machine's log holds."""
+        ours = con.execute(
+            "SELECT COUNT(*) FROM sends WHERE budget = 'general' AND ts > ?", (now - window,)
+        ).fetchone()[0]
+        return (limit_max - remaining) - ours
+
+    def _daily_due(self, con: sqlite3.Connection, daily: int | None, now: float) -> bool:
+        """Whether to record HubSpot's daily count now. Between observations every send is counted in
+        `daily_sent_since`, so the estimate stays exact; re-reading HubSpot's count every few seconds catches
+        other integrations' use without a write per request."""
+        seen = self._meta(con, "daily_remaining")
+        if seen is None or now - seen[1] >= DAILY_OBSERVE_EVERY_S:
+            return True
+        known_max = self._meta(con, "daily_max")
+        return daily is not None and (known_max is None or int(known_max[0]) != daily)
 
     def penalize(self, budget: Any, policy: str | None) -> None:
         """After a 429 on `budget`: fill its window so every worker pauses until it rolls over."""
@@ -316,16 +324,23 @@ class RateLimiter:
             self._set_meta(con, "daily_sent_since", 0, now)
 
     def remaining(self, budget: Any) -> int | None:
-        """Requests left in the current window as of this process's last acquire (None = unlimited/unknown)."""
-        return self._remaining.get(getattr(budget, "value", budget))
+        """Requests left in the window as of this thread's last acquire (None = unlimited/unknown). Per thread, so
+        the transport logs the figure its own request saw, not another thread's."""
+        return (getattr(self._local, "remaining", None) or {}).get(getattr(budget, "value", budget))
+
+    def _set_remaining(self, name: str, value: int | None) -> None:
+        remaining = getattr(self._local, "remaining", None)
+        if remaining is None:
+            remaining = self._local.remaining = {}
+        remaining[name] = value
 
     def daily_state(self) -> dict[str, float | None]:
         """What is known of the daily quota: max, remaining at last observation, sent since."""
-        with self._tx() as con:
-            return {
-                k: (row[0] if (row := self._meta(con, k)) else None)
-                for k in ("daily_max", "daily_remaining", "daily_sent_since")
-            }
+        con = self._conn()  # reads only: no write lock
+        return {
+            k: (row[0] if (row := self._meta(con, k)) else None)
+            for k in ("daily_max", "daily_remaining", "daily_sent_since")
+        }
 
     def reset(self) -> None:
         """Forget every recorded send and learned value (tests, benchmarks)."""

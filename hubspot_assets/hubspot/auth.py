@@ -5,10 +5,13 @@ the HubSpot app for rate limiting (`rate_limit_key`, a hash: never the token its
 
 - `PrivateAppTokenProvider`: the fixed `pat-...` token from `HUBSPOT_ACCESS_TOKEN`.
 - `OAuthTokenProvider`: tokens from the encrypted store (`hubspot-elt auth login` fills it). It refreshes
-  `oauth_refresh_margin_s` before `expires_in` runs out, once for every thread and process sharing the store:
-  the refresher holds a file lock next to the store; the others wait on it and re-read the store. A 401
-  EXPIRED_AUTHENTICATION refreshes once and the request is retried; a rejected refresh token raises
-  `RefreshTokenInvalidError` ("run `hubspot-elt auth login`").
+  `oauth_refresh_margin_s` before `expires_in` runs out (at most half the token's lifetime, so a short-lived
+  token is not refreshed on every call), once for every thread and process sharing the store: the refresher
+  holds a file lock next to the store; the others wait on it and re-read the store. A 401
+  EXPIRED_AUTHENTICATION refreshes once and the request is retried.
+Token-endpoint failures are typed by `errors.oauth_token_error`: a rejected refresh token raises
+`RefreshTokenInvalidError` ("run `hubspot-elt auth login`"), wrong app credentials `OAuthClientError` ("check
+HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET"), a bad or reused code `AuthorizationCodeError`.
 """
 
 from __future__ import annotations

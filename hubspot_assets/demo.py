@@ -36,13 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     server = SandboxServer(config).start()
     try:
         console.print(f"Sandbox at {server.url}")
-        settings = load_settings(
-            base_url=server.url,
-            access_token=server.token,
-            tier="unlimited",
-            warehouse_path=Path(args.warehouse).resolve(),
-            snapshot_path=None,
-        )
+        settings = _connect_with_oauth(console, server, Path(args.warehouse).resolve())
         from hubspot_assets.sync import run_with_progress
 
         report = run_with_progress(settings, mode=args.mode, console=console)
@@ -50,6 +44,35 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
     return 0
+
+
+def _connect_with_oauth(console: Console, server, warehouse: Path):
+    """Log in to the sandbox as a user would with `hubspot-elt auth login`, so call transcripts (which need an
+    OAuth app's scope) load too. The sandbox approves at once; a plain GET plays the browser."""
+    import secrets
+
+    import requests
+
+    from hubspot_assets.hubspot import oauth_flow
+
+    demo_dir = warehouse.parent
+    settings = load_settings(
+        base_url=server.url,
+        client_id=server.config.client_id,
+        client_secret=server.config.client_secret,
+        token_key=secrets.token_urlsafe(32),  # a throwaway key: the demo's token store lives for this run only
+        token_store_path=demo_dir / "oauth_tokens.enc",
+        state_dir=demo_dir / "state",
+        tier="unlimited",
+        warehouse_path=warehouse,
+        snapshot_path=None,
+    ).model_copy(update={"access_token": None})  # a HUBSPOT_ACCESS_TOKEN in the environment must not win here
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    tokens = oauth_flow.login(
+        settings, port=0, opener=lambda url: requests.get(url, timeout=10), show=lambda _: None, timeout=30
+    )
+    console.print(f"Connected over OAuth to hub {tokens.hub_id} with {len(tokens.scopes)} scopes")
+    return settings
 
 
 def _print_warehouse(console: Console, path: Path, report) -> None:
@@ -77,8 +100,13 @@ def _print_warehouse(console: Console, path: Path, report) -> None:
     api = report.api or {}
     console.print(
         f"{report.rows:,} rows in {report.seconds:.1f} s; HubSpot requests: {api.get('requests', '?')}, "
-        f"429s: {api.get('rate_limited', 0)}. Query the read-only snapshot: "
-        f"duckdb -readonly {report.snapshot}"
+        f"429s: {api.get('rate_limited', 0)}."
+    )
+    console.print(
+        "Query the read-only snapshot (safe while a sync writes):\n"
+        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{report.snapshot}', read_only=True)"
+        f".sql('select count(*) from {DATASET_NAME}.contacts'))\"",
+        soft_wrap=True,
     )
     for warning in report.warnings:
         console.print(f"[yellow]note:[/] {warning}")

@@ -13,7 +13,7 @@ import pytest
 from hubspot_assets.hubspot.breaker import CircuitBreaker
 from hubspot_assets.hubspot.errors import CircuitOpenError, DailyLimitError, ServerError
 from hubspot_assets.hubspot.transport import Transport
-from tests.client.c1_support import clear_faults, client_settings, force_fault
+from tests.client.c1_support import clear_faults, client_settings, force_fault, set_platform
 
 LIST = "/crm/v3/objects/contacts"
 
@@ -44,8 +44,15 @@ def test_retry_after_is_honoured_instead_of_the_fallback(sandbox, tmp_path, kind
     # Fallbacks in these settings: 1 s for a 429, 2 s for a 423, at most 0.05 s back-off for a 5xx.
     sleep = RecordingSleep()
     transport = transport_for(sandbox, tmp_path, sleep)
-    force_fault(sandbox, kind, count=1, arg=retry_after, path=LIST)
-    response = transport.request("GET", LIST, params={"limit": 1})
+    # An injected 429 carries the sandbox's window in its headers, and the limiter then pauses every worker for
+    # that window: keep it short so the pause costs half a second, not ten.
+    window = set_platform(sandbox)["rate_window_s"]
+    set_platform(sandbox, rate_window_s=0.5)
+    try:
+        force_fault(sandbox, kind, count=1, arg=retry_after, path=LIST)
+        response = transport.request("GET", LIST, params={"limit": 1})
+    finally:
+        set_platform(sandbox, rate_window_s=window)
     assert response.status == 200 and response.attempts == 2
     assert sleep.delays == [float(retry_after)]
 

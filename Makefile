@@ -25,8 +25,10 @@ dev: $(STAMP)
 sandbox: $(STAMP)
 	$(VENV)/bin/hubspot-elt sandbox serve --port 8765 --seed 42 --scale small
 
+# The quick benchmarks; bench/full_sync.py and bench/incremental.py take longer (see README).
 bench: $(STAMP)
-	$(PY) bench/sandbox_throughput.py
+	$(PY) bench/sandbox_throughput.py --scale medium
+	$(PY) bench/client_throughput.py
 
 clean:
 	rm -rf $(VENV) data/*.duckdb .pytest_cache

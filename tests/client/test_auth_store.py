@@ -63,3 +63,40 @@ def test_provider_choice_follows_the_settings():
     with pytest.raises(ConfigurationError) as caught:
         provider_from_settings(Settings(_env_file=None))
     assert "HUBSPOT_ACCESS_TOKEN" in str(caught.value) and "auth login" in str(caught.value)
+
+
+def test_the_os_keyring_keeps_the_store_key_when_no_key_is_set(tmp_path):
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class MemoryKeyring(KeyringBackend):
+        """An OS keyring stand-in: what a desktop's Secret Service or macOS Keychain would hold."""
+
+        priority = 1
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.values: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service, username):
+            return self.values.get((service, username))
+
+        def set_password(self, service, username, password):
+            self.values[(service, username)] = password
+
+        def delete_password(self, service, username):
+            self.values.pop((service, username), None)
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        TokenStore(tmp_path / "tokens.enc", None).save(TOKENS)
+        (key,) = backend.values.values()  # a random key was created and kept in the keyring
+        assert len(key) >= 32
+        raw = (tmp_path / "tokens.enc").read_bytes()
+        assert TOKENS.access_token.encode() not in raw and TOKENS.refresh_token.encode() not in raw
+        assert TokenStore(tmp_path / "tokens.enc", None).load() == TOKENS  # a later process finds the same key
+        assert TokenStore(tmp_path / "tokens.enc", key).load() == TOKENS
+    finally:
+        keyring.set_keyring(previous)

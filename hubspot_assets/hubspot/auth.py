@@ -115,6 +115,7 @@ class OAuthTokenProvider:
         self._file_lock = FileLock(str(self._store.path) + ".refresh.lock", thread_local=False)
         self._cached: StoredTokens | None = None
         self._transport = transport
+        self._owns_transport = transport is None
         self._key = identity_hash("oauth", settings.base_url, self._client_id)
         self.refresh_count = 0  # refreshes this provider performed itself (tests and metrics)
 
@@ -191,6 +192,11 @@ class OAuthTokenProvider:
             self._cached = merged
             self.refresh_count += 1
             return merged
+
+    def close(self) -> None:
+        """Close the pooled connections of the token-endpoint transport this provider built (if any)."""
+        if self._owns_transport and self._transport is not None:
+            self._transport.close()
 
     def __repr__(self) -> str:
         return f"OAuthTokenProvider(client_id={self._client_id!r}, store={str(self._store.path)!r})"

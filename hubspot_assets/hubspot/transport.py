@@ -229,8 +229,11 @@ class Transport:
             return self._rate_limiter
 
     def close(self) -> None:
-        """Close pooled connections."""
+        """Close pooled connections (the token provider's too: an OAuth provider keeps its own for refreshes)."""
         self.session.close()
+        close_provider = getattr(self._token_provider, "close", None)
+        if close_provider is not None:
+            close_provider()
 
     def __enter__(self) -> Transport:
         return self

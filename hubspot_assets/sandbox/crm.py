@@ -5,6 +5,7 @@ schemas, owners, pipelines and associations v4, in both the legacy (`/crm/v3/...
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,7 +20,14 @@ from starlette.routing import Route
 from hubspot_assets.sandbox.errors import HubSpotError, json_response, not_found, validation_error
 from hubspot_assets.sandbox.generator import POOL_SIZE, iso, mix
 from hubspot_assets.sandbox.mutations import Mutator
-from hubspot_assets.sandbox.portal import ASSOCIATIONS, PIPELINES, SPECS, association_labels, resolve_type_name
+from hubspot_assets.sandbox.portal import (
+    ASSOCIATIONS,
+    PIPELINES,
+    SPECS,
+    PropertyDef,
+    association_labels,
+    resolve_type_name,
+)
 from hubspot_assets.sandbox.search import compile_filter, parse_search_request, to_number
 from hubspot_assets.sandbox.store import LIVE, Store
 
@@ -657,6 +665,18 @@ def fast_search(req: Any, spec: Any, ids: np.ndarray, created: np.ndarray, updat
 
 # --- properties, schemas, owners, pipelines ----------------------------------------------------------------------
 
+# Property types HubSpot accepts on create, with the field types (form controls) each may use.
+FIELD_TYPES: dict[str, tuple[str, ...]] = {
+    "bool": ("booleancheckbox", "select", "radio"),
+    "enumeration": ("booleancheckbox", "checkbox", "radio", "select", "calculation_equation"),
+    "date": ("date",),
+    "datetime": ("date",),
+    "string": ("text", "textarea", "html", "file", "phonenumber"),
+    "number": ("number", "calculation_equation"),
+    "phone_number": ("phonenumber",),
+}
+PROPERTY_NAME = re.compile(r"[a-z][a-z0-9_]{0,99}")
+
 class MetadataApi:
     """Properties, schemas, owners and pipelines (static per sandbox, computed once)."""
 
@@ -667,7 +687,7 @@ class MetadataApi:
     def properties_of(self, object_type: str) -> list[dict]:
         cached = self._properties.get(object_type)
         if cached is None:
-            cached = [p.describe(i) for i, p in enumerate(self.store.spec(object_type).properties)]
+            cached = [p.describe(i) for i, p in enumerate(self.store.property_defs(object_type))]
             for prop in cached:
                 options = self._dynamic_options(object_type, prop["name"])
                 if options is not None:
@@ -707,9 +727,49 @@ class MetadataApi:
         raise HubSpotError(404, f"Property {name} does not exist", "OBJECT_NOT_FOUND",
                            context={"propertyName": [name]})
 
+    def create_property(self, request: Request, body: Any) -> Response:
+        """`POST /crm/v3/properties/{objectType}`: 201 with the property; 409 if the name exists; 400 for a
+        missing field, an unknown type or fieldType, or a fieldType that does not go with the type."""
+        object_type = self.store.resolve_type(request.path_params["objectType"])
+        if not isinstance(body, dict):
+            raise validation_error("Invalid input JSON: the body must be a property object")
+        missing = [k for k in ("name", "label", "type", "fieldType", "groupName")
+                   if not isinstance(body.get(k), str) or not body[k].strip()]
+        if missing:
+            raise validation_error(f"Property is missing required fields: {', '.join(missing)}",
+                                   context={"missingFields": missing})
+        name, kind, field_type = body["name"], body["type"], body["fieldType"]
+        if not PROPERTY_NAME.fullmatch(name):
+            raise validation_error(f"Property name '{name}' is invalid: use lowercase letters, digits and "
+                                   "underscores, starting with a letter", context={"name": [name]})
+        if kind not in FIELD_TYPES:
+            raise validation_error(f"Invalid property type '{kind}'; valid types: {', '.join(FIELD_TYPES)}",
+                                   context={"type": [kind]})
+        if field_type not in FIELD_TYPES[kind]:
+            raise validation_error(f"fieldType '{field_type}' is not valid for type '{kind}'; use one of "
+                                   f"{', '.join(FIELD_TYPES[kind])}", context={"fieldType": [field_type]})
+        options = body.get("options") or []
+        if not isinstance(options, list) or not all(
+                isinstance(o, dict) and isinstance(o.get("label"), str) and isinstance(o.get("value"), str)
+                for o in options):
+            raise validation_error("options must be a list of objects with a string label and value")
+        if kind == "enumeration" and field_type != "booleancheckbox" and not options:
+            raise validation_error(f"Property '{name}' of type enumeration needs options")
+        groups = {prop.group for prop in self.store.property_defs(object_type)}
+        if body["groupName"] not in groups:
+            raise validation_error(f"Property group '{body['groupName']}' does not exist",
+                                   context={"groupName": [body["groupName"]]})
+        prop = PropertyDef(name=name, label=body["label"], type=kind, field_type=field_type, group=body["groupName"],
+                           options=tuple((o["label"], o["value"]) for o in options), hubspot_defined=False,
+                           null_rate=1.0, has_unique_value=bool(body.get("hasUniqueValue", False)))
+        self.store.add_property(object_type, prop)
+        self._properties.pop(object_type, None)  # the cached definitions now miss it
+        created = next(p for p in self.properties_of(object_type) if p["name"] == name)
+        return json_response(created, status=201)
+
     def groups_of(self, object_type: str) -> list[dict]:
         seen: dict[str, None] = {}
-        for prop in self.store.spec(object_type).properties:
+        for prop in self.store.property_defs(object_type):
             seen.setdefault(prop.group, None)
         return [{"name": name, "label": name.replace("_", " ").title(), "displayOrder": i, "archived": False}
                 for i, name in enumerate(seen)]
@@ -1049,6 +1109,7 @@ def crm_routes(store: Store, dispatcher: Any = None) -> list[Route]:
     for prefix in ("/crm/v3/properties", "/crm/properties/2026-03"):
         routes += [
             Route(prefix + "/{objectType}", meta.list_properties, methods=["GET"]),
+            Route(prefix + "/{objectType}", with_body(meta.create_property), methods=["POST"]),
             Route(prefix + "/{objectType}/groups", meta.list_groups, methods=["GET"]),
             Route(prefix + "/{objectType}/groups/{groupName}", meta.read_group, methods=["GET"]),
             Route(prefix + "/{objectType}/{propertyName}", meta.read_property, methods=["GET"]),

@@ -21,6 +21,7 @@ import numpy as np
 from hubspot_assets.sandbox.config import SandboxConfig
 from hubspot_assets.sandbox.errors import HubSpotError
 from hubspot_assets.sandbox.generator import (
+    POOL_SIZE,
     TypeGenerator,
     build_arrays,
     build_owners,
@@ -37,6 +38,7 @@ from hubspot_assets.sandbox.portal import (
     SPECS,
     AssociationKind,
     ObjectSpec,
+    PropertyDef,
     association_kind,
     association_labels,
     association_type_name,
@@ -154,6 +156,27 @@ class Store:
     def property_names(self, object_type: str) -> list[str]:
         """Every property name of the type, in definition order."""
         return list(self.types[object_type].gen.names)
+
+    def add_property(self, object_type: str, prop: PropertyDef) -> None:
+        """Define a new property on the type (`POST /crm/v3/properties/{type}`); every record's value is null
+        until a write sets it. Raises a 409 HubSpotError when the name exists."""
+        with self.lock:
+            gen = self.types[object_type].gen
+            if prop.name in gen.index:
+                raise HubSpotError(409, f"A property named '{prop.name}' already exists.", "OBJECT_ALREADY_EXISTS",
+                                   context={"propertyName": [prop.name]})
+            # Readers use these without the lock: grow the value arrays first (an all-null pool for the new
+            # column), then publish the name through a new index dict last.
+            gen.flatpool = np.concatenate([gen.flatpool, np.full(POOL_SIZE, None, dtype=object)])
+            gen.offsets = np.append(gen.offsets, np.uint64(len(gen.props) * POOL_SIZE))
+            gen.salts = np.append(gen.salts, np.uint64(0))
+            gen.props = [*gen.props, prop]
+            gen.names = [*gen.names, prop.name]
+            gen.index = {**gen.index, prop.name: len(gen.names) - 1}
+
+    def property_defs(self, object_type: str) -> list[PropertyDef]:
+        """Every property of the type, generated ones and those created through the API, in definition order."""
+        return list(self.types[object_type].gen.props)
 
     # -- lookups -------------------------------------------------------------------------------------------------
 

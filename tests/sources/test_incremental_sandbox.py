@@ -146,37 +146,29 @@ def test_a_run_failing_half_way_commits_nothing_and_the_next_run_completes(sandb
 
 
 def test_a_new_custom_property_becomes_a_new_typed_column_on_the_next_run(sandbox_factory, tmp_path):
-    from hubspot_assets.hubspot.client import HubSpotClient
-    from hubspot_assets.hubspot.models import Property
-
-    class PortalWithANewProperty:
-        """The real client, except that HubSpot now also defines `loyalty_score` (a number) on contacts.
-        (The sandbox has no property-creation endpoint; the records simply do not carry a value yet.)"""
-
-        def __init__(self, client):
-            self._client = client
-
-        def properties(self, object_type, **kwargs):
-            found = self._client.properties(object_type, **kwargs)
-            if object_type == "contacts":
-                found = [*found, Property(name="loyalty_score", label="Loyalty score", type="number",
-                                          field_type="number", group_name="contactinformation")]
-            return found
-
-        def __getattr__(self, name):
-            return getattr(self._client, name)
-
     server = sandbox_factory()
     settings = settings_for(server, tmp_path, objects="contacts")
     run_sync(settings, mode="incremental", resources=["contacts", "properties"])
     columns = dict(query(settings, "SELECT column_name, data_type FROM information_schema.columns "
                                    "WHERE table_schema = 'hubspot_raw' AND table_name = 'contacts'"))
     assert "loyalty_score" not in columns
-    client = PortalWithANewProperty(HubSpotClient.from_settings(settings))
-    run_sync(settings, mode="incremental", resources=["contacts", "properties"], client=client)
+
+    # HubSpot now defines `loyalty_score` (a number) on contacts, and one contact gets a value.
+    created = requests.post(f"{server.url}/crm/v3/properties/contacts", headers=server.headers, timeout=30, json={
+        "name": "loyalty_score", "label": "Loyalty score", "type": "number", "fieldType": "number",
+        "groupName": "contactinformation"})
+    assert created.status_code == 201, created.text
+    contact_id = query(settings, "SELECT min(id) FROM hubspot_raw.contacts WHERE NOT archived")[0][0]
+    patched = requests.patch(f"{server.url}/crm/v3/objects/contacts/{contact_id}", headers=server.headers,
+                             timeout=30, json={"properties": {"loyalty_score": "42.5"}})
+    assert patched.status_code == 200, patched.text
+
+    run_sync(settings, mode="incremental", resources=["contacts", "properties"])
     columns = dict(query(settings, "SELECT column_name, data_type FROM information_schema.columns "
                                    "WHERE table_schema = 'hubspot_raw' AND table_name = 'contacts'"))
     assert columns["loyalty_score"] == "DOUBLE"
+    assert query(settings, "SELECT loyalty_score FROM hubspot_raw.contacts WHERE id = ?", contact_id) == [(42.5,)]
+    assert query(settings, "SELECT count(loyalty_score) FROM hubspot_raw.contacts")[0][0] == 1
     assert query(settings, "SELECT type FROM hubspot_raw.properties WHERE name = 'loyalty_score'") == [("number",)]
 
 

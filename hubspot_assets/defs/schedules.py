@@ -5,10 +5,11 @@ from __future__ import annotations
 import dagster as dg
 
 from hubspot_assets.defs.jobs import incremental_sync_job, reconcile_job
+from hubspot_assets.defs.catalog import LocationSettings
 from hubspot_assets.settings import Settings
 
 
-def build_schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
+def build_schedules(settings: Settings | LocationSettings) -> list[dg.ScheduleDefinition]:
     """Incremental on HUBSPOT_INCREMENTAL_CRON, reconciliation on HUBSPOT_RECONCILE_CRON (both UTC)."""
     return [
         dg.ScheduleDefinition(

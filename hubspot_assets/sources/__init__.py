@@ -147,7 +147,8 @@ def _records(
     if buffer:
         yield _arrow_hint(layout.table(buffer), table_name)
     run.remember(object_type, changes)
-    if run.mode in ("reconcile", "full"):
+    # The first run (no cursor) reads everything, archived records included, as a reconciliation does.
+    if run.mode in ("reconcile", "full") or cursor_ms is None:
         yield from _reconcile_records(run, object_type, changes, table_name)
     return max(filter(None, (cursor_ms, changes.max_updated_ms)), default=None)
 
@@ -493,45 +494,55 @@ def hubspot(
         state = dlt.current.resource_state()
         progress = run.progress(state, "calls")
         changes = run.changes("calls", progress.cursor_ms, complete=run.mode == "full")
-
-        def transcript_ids(ids: Sequence[int]) -> list[tuple[int, str]]:
-            found = ((i, changes.extras.get(i, {}).get("hs_call_transcription_id")) for i in ids)
-            return [(i, str(t)) for i, t in found if t]
-
+        # Transcripts skipped earlier for lack of scope (call id -> transcript id), read as soon as it is granted.
+        skipped: dict[str, str] = dict(state.get("skipped") or {})
+        # Retry them when the credentials changed, when this run reads transcripts anyway, or on a reconciliation
+        # (a private app's scopes can be edited); a no-change run with the same refused token asks nothing.
+        retry = bool(skipped) and (
+            state.get("refused_credentials") != run.credentials_id or run.mode != "incremental"
+        )
+        wanted = dict(skipped) if retry else {}
+        for call_id in progress.pending(changes):
+            transcript_id = changes.extras.get(call_id, {}).get("hs_call_transcription_id")
+            if transcript_id:
+                wanted[str(call_id)] = str(transcript_id)
+        if run.mode != "full":
+            # Only transcripts not loaded yet: a call's transcript changes only with its transcription id, and a
+            # reconciliation (which sees every call) must not re-read every transcript each night.
+            loaded = set(run.warehouse_query("SELECT DISTINCT CAST(call_id AS VARCHAR), transcript_id FROM {table}",
+                                             TABLE_TRANSCRIPT_UTTERANCES))
+            wanted = {c: t for c, t in wanted.items() if (c, t) not in loaded}
         def scope_missing() -> None:
             run.warn_once(
                 "transcripts",
                 "Call transcripts skipped: the credentials lack the scope crm.extensions_calling_transcripts.read "
-                "(it needs an OAuth app: run `hubspot-elt auth login`). Everything else is loaded.",
+                "(it needs an OAuth app: run `hubspot-elt auth login`); the next run with it loads them. "
+                "Everything else is loaded.",
             )
-            state["scope_missing"] = True
-            progress.advance(changes)
 
-        wanted = transcript_ids(progress.pending(changes))
-        if state.get("scope_missing") and not changes.complete and wanted:
-            # Skipped before for lack of scope: one probe says whether it was granted since; if so, read every
-            # call's transcript once, so those skipped earlier are loaded too.
-            try:
-                run.client.transcript(wanted[0][1])
-            except MissingScopesError:
-                scope_missing()
-                return
-            except NotFoundError:
-                pass
-            changes = run.changes("calls", None, complete=True)
-            wanted = transcript_ids(sorted(set(changes.ids)))
-        for call_id, transcript_id in wanted:
+        if wanted and not retry:
+            wanted.update(skipped)  # a request is made anyway: retry the skipped ones along
+        elif skipped and not retry:  # still refused (same credentials): say so without asking again
+            scope_missing()
+        done: set[str] = set()
+        for call_id, transcript_id in sorted(wanted.items()):
             try:
                 transcript = run.client.transcript(transcript_id)
             except MissingScopesError:
+                state["refused_credentials"] = run.credentials_id
                 scope_missing()
-                return
+                break
             except NotFoundError:
+                done.add(call_id)
                 continue
-            rows = utterance_rows(transcript, call_id)
+            done.add(call_id)
+            rows = utterance_rows(transcript, int(call_id))
             if rows:
                 yield rows
-        state.pop("scope_missing", None)
+        state["skipped"] = {**skipped, **{c: t for c, t in wanted.items() if c not in done}}
+        for call_id in done:
+            state["skipped"].pop(call_id, None)
+        state.pop("scope_missing", None)  # the flag of earlier versions, replaced by `skipped`
         progress.advance(changes)
 
     # -- conversations -----------------------------------------------------------------------------------------
@@ -581,7 +592,7 @@ def hubspot(
         rows, since, newest = _read_threads(run, state.get("cursor_ms"))
         if rows is None:
             return
-        thread_memo["read"] = (since, _live_threads(rows), newest)
+        thread_memo["read"] = (since, _thread_times(rows), newest)
         if rows:
             yield rows
         state["cursor_ms"] = max(filter(None, (state.get("cursor_ms"), newest)), default=None)
@@ -594,7 +605,7 @@ def hubspot(
         if pages is None:
             return None, since, None
         rows = [thread_row(t) for page in pages for t in page]
-        if run.mode in ("reconcile", "full"):
+        if run.mode in ("reconcile", "full") or cursor_ms is None:  # the first run reads archived threads too
             archived = _conversations_call(lambda: run.client.threads(archived=True), "archived threads") or []
             rows += [thread_row(t) | {"archived": True} for page in archived for t in page]
         newest = max_epoch_ms((r.get("latest_message_timestamp") for r in rows), None)
@@ -620,7 +631,7 @@ def hubspot(
             rows, _, newest = _read_threads(run, cursor)
             if rows is None:
                 return
-            threads_read = _live_threads(rows)
+            threads_read = _thread_times(rows)
         # Threads re-read only because of the look-back overlap, with no newer message, are skipped.
         recent = state.get("recent") or {}
         todo = [
@@ -655,13 +666,12 @@ def hubspot(
         if batch:
             yield batch
 
-    def _live_threads(rows: list[dict]) -> dict[str, int | None]:
-        """thread id -> latest message time (epoch ms) of the live threads read."""
+    def _thread_times(rows: list[dict]) -> dict[str, int | None]:
+        """thread id -> latest message time (epoch ms) of the threads read, archived ones included: HubSpot still
+        serves their messages, which then carry the thread's archived flag."""
         from hubspot_assets.sources.helpers import max_epoch_ms
 
-        return {
-            str(r["id"]): max_epoch_ms([r.get("latest_message_timestamp")]) for r in rows if not r.get("archived")
-        }
+        return {str(r["id"]): max_epoch_ms([r.get("latest_message_timestamp")]) for r in rows}
 
     @dlt.transformer(data_from=raw_messages, name=TABLE_MESSAGES, write_disposition=MERGE, primary_key="id")
     def messages(page: list[dict]) -> Iterator[list[dict]]:

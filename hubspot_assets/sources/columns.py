@@ -11,10 +11,12 @@ parser, and a value that still cannot be read becomes null rather than failing t
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from decimal import Context, Decimal, Inexact, InvalidOperation
 from typing import Any
 
 import pyarrow as pa
@@ -39,8 +41,11 @@ ARROW_TYPES: Mapping[str, pa.DataType] = {
     "string": pa.string(),
 }
 
-# Number properties that hold ids are whole numbers; floats would print `1.0` and lose precision past 2**53.
+# Number properties known to hold HubSpot's own 64-bit record ids: BIGINT (a value past 64 bits becomes null with a
+# warning). Other number properties named `*_id` may hold anything a user typed (an external id of 20 digits, a
+# decimal), so they get an exact decimal wide enough for any of them: floats would print `1.0` and lose digits.
 INTEGER_NUMBER_PROPERTIES = frozenset({"hs_object_id"})
+ID_DECIMAL = pa.decimal128(38, 9)
 
 
 def _field(obj: Any, name: str, default: Any = None) -> Any:
@@ -54,8 +59,10 @@ def arrow_type_for(prop: Any) -> pa.DataType:
     """The Arrow type of one HubSpot property definition (`name`, `type` as in GET /crm/v3/properties)."""
     name = _field(prop, "name")
     hs_type = (_field(prop, "type") or "string").lower()
-    if hs_type == "number" and (name in INTEGER_NUMBER_PROPERTIES or str(name).endswith("_id")):
+    if hs_type == "number" and name in INTEGER_NUMBER_PROPERTIES:
         return pa.int64()
+    if hs_type == "number" and str(name).endswith("_id"):
+        return ID_DECIMAL
     return ARROW_TYPES.get(hs_type, pa.string())
 
 
@@ -148,6 +155,9 @@ def convert(values: list[Any], arrow_type: pa.DataType) -> pa.Array:
         return _cast_or_parse([v.lower() if isinstance(v, str) else v for v in cleaned], arrow_type, _parse_bool)
     if pa.types.is_int64(arrow_type):
         return _to_int64(cleaned)
+    if pa.types.is_decimal(arrow_type):
+        return _cast_or_parse(cleaned, arrow_type, functools.partial(_parse_decimal, scale=arrow_type.scale,
+                                                                     precision=arrow_type.precision))
     return _cast_or_parse(cleaned, arrow_type, _parse_float)
 
 
@@ -162,8 +172,12 @@ def to_timestamp(values: list[Any]) -> pa.Array:
 def _to_int64(values: list[Any]) -> pa.Array:
     try:
         return pa.array([None if v is None or v == "" else int(v) for v in values], pa.int64())
-    except (TypeError, ValueError):
-        return pa.array([_parse_int(v) for v in values], pa.int64())
+    except (TypeError, ValueError, OverflowError, pa.ArrowInvalid):
+        parsed = [_parse_int(v) for v in values]
+        unreadable = sum(1 for v, p in zip(values, parsed, strict=True) if v not in (None, "") and p is None)
+        if unreadable:
+            log.warning("%d value(s) could not be read as a 64-bit integer and were loaded as null", unreadable)
+        return pa.array(parsed, pa.int64())
 
 
 def _cast_or_parse(values: list[Any], arrow_type: pa.DataType, parse) -> pa.Array:
@@ -185,8 +199,29 @@ def _parse_float(value: Any) -> float | None:
 
 
 def _parse_int(value: Any) -> int | None:
-    number = _parse_float(value)
-    return int(number) if number is not None and number.is_integer() else None
+    number = _parse_decimal(value, scale=0, precision=19)
+    if number is None or not -(2**63) <= number < 2**63:
+        return None
+    return int(number)
+
+
+def _parse_decimal(value: Any, *, scale: int, precision: int) -> Decimal | None:
+    """A number as an exact decimal of at most `precision` digits, `scale` of them after the point (None when it
+    is not a number, does not fit, or would lose digits after the point)."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    if not number.is_finite():
+        return None
+    quantum = Decimal(1).scaleb(-scale)
+    try:
+        exact = number.quantize(quantum, context=Context(prec=precision, traps=[InvalidOperation, Inexact]))
+    except (InvalidOperation, Inexact):
+        return None
+    return exact
 
 
 def _parse_bool(value: Any) -> bool | None:

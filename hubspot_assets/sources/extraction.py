@@ -201,8 +201,12 @@ class Extraction:
         workers: int = DEFAULT_WORKERS,
         warehouse: Path | str | None = None,
         refresh: Mapping[str, Sequence[int | str]] | None = None,
+        credentials_id: str | None = None,
     ) -> None:
         self.warehouse = warehouse
+        # Which credentials this run uses (a short hash, never the token): transcripts skipped for lack of scope are
+        # retried on a no-change run only when these differ from the credentials that were refused.
+        self.credentials_id = credentials_id
         # A partial refresh: only these records (object type -> ids) are read, cursors stay where they are.
         self.refresh = None if refresh is None else {t: sorted({int(i) for i in ids}) for t, ids in refresh.items()}
         self.api_calls: Counter[str] = Counter()  # API calls (requests, pages) per resource, for asset metadata
@@ -295,11 +299,16 @@ class Extraction:
         return tuple(t for t in PIPELINE_OBJECTS if t in self.catalog.all)
 
     def warn_once(self, key: str, message: str) -> None:
-        """Log a warning the first time `key` is seen in this run (e.g. a missing scope), never again."""
-        if key not in self._warned:
+        """Record a note for the run's report the first time `key` is seen (e.g. a missing scope), never again.
+
+        The report is where it is shown, once: `hubspot-elt sync` prints `warnings`, the Dagster asset logs them.
+        So it is only logged at DEBUG here (a WARNING would show it a second time)."""
+        with self._lock:
+            if key in self._warned:
+                return
             self._warned.add(key)
             self.warnings.append(message)
-            log.warning(message)
+        log.debug(message)
 
     def progress(self, state: dict[str, Any], object_type: str) -> Progress:
         """The cursor entry of `object_type` inside a resource's state dict."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import requests
 
 from hubspot_assets.sources.pipeline import run_sync
@@ -72,3 +74,39 @@ def test_transcripts_load_one_row_per_utterance_linked_to_the_call_with_the_scop
                              "WHERE transcript_id = ? ORDER BY position", str(transcript_id))
     expected = [(u["speaker"].get("name"), u["text"], u["startTimeMillis"]) for u in answer["transcriptUtterances"]]
     assert stored == expected
+
+
+def _transcript_requests(server) -> int:
+    by_endpoint = server.admin("stats")["requests"]["by_endpoint"]
+    return sum(count for endpoint, count in by_endpoint.items() if "transcripts" in endpoint)
+
+
+def test_transcripts_skipped_for_a_missing_scope_are_noted_once_then_backfilled_when_the_scope_is_granted(
+    sandbox_factory, tmp_path, caplog
+):
+    server = sandbox_factory()
+    tables = ["calls", "call_transcript_utterances"]
+    private = settings_for(server, tmp_path, objects="calls")
+    with caplog.at_level(logging.DEBUG):
+        report = run_sync(private, mode="incremental", resources=tables)
+    # Said once: the note in the report (which the CLI prints and the asset logs), no warning line besides.
+    assert len([w for w in report.warnings if "transcript" in w.lower()]) == 1
+    logged = [r for r in caplog.records if r.levelno >= logging.WARNING and "transcript" in r.getMessage().lower()]
+    assert logged == []
+    # Nothing changes in HubSpot; only the credentials gain the scope.
+    oauth = settings_for(server, tmp_path, objects="calls", access_token=_oauth_token(server))
+    report = run_sync(oauth, mode="incremental", resources=tables)
+    assert not [w for w in report.warnings if "transcript" in w.lower()]
+    expected = {str(t) for (t,) in query(oauth, "SELECT hs_call_transcription_id FROM hubspot_raw.calls "
+                                                "WHERE hs_call_transcription_id IS NOT NULL")}
+    stored = {t for (t,) in query(oauth, "SELECT DISTINCT transcript_id FROM hubspot_raw.call_transcript_utterances")}
+    assert len(expected) > 10 and stored <= expected
+    for transcript_id in expected - stored:  # only transcripts HubSpot does not serve, or serves empty, are absent
+        answer = requests.get(f"{server.url}/crm/v3/extensions/calling/transcripts/{transcript_id}",
+                              headers={"Authorization": f"Bearer {oauth.access_token.get_secret_value()}"}, timeout=30)
+        assert answer.status_code == 404 or not answer.json().get("transcriptUtterances"), transcript_id
+
+    # A reconciliation reads no transcript again: every one is loaded already.
+    server.admin("stats/reset", json={})
+    run_sync(oauth, mode="reconcile", resources=tables)
+    assert _transcript_requests(server) == 0

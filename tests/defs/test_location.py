@@ -91,33 +91,11 @@ def test_each_custom_object_table_becomes_an_asset_after_the_first_run(sandbox_f
     assert query(settings, "SELECT count(*) FROM hubspot_raw.pets")[0][0] == len(server.admin("truth/pets")["results"])
 
 
-def test_the_asset_body_is_the_clis_run_sync_with_the_selected_tables(sandbox_factory, tmp_path, monkeypatch):
-    server = sandbox_factory()
-    calls = []
-    real = assets_module.run_sync
-
-    def spy(settings, **kwargs):
-        report = real(settings, **kwargs)
-        calls.append((kwargs, report))
-        return report
-
-    monkeypatch.setattr(assets_module, "run_sync", spy)
-    result = dg.materialize(
-        [hubspot_raw_assets],
-        resources=_resources(server, tmp_path / "warehouse.duckdb"),
-        selection=[dg.AssetKey(["hubspot_raw", "owners"]), dg.AssetKey(["hubspot_raw", "pipelines"])],
-    )
-    assert result.success
-    [(kwargs, report)] = calls
-    assert kwargs["resources"] == ["owners", "pipelines"] and kwargs["mode"] == "incremental"
-    metadata = {m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("hubspot_raw_sync")}
-    assert metadata["owners"]["rows_loaded"].value == report.row_counts["owners"] > 0
-    assert metadata["owners"]["run_http_requests"].value == report.api["requests"] > 0
-    assert metadata["owners"]["snapshot_path"].value == str(report.snapshot)
-
-
-def test_a_dagster_run_after_a_crash_during_load_finishes_the_pending_package_like_the_cli(sandbox_factory, tmp_path):
-    """The asset runs `run_sync`, so a fix made there (loading a package a killed run left) holds in Dagster too."""
+def test_the_asset_body_is_run_sync_so_a_run_after_a_crash_during_load_finishes_the_pending_package(
+    sandbox_factory, tmp_path, monkeypatch
+):
+    """The asset runs the CLI's `run_sync` with the selected tables, so a fix made there (loading the package a
+    killed run left) holds in Dagster too, and the metadata is that run's report."""
     from hubspot_assets.sources.pipeline import LOADER_FILE_FORMAT, prepare
     from hubspot_assets.sources.warehouse import make_pipeline
 
@@ -133,9 +111,23 @@ def test_a_dagster_run_after_a_crash_during_load_finishes_the_pending_package_li
     pipeline.normalize()
     assert pipeline.has_pending_data
 
+    calls = []
+    real = assets_module.run_sync
+
+    def spy(settings, **kwargs):
+        report = real(settings, **kwargs)
+        calls.append((kwargs, report))
+        return report
+
+    monkeypatch.setattr(assets_module, "run_sync", spy)
     result = dg.materialize([hubspot_raw_assets], resources=resources, selection=pipelines,
                             run_config={"ops": {"hubspot_raw_sync": {"config": {"mode": "full"}}}})
     assert result.success
+    [(kwargs, report)] = calls
+    assert kwargs["resources"] == ["pipelines"] and kwargs["mode"] == "full"
     [materialization] = result.asset_materializations_for_node("hubspot_raw_sync")
-    assert materialization.metadata["rows_loaded"].value > 0  # the run extracted its own table too
+    metadata = materialization.metadata
+    assert metadata["rows_loaded"].value == report.row_counts["pipelines"] > 0  # it extracted its own table too
+    assert metadata["run_http_requests"].value == report.api["requests"] > 0
+    assert metadata["snapshot_path"].value == str(report.snapshot)
     assert query(settings, "SELECT count(*) FROM hubspot_raw.owners")[0][0] > 0  # the pending package got loaded

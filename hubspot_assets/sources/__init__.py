@@ -459,16 +459,26 @@ def hubspot(
             progress = run.progress(state, object_type)
             changes = run.changes(object_type, progress.cursor_ms)
 
-            def read_history(ids: Sequence[int], object_type: str = object_type, props: Sequence[str] = props) -> list:
+            def read_history(task: tuple[Sequence[int], Sequence[str]], object_type: str = object_type) -> list:
+                ids, names = task
                 result = run.client.read_records(
-                    run.api_name(object_type), [str(i) for i in ids], ["hs_object_id"], properties_with_history=list(props)
+                    run.api_name(object_type), [str(i) for i in ids], ["hs_object_id"], properties_with_history=list(names)
                 )
                 return [row for record in result.results for row in history_rows(object_type, record)]
 
-            for rows in map_ordered(read_history, list(chunks(progress.pending(changes), 100)), run.workers):
+            tasks = [(ids, props) for ids in chunks(progress.pending(changes), 100)]
+            # Properties added to HUBSPOT_PROPERTY_HISTORY since the last run: their history for every record.
+            handled = progress.entry.get("properties")
+            added = [p for p in props if handled is not None and p not in handled]
+            if added and not changes.complete and run.refresh is None:
+                every = run.changes(object_type, None, complete=True)
+                tasks += [(ids, added) for ids in chunks(sorted(set(every.ids)), 100)]
+            for rows in map_ordered(read_history, tasks, run.workers):
                 if rows:
                     yield rows
             progress.advance(changes)
+            if run.refresh is None:
+                progress.entry["properties"] = sorted({*(handled or ()), *props})
 
     @dlt.resource(
         name=TABLE_TRANSCRIPT_UTTERANCES,

@@ -92,7 +92,23 @@ def prepare(settings: Settings, *, mode: str = "incremental", objects: str | Seq
         refresh=record_ids,
         credentials_id=credentials_id(settings),
     )
+    _check_history_properties(extraction, history)
     return Prepared(client, catalog, history, mode, extraction)
+
+
+def _check_history_properties(extraction: Extraction, history: Mapping[str, Sequence[str]]) -> None:
+    """Fail fast on a property name in HUBSPOT_PROPERTY_HISTORY that the object type does not have (a typo would
+    otherwise load nothing, silently). The definitions are cached for the run, so this costs no extra request."""
+    from hubspot_assets.sources.columns import _field
+
+    for object_type, names in history.items():
+        known = {_field(p, "name") for p in extraction.properties(object_type)}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise SetupError(
+                f"HUBSPOT_PROPERTY_HISTORY names {', '.join(repr(n) for n in unknown)}, which {object_type} does not "
+                f"have; fix the property name(s) (GET /crm/v3/properties/{object_type} lists them)"
+            )
 
 
 def credentials_id(settings: Settings) -> str:

@@ -110,3 +110,34 @@ def test_transcripts_skipped_for_a_missing_scope_are_noted_once_then_backfilled_
     server.admin("stats/reset", json={})
     run_sync(oauth, mode="reconcile", resources=tables)
     assert _transcript_requests(server) == 0
+
+
+def test_a_property_added_to_the_history_setting_later_gets_its_history_backfilled(sandbox_factory, tmp_path):
+    server = sandbox_factory()
+    tables = ["companies", "property_history"]
+    run_sync(settings_for(server, tmp_path, objects="companies", property_history="companies:name"), resources=tables)
+    assert query(settings_for(server, tmp_path), "SELECT count(*) FROM hubspot_raw.property_history "
+                                                "WHERE property = 'domain'")[0][0] == 0
+    # Nothing changed in HubSpot; only the setting gained `domain`.
+    settings = settings_for(server, tmp_path, objects="companies", property_history="companies:name,domain")
+    run_sync(settings, resources=tables)
+    company_id = query(settings, "SELECT id FROM hubspot_raw.companies WHERE NOT archived AND domain IS NOT NULL "
+                                 "ORDER BY id LIMIT 1")[0][0]
+    answer = requests.get(f"{server.url}/crm/v3/objects/companies/{company_id}",
+                          params={"propertiesWithHistory": "domain"}, headers=server.headers, timeout=30).json()
+    expected = {e.get("value") for e in answer["propertiesWithHistory"]["domain"]}
+    stored = {v for (v,) in query(settings, "SELECT value FROM hubspot_raw.property_history WHERE object_type = "
+                                            "'companies' AND object_id = ? AND property = 'domain'", company_id)}
+    assert expected and stored == expected
+    assert query(settings, "SELECT count(*) - count(DISTINCT history_id) FROM hubspot_raw.property_history")[0][0] == 0
+
+
+def test_unknown_property_in_the_history_setting_fails_naming_it_and_the_object_type(sandbox, tmp_path):
+    import pytest
+
+    from hubspot_assets.sources.pipeline import SetupError
+
+    settings = settings_for(sandbox, tmp_path, objects="contacts", property_history="contacts:email,emailz")
+    with pytest.raises(SetupError, match=r"'emailz'.*contacts"):
+        run_sync(settings, resources=["contacts"])
+    assert not (tmp_path / "warehouse.duckdb").exists()

@@ -30,6 +30,11 @@ def _seg(value: object) -> str:
     return quote(str(value), safe="")
 
 
+def _route(template: str, **segments: object) -> Route:
+    """`(path, template)`: the template with each `{name}` filled by its percent-encoded segment."""
+    return template.format(**{name: _seg(value) for name, value in segments.items()}), template
+
+
 @dataclass(frozen=True)
 class _Family:
     objects: str  # "{objects}/{objectType}" is the CRM objects collection
@@ -93,56 +98,45 @@ class ApiPaths:
     def __repr__(self) -> str:
         return f"ApiPaths({self.family!r})"
 
-    # -- CRM objects
-    # -------------------------------------------------------------------------------------------
+    # -- CRM objects ---------------------------------------------------------------------------------------
     def objects(self, object_type: str) -> Route:
-        base = self._f.objects
-        return f"{base}/{_seg(object_type)}", f"{base}/{{objectType}}"
+        return _route(f"{self._f.objects}/{{objectType}}", objectType=object_type)
 
     def object(self, object_type: str, object_id: str) -> Route:
-        base = self._f.objects
-        return f"{base}/{_seg(object_type)}/{_seg(object_id)}", f"{base}/{{objectType}}/{{objectId}}"
+        return _route(f"{self._f.objects}/{{objectType}}/{{objectId}}", objectType=object_type, objectId=object_id)
 
     def batch(self, object_type: str, action: str) -> Route:
         """`action` is read, create, update, upsert or archive."""
-        base = self._f.objects
-        return f"{base}/{_seg(object_type)}/batch/{action}", f"{base}/{{objectType}}/batch/{action}"
+        return _route(f"{self._f.objects}/{{objectType}}/batch/{action}", objectType=object_type)
 
     def search(self, object_type: str) -> Route:
-        base = self._f.objects
-        return f"{base}/{_seg(object_type)}/search", f"{base}/{{objectType}}/search"
+        return _route(f"{self._f.objects}/{{objectType}}/search", objectType=object_type)
 
     def merge(self, object_type: str) -> Route:
-        base = self._f.objects
-        return f"{base}/{_seg(object_type)}/merge", f"{base}/{{objectType}}/merge"
+        return _route(f"{self._f.objects}/{{objectType}}/merge", objectType=object_type)
 
     def gdpr_delete(self) -> Route:
-        path = f"{self._f.objects}/contacts/gdpr-delete"
-        return path, path
+        return _route(f"{self._f.objects}/contacts/gdpr-delete")
 
-    # -- associations v4
-    # ---------------------------------------------------------------------------------------
+    # -- associations v4 -----------------------------------------------------------------------------------
     def associations_batch(self, from_type: str, to_type: str, action: str) -> Route:
         """`action` is read, create, archive (v4 batch endpoints; outside the 10-second budget)."""
-        base = self._f.associations
-        return (
-            f"{base}/{_seg(from_type)}/{_seg(to_type)}/batch/{action}",
-            f"{base}/{{fromObjectType}}/{{toObjectType}}/batch/{action}",
+        return _route(
+            f"{self._f.associations}/{{fromObjectType}}/{{toObjectType}}/batch/{action}",
+            fromObjectType=from_type, toObjectType=to_type,
         )
 
     def association_labels(self, from_type: str, to_type: str) -> Route:
-        base = self._f.associations
-        return (
-            f"{base}/{_seg(from_type)}/{_seg(to_type)}/labels",
-            f"{base}/{{fromObjectType}}/{{toObjectType}}/labels",
+        return _route(
+            f"{self._f.associations}/{{fromObjectType}}/{{toObjectType}}/labels",
+            fromObjectType=from_type, toObjectType=to_type,
         )
 
     def object_associations(self, from_type: str, object_id: str, to_type: str) -> Route:
         """Per-record association list (`GET`, paged with `limit`/`after`)."""
-        base = self._f.object_associations
-        return (
-            f"{base}/{_seg(from_type)}/{_seg(object_id)}/associations/{_seg(to_type)}",
-            f"{base}/{{objectType}}/{{objectId}}/associations/{{toObjectType}}",
+        return _route(
+            f"{self._f.object_associations}/{{objectType}}/{{objectId}}/associations/{{toObjectType}}",
+            objectType=from_type, objectId=object_id, toObjectType=to_type,
         )
 
     def association_link(
@@ -150,64 +144,51 @@ class ApiPaths:
     ) -> Route:
         """One link between two records: `PUT` creates (labelled, or HubSpot's default type), `DELETE`
         removes."""
-        base = self._f.object_associations
         middle = "associations/default" if default else "associations"
-        return (
-            f"{base}/{_seg(from_type)}/{_seg(from_id)}/{middle}/{_seg(to_type)}/{_seg(to_id)}",
-            f"{base}/{{objectType}}/{{objectId}}/{middle}/{{toObjectType}}/{{toObjectId}}",
+        return _route(
+            f"{self._f.object_associations}/{{objectType}}/{{objectId}}/{middle}/{{toObjectType}}/{{toObjectId}}",
+            objectType=from_type, objectId=from_id, toObjectType=to_type, toObjectId=to_id,
         )
 
-    # -- metadata --------------------------------------------------------------------------------------------
+    # -- metadata ------------------------------------------------------------------------------------------
     def properties(self, object_type: str) -> Route:
-        base = self._f.properties
-        return f"{base}/{_seg(object_type)}", f"{base}/{{objectType}}"
+        return _route(f"{self._f.properties}/{{objectType}}", objectType=object_type)
 
     def schemas(self) -> Route:
-        return self._f.schemas, self._f.schemas
+        return _route(self._f.schemas)
 
     def owners(self) -> Route:
-        return self._f.owners, self._f.owners
+        return _route(self._f.owners)
 
     def pipelines(self, object_type: str) -> Route:
-        base = self._f.pipelines
-        return f"{base}/{_seg(object_type)}", f"{base}/{{objectType}}"
+        return _route(f"{self._f.pipelines}/{{objectType}}", objectType=object_type)
 
-    # -- engagements extras ----------------------------------------------------------------------------------
+    # -- engagements extras --------------------------------------------------------------------------------
     def transcript(self, transcript_id: str) -> Route:
-        base = self._f.transcripts
-        return f"{base}/{_seg(transcript_id)}", f"{base}/{{transcriptId}}"
+        return _route(f"{self._f.transcripts}/{{transcriptId}}", transcriptId=transcript_id)
 
-    # -- conversations ---------------------------------------------------------------------------------------
+    # -- conversations -------------------------------------------------------------------------------------
     def conversations(self, collection: str) -> Route:
         """`collection` is inboxes, channels, channel-accounts or threads."""
-        path = f"{self._f.conversations}/{collection}"
-        return path, path
+        return _route(f"{self._f.conversations}/{collection}")
 
     def thread_messages(self, thread_id: str) -> Route:
-        base = self._f.conversations
-        return f"{base}/threads/{_seg(thread_id)}/messages", f"{base}/threads/{{threadId}}/messages"
+        return _route(f"{self._f.conversations}/threads/{{threadId}}/messages", threadId=thread_id)
 
-    # -- webhooks management (developer API key) and usage
-    # ----------------------------------------------------
+    # -- webhooks management (developer API key) and usage -------------------------------------------------
     def webhook_settings(self, app_id: int | str) -> Route:
-        base = self._f.webhooks
-        return f"{base}/{_seg(app_id)}/settings", f"{base}/{{appId}}/settings"
+        return _route(f"{self._f.webhooks}/{{appId}}/settings", appId=app_id)
 
     def webhook_subscriptions(self, app_id: int | str, subscription_id: int | str | None = None) -> Route:
-        base = self._f.webhooks
         if subscription_id is None:
-            return f"{base}/{_seg(app_id)}/subscriptions", f"{base}/{{appId}}/subscriptions"
-        return (
-            f"{base}/{_seg(app_id)}/subscriptions/{_seg(subscription_id)}",
-            f"{base}/{{appId}}/subscriptions/{{subscriptionId}}",
+            return _route(f"{self._f.webhooks}/{{appId}}/subscriptions", appId=app_id)
+        return _route(
+            f"{self._f.webhooks}/{{appId}}/subscriptions/{{subscriptionId}}",
+            appId=app_id, subscriptionId=subscription_id,
         )
 
     def webhook_subscriptions_batch_update(self, app_id: int | str) -> Route:
-        base = self._f.webhooks
-        return (
-            f"{base}/{_seg(app_id)}/subscriptions/batch/update",
-            f"{base}/{{appId}}/subscriptions/batch/update",
-        )
+        return _route(f"{self._f.webhooks}/{{appId}}/subscriptions/batch/update", appId=app_id)
 
     def api_usage(self) -> Route:
-        return self._f.usage, self._f.usage
+        return _route(self._f.usage)

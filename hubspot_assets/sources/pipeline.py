@@ -204,6 +204,7 @@ class SyncReport:
     warnings: list[str] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
     phases: dict[str, float] = field(default_factory=dict)  # seconds per dlt step: extract, normalize, load
+    phase_spans: dict[str, tuple[float, float]] = field(default_factory=dict)  # step -> (start, end) epoch seconds
 
     @property
     def rows(self) -> int:
@@ -242,8 +243,8 @@ def run_sync(
         load_info = pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
         load_info.raise_on_failed_jobs()
         row_counts = normalized_row_counts(pipeline)
-        phases = {
-            step.step: (step.finished_at - step.started_at).total_seconds()
+        spans = {
+            step.step: (step.started_at.timestamp(), step.finished_at.timestamp())
             for step in (pipeline.last_trace.steps if pipeline.last_trace else [])
             if step.finished_at and step.started_at
         }
@@ -260,5 +261,6 @@ def run_sync(
         snapshot=published,
         warnings=list(prepared.extraction.warnings),
         api_calls=dict(prepared.extraction.api_calls),
-        phases=phases,
+        phases={step: end - start for step, (start, end) in spans.items()},
+        phase_spans=spans,
     )

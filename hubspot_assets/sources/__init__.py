@@ -517,12 +517,15 @@ def hubspot(
         wanted = dict(skipped) if retry else {}
         for call_id, transcript_id in changes.with_extra("hs_call_transcription_id", among=progress.pending(changes)):
             wanted[str(call_id)] = str(transcript_id)
+        # Transcripts HubSpot answered 404 or empty for (call id -> transcript id): not asked again until the id
+        # changes.
+        absent: dict[str, str] = dict(state.get("absent") or {})
         if run.mode != "full":
             # Only transcripts not loaded yet: a call's transcript changes only with its transcription id, and a
             # reconciliation (which sees every call) must not re-read every transcript each night.
             loaded = set(run.warehouse_query("SELECT DISTINCT CAST(call_id AS VARCHAR), transcript_id FROM {table}",
                                              TABLE_TRANSCRIPT_UTTERANCES))
-            wanted = {c: t for c, t in wanted.items() if (c, t) not in loaded}
+            wanted = {c: t for c, t in wanted.items() if (c, t) not in loaded and absent.get(c) != t}
         def scope_missing() -> None:
             run.warn_once(
                 "transcripts",
@@ -544,15 +547,20 @@ def hubspot(
                 scope_missing()
                 break
             except NotFoundError:
+                absent[call_id] = transcript_id
                 done.add(call_id)
                 continue
             done.add(call_id)
             rows = utterance_rows(transcript, int(call_id))
             if rows:
+                absent.pop(call_id, None)
                 yield rows
+            else:  # an empty transcript loads no row: remember it, or every reconciliation would ask again
+                absent[call_id] = transcript_id
         state["skipped"] = {**skipped, **{c: t for c, t in wanted.items() if c not in done}}
         for call_id in done:
             state["skipped"].pop(call_id, None)
+        state["absent"] = absent
         state.pop("scope_missing", None)  # the flag of earlier versions, replaced by `skipped`
         progress.advance(changes)
 

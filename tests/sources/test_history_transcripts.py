@@ -141,3 +141,20 @@ def test_unknown_property_in_the_history_setting_fails_naming_it_and_the_object_
     with pytest.raises(SetupError, match=r"'emailz'.*contacts"):
         run_sync(settings, resources=["contacts"])
     assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_a_transcript_hubspot_does_not_have_is_asked_for_once_not_on_every_reconciliation(sandbox_factory, tmp_path):
+    server = sandbox_factory()
+    tables = ["calls", "call_transcript_utterances"]
+    oauth = settings_for(server, tmp_path, objects="calls", access_token=_oauth_token(server))
+    run_sync(oauth, mode="incremental", resources=tables)
+    # A call whose transcription id names no transcript (HubSpot answers 404 for it).
+    created = requests.post(f"{server.url}/crm/v3/objects/calls", headers=server.headers, timeout=30,
+                            json={"properties": {"hs_call_title": "no transcript", "hs_call_transcription_id": "987654321"}})
+    assert created.status_code == 201, created.text
+    server.admin("stats/reset", json={})
+    run_sync(oauth, mode="reconcile", resources=tables)
+    assert _transcript_requests(server) == 1  # asked once, answered 404
+    server.admin("stats/reset", json={})
+    run_sync(oauth, mode="reconcile", resources=tables)
+    assert _transcript_requests(server) == 0

@@ -139,12 +139,19 @@ def _discover_fast(settings: Settings, objects: list[str] | None) -> ObjectCatal
 
     quick = settings.model_copy(update={"retry_max_attempts": min(2, settings.retry_max_attempts),
                                         "retry_backoff_max_s": 1.0})
+    from hubspot_assets.hubspot.logging import HTTP_LOGGER
+
     probe = HubSpotClient.from_settings(quick)
+    http_log = logging.getLogger(HTTP_LOGGER)
+    level = http_log.level
+    # The probe's retry lines would only repeat the error the run then raises (or the patient retry shows).
+    http_log.setLevel(logging.ERROR)
     try:
         return _discover(quick, probe, objects)
     except (RateLimitError, ServerError):
         return None
     finally:
+        http_log.setLevel(level)
         probe.close()
 
 

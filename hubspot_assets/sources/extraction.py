@@ -223,6 +223,9 @@ class Extraction:
         self._lock = threading.RLock()
         self._finished: dict[str, threading.Event] = {}
         self._selected: frozenset[str] | None = None
+        # object type -> the resource that reads its records, when not named after the type (custom objects: their
+        # table's resource, or the catch-all `custom_objects`); set by the source.
+        self.readers: dict[str, str] = {}
         self.aborted = threading.Event()
         self.warnings: list[str] = []
 
@@ -287,7 +290,7 @@ class Extraction:
     def wait_for(self, key: str, resource_name: str | None = None) -> None:
         """Block until the resource reading `key` has finished, when it runs in this extraction: its records are
         then reused instead of read again."""
-        name = resource_name or (key if key not in self.catalog.custom else "custom_objects")
+        name = resource_name or self.readers.get(key, key)
         if not self.selected(name):
             return
         event = self._event(key)

@@ -125,7 +125,7 @@ def materialization_metadata(
     if table == CUSTOM_OBJECTS_RESOURCE:
         # The custom object tables this code location has no asset for yet (rows per table).
         loaded = {
-            name: rows for name, rows in report.row_counts.items()
+            name: report.rows_loaded(name) for name in report.row_counts
             if is_custom_table(name) and name not in set(custom_tables)
         }
         extra["custom_object_tables"] = dg.MetadataValue.json(loaded)
@@ -135,7 +135,9 @@ def materialization_metadata(
     elif table == TABLE_PROPERTY_HISTORY and not history_on:
         extra["property_history"] = HISTORY_OFF
     else:
-        extra["rows_loaded"] = dg.MetadataValue.int(int(report.row_counts.get(table, 0)))
+        extra["rows_loaded"] = dg.MetadataValue.int(report.rows_loaded(table))
+        if report.delete_markers.get(table):
+            extra["delete_markers"] = dg.MetadataValue.int(int(report.delete_markers[table]))
     return {
         **extra,
         "api_requests": dg.MetadataValue.int(int(report.api_calls.get(table, 0))),

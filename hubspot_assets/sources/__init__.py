@@ -37,6 +37,7 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.sources import DltResource
 
 from hubspot_assets.sources.extraction import (
@@ -194,6 +195,7 @@ def _refresh_records(run: Extraction, object_type: str, table_name: str | None) 
             yield _arrow_hint(layout.table([*found, *archived]), table_name)
         gone = set(missing) - {int(r["id"]) for r in archived}
         if gone:
+            run.note_delete_markers(table_name or object_type, len(gone))
             yield _arrow_hint(delete_markers(gone), table_name)
     run.remember(object_type, changes)
 
@@ -224,6 +226,7 @@ def _reconcile_records(run: Extraction, object_type: str, seen: Changes, table_n
     gone = [i for i in stored if i not in live_ids and i not in archived_ids]
     if gone:
         log.info("%s: %d record(s) no longer in HubSpot are removed from the warehouse", object_type, len(gone))
+        run.note_delete_markers(table_name or object_type, len(gone))
         yield _arrow_hint(delete_markers(gone), table_name)
 
 
@@ -490,7 +493,9 @@ def hubspot(
             def read_links(task: tuple[Sequence[int], str], from_type: str = from_type) -> pa.Table:
                 ids, to_type = task
                 links = run.client.associations(run.api_name(from_type), run.api_name(to_type), [str(i) for i in ids])
-                return association_table(from_type, to_type, list(links), ids)
+                table = association_table(from_type, to_type, list(links), ids)
+                run.note_delete_markers(TABLE_ASSOCIATIONS, pc.sum(table.column(HARD_DELETE_COLUMN)).as_py() or 0)
+                return table
 
             # Association batch reads are exempt from the 10-second budget: several in flight at once.
             tasks = [(ids, to) for ids in chunks(progress.pending(changes), 1000) for to in targets]
@@ -506,6 +511,7 @@ def hubspot(
                 ]
                 for to_type in targets:
                     if stale:
+                        run.note_delete_markers(TABLE_ASSOCIATIONS, len(stale))
                         yield association_table(from_type, to_type, [], stale)
             progress.advance(changes)
 

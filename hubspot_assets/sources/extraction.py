@@ -210,6 +210,9 @@ class Extraction:
         # A partial refresh: only these records (object type -> ids) are read, cursors stay where they are.
         self.refresh = None if refresh is None else {t: sorted({int(i) for i in ids}) for t, ids in refresh.items()}
         self.api_calls: Counter[str] = Counter()  # API calls (requests, pages) per resource, for asset metadata
+        # Rows per table that only tell the merge to delete (records gone from HubSpot, links no longer there): dlt
+        # counts them among the rows it normalized, but they add nothing to the table.
+        self.delete_markers: Counter[str] = Counter()
         self.client = CountingClient(client, self.api_calls)
         self.workers = workers
         self.catalog = catalog
@@ -245,6 +248,12 @@ class Extraction:
             finally:
                 CALLER.resource = previous
             yield item
+
+    def note_delete_markers(self, table: str, rows: int) -> None:
+        """Count `rows` delete markers written to `table` (see `delete_markers`)."""
+        if rows:
+            with self._lock:
+                self.delete_markers[table] += rows
 
     def api_name(self, object_type: str) -> str:
         """What to put in API paths: the type id for custom objects (HubSpot's advice), the name otherwise."""

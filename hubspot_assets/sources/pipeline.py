@@ -211,6 +211,12 @@ class SyncReport:
     warnings: list[str] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
     phases: dict[str, float] = field(default_factory=dict)  # seconds per dlt step: extract, normalize, load
+    # Rows of `row_counts` that only delete (records gone from HubSpot, stale links), per table.
+    delete_markers: dict[str, int] = field(default_factory=dict)
+
+    def rows_loaded(self, table: str) -> int:
+        """Rows of `table` this run wrote (inserted or updated), delete markers left out."""
+        return max(0, int(self.row_counts.get(table, 0)) - int(self.delete_markers.get(table, 0)))
 
     @property
     def rows(self) -> int:
@@ -250,6 +256,7 @@ class SyncSession:
             warnings=list(self.prepared.extraction.warnings),
             api_calls=dict(self.prepared.extraction.api_calls),
             phases=phases,
+            delete_markers=dict(self.prepared.extraction.delete_markers),
         )
 
 

@@ -5,8 +5,10 @@ The run body is `sources.pipeline.sync_session`, the code path of `hubspot-elt s
 settings, the warehouse writer lock, the package a killed run left loaded first, the read-only snapshot after),
 around `DagsterDltResource.run`, which runs the session's source with the session's pipeline (parquet), limited to
 the selected assets' resources. Each materialization carries dagster-dlt's metadata (load jobs, column schema,
-table name) plus `rows_loaded`, `api_requests` (HubSpot API calls made for that table), `run_http_requests`,
-`run_rate_limited_429s`, `sync_mode` and `snapshot_path`.
+table name) plus `rows_loaded` (rows written; delete markers, counted apart as `delete_markers`, left out),
+`api_requests` (HubSpot API calls made for that table), `run_http_requests`, `run_rate_limited_429s`, `sync_mode`
+and `snapshot_path`. `hubspot_raw/property_history` says `property_history: off...` instead of a row count when
+HUBSPOT_PROPERTY_HISTORY is empty.
 
 Building the definitions makes no API call, reads no connection setting and writes no file: the source is built
 without a client, and the pipeline given to `@dlt_assets` is a placeholder (`DefinitionPipeline`); the real one,
@@ -178,6 +180,8 @@ def build_hubspot_raw_assets(custom_tables: Sequence[str] | None = None) -> dg.A
             raise dg.Failure(description=f"HubSpot settings are invalid: {error}") from None
         # The run's source has the same resources as the definitions' (the same custom tables), so every event
         # dagster-dlt yields is an asset of this definition; types new in HubSpot go to the catch-all.
+        # dagster-dlt drops the pipeline's local state before running; dlt restores it (cursors, schema) from the
+        # warehouse, and `sync_session` has already loaded any package a killed run left.
         with sync_session(settings, mode=config.mode, objects=config.objects, custom_tables=custom) as session:
             events = list(
                 DagsterDltResource().run(

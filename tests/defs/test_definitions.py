@@ -137,3 +137,21 @@ def test_materializing_a_subset_runs_only_the_selected_resources(sandbox_factory
     live = [r for r in server.admin("truth/pets")["results"] if not r["archived"]]
     stored = [r[0] for r in query(settings, "SELECT id FROM hubspot_raw.pets")]
     assert {int(r["id"]) for r in live} <= set(stored) and len(stored) == len(set(stored))
+
+
+def test_the_reconcile_job_runs_every_asset_in_its_mode_through_the_op_config(sandbox_factory, tmp_path, monkeypatch):
+    from hubspot_assets.defs import extraction_definitions
+
+    server = sandbox_factory()
+    for name, value in {"BASE_URL": server.url, "ACCESS_TOKEN": server.token, "TIER": "unlimited",
+                        "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"), "OBJECTS": "deals"}.items():
+        monkeypatch.setenv(f"HUBSPOT_{name}", value)
+    definitions = extraction_definitions()
+    result = definitions.resolve_job_def("hubspot_reconcile").execute_in_process()
+    assert result.success
+    metadata = {m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("hubspot_raw_sync")}
+    assert set(metadata) == {key.path[-1] for key in definitions.resolve_asset_graph().get_all_asset_keys()}
+    assert {values["sync_mode"].text for values in metadata.values()} == {"reconcile"}
+    settings = settings_for(server, tmp_path)
+    assert metadata["deals"]["rows_loaded"].value == query(settings, "SELECT count(*) FROM hubspot_raw.deals")[0][0] > 0
+    assert "contacts" not in _tables(settings)  # HUBSPOT_OBJECTS=deals

@@ -256,7 +256,7 @@ def _object_resource(run_ref: dict, table: str, object_type: str | None = None) 
         try:
             if name in run.catalog.all:
                 state = dlt.current.resource_state()
-                cursor_ms = state["cursor_ms"] if "cursor_ms" in state else _handed_over_cursor(name)
+                cursor_ms = state.get("cursor_ms") if object_type else _custom_cursor(name, table)
                 cursor = yield from run.metered(table, _records(run, name, cursor_ms, None if name == table else table))
                 state["cursor_ms"] = cursor
         finally:
@@ -265,12 +265,14 @@ def _object_resource(run_ref: dict, table: str, object_type: str | None = None) 
     return records
 
 
-def _handed_over_cursor(name: str) -> int | None:
-    """The cursor the catch-all `custom_objects` resource kept for custom type `name` (it loaded the type before the
-    type got a resource of its own), so the first run of the new resource continues from there, not from scratch."""
+def _custom_cursor(name: str, table: str) -> int | None:
+    """The newest cursor kept for custom type `name`, by its own resource (`table`) or by the catch-all
+    `custom_objects`: a type moves from the catch-all to a resource of its own when the definitions learn of it (and
+    back if they lose the stored schema), and continues from where it was instead of reading everything again."""
     resources = dlt.current.source_state().get("resources") or {}
-    cursors = (resources.get(CUSTOM_OBJECTS_RESOURCE) or {}).get("cursor_ms") or {}
-    return cursors.get(name) if isinstance(cursors, dict) else None
+    own = (resources.get(table) or {}).get("cursor_ms")
+    caught = (resources.get(CUSTOM_OBJECTS_RESOURCE) or {}).get("cursor_ms") or {}
+    return max(filter(None, (own, caught.get(name) if isinstance(caught, dict) else None)), default=None)
 
 
 def custom_table_name(name: str) -> str:
@@ -435,14 +437,11 @@ def hubspot(
             return
         todo = [name for name in run.catalog.custom if custom_table_name(name) not in own_tables]
         cursors = dlt.current.resource_state().setdefault("cursor_ms", {})
-        resources = dlt.current.source_state().get("resources") or {}
         try:
             for name in todo:
                 table = custom_table_name(name)
-                # A type that had a resource of its own in earlier definitions continues from that cursor.
-                cursor = cursors[name] if name in cursors else (resources.get(table) or {}).get("cursor_ms")
                 try:
-                    cursors[name] = yield from _records(run, name, cursor, table)
+                    cursors[name] = yield from _records(run, name, _custom_cursor(name, table), table)
                 finally:
                     run.finished(name)
         finally:

@@ -115,6 +115,16 @@ def test_materializing_every_asset_loads_each_table_with_its_row_and_request_cou
         stored = query(settings, f"SELECT count(*) FROM hubspot_raw.{table}")[0][0]
         assert metadata[table]["rows_loaded"].value < stored / 2
 
+    # Definitions that lost the stored schema know no custom table: the catch-all loads pets and vehicles, from the
+    # cursors their own resources kept (property definitions and one search each, no second full read).
+    server.admin("stats/reset", json={})
+    forgot = dg.materialize([build_hubspot_raw_assets()], resources=_resources(server, settings),
+                            selection=[dg.AssetKey(["hubspot_raw", "custom_objects"])])
+    assert forgot.success
+    [caught] = forgot.asset_materializations_for_node("hubspot_raw_sync")
+    assert caught.metadata["api_requests"].value == 4
+    assert set(caught.metadata["custom_object_tables"].data) <= {"pets", "vehicles"}
+
 
 def test_materializing_a_subset_runs_only_the_selected_resources(sandbox_factory, tmp_path):
     server = sandbox_factory()

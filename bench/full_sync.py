@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,18 +37,24 @@ NON_RECORD_TABLES = {"associations", "merges", "properties", "property_options",
 
 
 class PeakMemory:
-    """Samples this process's resident memory every 50 ms."""
+    """Samples this process's resident memory every 50 ms (the timeline gives the peak of each phase)."""
 
     def __init__(self) -> None:
         self.peak = 0
+        self.timeline: list[tuple[float, int]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         process = psutil.Process(os.getpid())
         while not self._stop.is_set():
-            self.peak = max(self.peak, process.memory_info().rss)
+            rss = process.memory_info().rss
+            self.peak = max(self.peak, rss)
+            self.timeline.append((time.time(), rss))
             self._stop.wait(0.05)
+
+    def peak_between(self, start: float, end: float) -> int:
+        return max((rss for t, rss in self.timeline if start <= t <= end), default=0)
 
     def __enter__(self) -> PeakMemory:
         self._thread.start()
@@ -79,7 +86,7 @@ def sync_once(scale: str, tier: str, latency_ms: float, resources: list[str] | N
         report.columns = _column_counts(settings.warehouse_path)
     finally:
         server.stop()
-    return report, stats, memory.peak
+    return report, stats, memory
 
 
 def _column_counts(path: Path) -> dict[str, int]:
@@ -106,7 +113,8 @@ def main() -> int:
     resources = args.resources.split(",") if args.resources else None
     exclude = (*CONVERSATIONS, "conversation_messages_raw") if args.no_conversations else ()
     with tempfile.TemporaryDirectory(prefix="bench-full-sync-") as tmp:
-        report, stats, peak = sync_once(args.scale, args.tier, args.latency_ms, resources, Path(tmp), exclude=exclude)
+        report, stats, memory = sync_once(args.scale, args.tier, args.latency_ms, resources, Path(tmp),
+                                          exclude=exclude)
     records = sum(n for table, n in report.row_counts.items() if table not in NON_RECORD_TABLES)
     by_endpoint = stats.get("by_endpoint", {})
     search = sum(n for e, n in by_endpoint.items() if e.endswith("/search"))
@@ -126,7 +134,8 @@ def main() -> int:
         print(f"  10-second budget     {100 * general / (budget / 10 * extract):9.0f} %  of {budget}/10 s during extract")
     print(f"  search budget        {100 * search / (5 * extract):9.0f} %  of 5/s during extract")
     print(f"  429s                 {stats.get('rate_limited', 0):10,d}")
-    print(f"  peak memory (RSS)    {peak / 2**20:10,.0f} MB")
+    print(f"  peak memory (RSS)    {memory.peak / 2**20:10,.0f} MB  (" + ", ".join(
+        f"{step} {memory.peak_between(*span) / 2**20:,.0f}" for step, span in report.phase_spans.items()) + ")")
     if args.limits_off_speed:
         limits_off(args.scale)
     return 0

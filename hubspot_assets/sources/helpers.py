@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 
@@ -42,9 +43,11 @@ def flatten(obj: Mapping[str, Any], *, prefix: str = "", skip: Iterable[str] = (
     return row
 
 
-def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+def chunks(items: Sequence[Any] | np.ndarray, size: int) -> Iterator[list[Any]]:
+    """Lists of at most `size` items; an id array is turned into Python ints one chunk at a time."""
     for start in range(0, len(items), size):
-        yield items[start : start + size]
+        part = items[start : start + size]
+        yield part.tolist() if isinstance(part, np.ndarray) else list(part)
 
 
 # --- associations ---------------------------------------------------------------------------------------------
@@ -93,7 +96,7 @@ def association_table(
 
 def delete_markers(ids: Iterable[int], id_column: str = "id", **fixed: str) -> pa.Table:
     """Rows that tell dlt's merge to delete these ids (records removed from HubSpot, e.g. GDPR deletions)."""
-    values = sorted({int(i) for i in ids})
+    values = np.unique(ids if isinstance(ids, np.ndarray) else np.fromiter((int(i) for i in ids), dtype=np.int64))
     arrays = {name: pa.array([value] * len(values), pa.string()) for name, value in fixed.items()}
     arrays[id_column] = pa.array(values, pa.int64())
     arrays[HARD_DELETE_COLUMN] = pa.array([True] * len(values), pa.bool_())

@@ -211,6 +211,7 @@ class SyncReport:
     warnings: list[str] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
     phases: dict[str, float] = field(default_factory=dict)  # seconds per dlt step: extract, normalize, load
+    phase_spans: dict[str, tuple[float, float]] = field(default_factory=dict)  # step -> (start, end) epoch seconds
     # Rows of `row_counts` that only delete (records gone from HubSpot, stale links), per table.
     delete_markers: dict[str, int] = field(default_factory=dict)
 
@@ -238,8 +239,8 @@ class SyncSession:
     def report(self) -> SyncReport:
         """Rows, HTTP requests, warnings and step timings of the run (call after the pipeline ran)."""
         trace = self.pipeline.last_trace
-        phases = {
-            step.step: (step.finished_at - step.started_at).total_seconds()
+        spans = {
+            step.step: (step.started_at.timestamp(), step.finished_at.timestamp())
             for step in (trace.steps if trace else [])
             if step.finished_at and step.started_at
         }
@@ -255,7 +256,8 @@ class SyncSession:
             snapshot=self.snapshot,
             warnings=list(self.prepared.extraction.warnings),
             api_calls=dict(self.prepared.extraction.api_calls),
-            phases=phases,
+            phases={step: end - start for step, (start, end) in spans.items()},
+            phase_spans=spans,
             delete_markers=dict(self.prepared.extraction.delete_markers),
         )
 

@@ -178,7 +178,7 @@ def _records(
     # The first run (no cursor) reads everything, archived records included, as a reconciliation does.
     if run.mode in ("reconcile", "full") or cursor_ms is None:
         yield from _reconcile_records(run, object_type, changes, table_name)
-    return max(filter(None, (cursor_ms, changes.max_updated_ms)), default=None)
+    return max(filter(None, (cursor_ms, changes.newest_ms)), default=None)
 
 
 def _refresh_records(run: Extraction, object_type: str, table_name: str | None) -> Iterator[Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from array import array
 from pathlib import Path
 from collections import Counter
@@ -20,7 +21,7 @@ import dlt
 import numpy as np
 
 from hubspot_assets.sources.columns import RecordLayout, _field, epoch_ms
-from hubspot_assets.sources.readers import DEFAULT_WORKERS, is_wide, read_all_records
+from hubspot_assets.sources.readers import DEFAULT_WORKERS, read_all_records
 from hubspot_assets.sources.settings import (
     ASSOCIATION_HUBS,
     DATASET_NAME,
@@ -78,6 +79,16 @@ class Changes:
     updated_ms: array = field(default_factory=lambda: array("q"))  # 0 when unknown
     max_updated_ms: int | None = None
     extras: dict[int, dict[str, Any]] = field(default_factory=dict)
+    started_ms: int | None = field(default_factory=lambda: int(time.time() * 1000))  # when the read began
+
+    @property
+    def newest_ms(self) -> int | None:
+        """The cursor these records justify: the newest last-modified time seen, but for a complete read no later
+        than the read's start. A record changed while a long full read ran may have been read before it changed;
+        its new last-modified time is after the start, so the next incremental run finds it."""
+        if self.complete and self.max_updated_ms is not None and self.started_ms is not None:
+            return min(self.max_updated_ms, self.started_ms)
+        return self.max_updated_ms
 
     def add(self, records: Sequence[Mapping[str, Any]]) -> None:
         for record in records:
@@ -194,7 +205,7 @@ class Progress:
 
     def advance(self, changes: Changes) -> None:
         """Move the cursor past `changes` (never backwards) and remember what was handled near it."""
-        newest = max(filter(None, (self.cursor_ms, changes.max_updated_ms)), default=None)
+        newest = max(filter(None, (self.cursor_ms, changes.newest_ms)), default=None)
         if newest is None or self.frozen:
             return
         floor = newest - self.lookback_ms
@@ -389,13 +400,11 @@ class Extraction:
     def record_pages(
         self, object_type: str, properties: Sequence[str], since_ms: int | None
     ) -> Iterator[list[dict]]:
-        """Pages of live records: all of them (list endpoint; for wide types concurrent batch reads and id-range
-        searches, see readers.py) or those modified since `since_ms` (search, which the client restarts past
-        10,000 results)."""
+        """Pages of live records: all of them (list endpoint from the lowest id and search from the highest at
+        once, see readers.py) or those modified since `since_ms` (search, which the client restarts past 10,000
+        results)."""
         if since_ms is None:
-            if is_wide(properties):
-                return read_all_records(self.client, self.api_name(object_type), properties, workers=self.workers)
-            return self.client.list_records(self.api_name(object_type), list(properties))
+            return read_all_records(self.client, self.api_name(object_type), properties, workers=self.workers)
         return self.client.modified_since(self.api_name(object_type), since_ms, list(properties))
 
     # -- the warehouse as it stands (reconciliation compares it with HubSpot) ---------------------------------------

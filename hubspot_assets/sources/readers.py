@@ -1,11 +1,17 @@
 """Concurrent readers: keep several requests in flight so a sync runs at HubSpot's rate limits, not at its latency.
 
-A wide object type (hundreds of properties) cannot be listed with all its properties in one URL, so the client
-lists ids and then reads the properties in a POST body anyway: two requests per 100 records. `read_all_records`
-does the same work concurrently and spends both of HubSpot's budgets: the ids are listed page by page (10-second
-budget), and each block of ids is read either by a batch read (100 ids, 10-second budget) or by a search on an
-`hs_object_id` range (200 records, the separate 5-per-second search budget). Results come back in id order; at
-most `workers * 2` blocks are held in memory.
+A full read of an object type (`read_all_records`) spends both of HubSpot's budgets at once, from both ends of the
+id range:
+- the list side climbs from the lowest id on the 10-second budget: list pages with the properties (narrow types), or
+  for a wide type (hundreds of properties, too many for a URL) list pages of ids, each block of 100 ids read by a
+  batch read, several in flight;
+- the search side comes down from the highest id on the separate 5-per-second search budget: each search asks for
+  the 200 highest ids below the lowest id it has read so far and above the highest id the list side has handed
+  out, with every property (a POST body has no URL limit), one fresh query per page (never near the 10,000 cap).
+They stop where they meet; each id is claimed by one side only, so no record is read twice. That relies on list
+pages coming in ascending id order, which the list side checks on every page: if HubSpot ever answers out of order,
+the search side stops and the list side reads every id below what the search side already covered, so nothing is
+missed either way (a record read by both is then loaded once: the tables merge on the id).
 
 `map_ordered` runs one call per item (e.g. the messages of each thread) a few at a time, results in order.
 """
@@ -13,6 +19,8 @@ most `workers * 2` blocks are held in memory.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,9 +32,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 DEFAULT_WORKERS = 4
-# Share of 200-record blocks read through search. Per 100 records a batch read costs 1 + 1 general requests
-# (id page + batch), a search 1 general + 0.5 search; with 190/10 s and 5/s, both budgets run out together near 0.6.
-SEARCH_SHARE = 0.6
+SEARCH_PAGE = 200  # records per search request (HubSpot's maximum)
 WIDE_URL_CHARS = 6000
 
 
@@ -62,71 +68,173 @@ def map_ordered(fn: Callable[[T], R], items: Iterable[T], workers: int = DEFAULT
                 future.cancel()
 
 
+class _Meeting:
+    """Where the two sides of a full read stand. Each id is claimed by one side only, under the lock: the list side
+    claims ids below `searched_from`, the search side ids above `listed_to`, so no record is read twice (while list
+    pages come in id order) and none is left out (each side stops only where the other has been)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.listed_to = 0  # the list side has claimed every live id up to here (while `ordered`)
+        self.searched_from: int | None = None  # the search side has claimed every live id from here up
+        self.ordered = True  # list pages have come in ascending id order so far
+        self.stop = threading.Event()  # the search side must stop (the list side is done, or order broke)
+        self.last_listed = 0
+
+    def claim_listed(self, ids: Sequence[int]) -> tuple[list[int], bool]:
+        """The ids of one list page the list side reads, and whether it can stop (it has met the search side:
+        every later list page would be above the meeting point)."""
+        with self.lock:
+            for record_id in ids:
+                if record_id <= self.last_listed and self.ordered:
+                    self.ordered = False
+                    self.stop.set()
+                    log.warning("list pages are not in id order; the list side reads every id the search side has "
+                                "not read")
+                self.last_listed = max(self.last_listed, record_id)
+            ceiling = self.searched_from
+            keep = list(ids) if ceiling is None else [i for i in ids if i < ceiling]
+            if self.ordered and keep:
+                self.listed_to = max(self.listed_to, max(keep))
+            return keep, self.ordered and len(keep) < len(ids)
+
+    def claim_searched(self, page: list[dict]) -> tuple[list[dict], bool]:
+        """The records of one search page (descending ids) the search side hands over, and whether it is done."""
+        with self.lock:
+            if not self.ordered:  # the list side now reads everything below `searched_from`
+                return [], True
+            keep = [r for r in page if int(r["id"]) > self.listed_to]
+            if keep:
+                lowest = min(int(r["id"]) for r in keep)
+                self.searched_from = lowest if self.searched_from is None else min(self.searched_from, lowest)
+            # Done when the page reached the list side, or was short (nothing more between the two sides).
+            return keep, len(keep) < len(page) or len(page) < SEARCH_PAGE
+
+
 def read_all_records(
     client: Any,
     object_type: str,
     properties: Sequence[str],
     *,
     workers: int = DEFAULT_WORKERS,
-    search_share: float = SEARCH_SHARE,
+    use_search: bool = True,
 ) -> Iterator[list[dict]]:
-    """Pages of every live record of `object_type` with all `properties`, read concurrently (see module doc)."""
+    """Pages of every live record of `object_type` with all `properties`, read from both ends at once (see the
+    module doc). Pages come in no particular order."""
     props = list(properties)
+    meeting = _Meeting()
+    found: queue.Queue = queue.Queue(maxsize=2)  # search pages waiting to be yielded (bounded: memory)
+    done = object()
+    searcher = None
+    if use_search:
+        from hubspot_assets.sources.extraction import CALLER
 
-    def blocks() -> Iterator[tuple[str, list[str]]]:
-        credit = 0.0
+        caller = CALLER.resource
+
+        def search_side() -> None:
+            CALLER.resource = caller
+            try:
+                for page in _search_down(client, object_type, props, meeting):
+                    found.put(page)
+            except BaseException as error:  # handed to the consumer, which raises it
+                found.put(error)
+            finally:
+                found.put(done)
+
+        searcher = threading.Thread(target=search_side, name=f"hubspot-search-{object_type}", daemon=True)
+        searcher.start()
+
+    def drain(block: bool) -> Iterator[list[dict]]:
+        nonlocal searcher
+        while searcher is not None:
+            try:
+                item = found.get(block=block, timeout=None)
+            except queue.Empty:
+                return
+            if item is done:
+                searcher.join()
+                searcher = None
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    try:
+        for page in _list_side(client, object_type, props, meeting, workers):
+            if page:
+                yield page
+            yield from drain(block=False)
+        meeting.stop.set()  # the list side has read everything below the meeting point
+        yield from drain(block=True)
+    finally:
+        meeting.stop.set()
+        while searcher is not None and searcher.is_alive():  # unblock a search thread waiting to hand over a page
+            try:
+                found.get(timeout=0.1)
+            except queue.Empty:
+                pass
+
+
+def _list_side(client: Any, object_type: str, props: list[str], meeting: _Meeting, workers: int) -> Iterator[list[dict]]:
+    """Pages climbing from the lowest id, up to the meeting point (list pages, or ids + batch reads when wide)."""
+    if not is_wide(props):
+        for page in client.list_records(object_type, props):
+            keep, stop = meeting.claim_listed([int(r["id"]) for r in page])
+            wanted = set(keep)
+            yield [r for r in page if int(r["id"]) in wanted]
+            if stop:
+                return
+        return
+
+    def blocks() -> Iterator[list[str]]:
         held: list[str] = []
         for page in client.list_records(object_type, ["hs_object_id"]):
-            held.extend(str(r["id"]) for r in page)
-            while len(held) >= 200:
-                block, held = held[:200], held[200:]
-                credit += search_share
-                if credit >= 1.0:
-                    credit -= 1.0
-                    yield "search", block
-                else:
-                    yield "batch", block[:100]
-                    yield "batch", block[100:]
-        for start in range(0, len(held), 100):
-            yield "batch", held[start : start + 100]
+            keep, stop = meeting.claim_listed([int(r["id"]) for r in page])
+            held.extend(str(i) for i in keep)
+            while len(held) >= 100:
+                yield held[:100]
+                held = held[100:]
+            if stop:
+                break
+        if held:
+            yield held
 
-    def read(block: tuple[str, list[str]]) -> list[dict]:
-        how, ids = block
-        if how == "search":
-            found = _search_range(client, object_type, ids, props)
-            missing = [i for i in ids if i not in found]
-            if missing:  # changed or created too recently for the search index: read those directly
-                found.update(_batch(client, object_type, missing, props))
-        else:
-            found = _batch(client, object_type, ids, props)
-        return [found[i] for i in ids if i in found]
+    def read(ids: list[str]) -> list[dict]:
+        return client.read_records(object_type, ids, props).results
 
-    for records in map_ordered(read, blocks(), workers):
+    yield from map_ordered(read, blocks(), workers)
+
+
+def _search_down(client: Any, object_type: str, props: list[str], meeting: _Meeting) -> Iterator[list[dict]]:
+    """Pages coming down from the highest id until the range between the two sides is empty. Stops quietly on an
+    error HubSpot gives (a type that cannot be searched, a failing search endpoint): the list side then reads
+    what the search side did not."""
+    from hubspot_assets.hubspot.errors import HubSpotError
+
+    while not meeting.stop.is_set():
+        with meeting.lock:
+            floor, ceiling = meeting.listed_to, meeting.searched_from
+        filters = [{"propertyName": "hs_object_id", "operator": "GT", "value": str(floor)}]
+        if ceiling is not None:
+            filters.append({"propertyName": "hs_object_id", "operator": "LT", "value": str(ceiling)})
+        pages = client.search_records(
+            object_type,
+            filter_groups=[{"filters": filters}],
+            sorts=[{"propertyName": "hs_object_id", "direction": "DESCENDING"}],
+            properties=props,
+            page_size=SEARCH_PAGE,
+        )
+        try:
+            page = next(iter(pages), [])
+        except HubSpotError as error:
+            log.info("%s: reading by search stopped (%s); the list side reads the rest", object_type, error)
+            return
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
+        records, met = meeting.claim_searched(page)
         if records:
             yield records
-
-
-def _batch(client: Any, object_type: str, ids: list[str], props: list[str]) -> dict[str, dict]:
-    result = client.read_records(object_type, ids, props)
-    return {str(r["id"]): r for r in result.results}
-
-
-def _search_range(client: Any, object_type: str, ids: list[str], props: list[str]) -> dict[str, dict]:
-    low, high = min(ids, key=int), max(ids, key=int)
-    filters = [
-        {"propertyName": "hs_object_id", "operator": "GTE", "value": low},
-        {"propertyName": "hs_object_id", "operator": "LTE", "value": high},
-    ]
-    wanted = set(ids)
-    found: dict[str, dict] = {}
-    for page in client.search_records(
-        object_type,
-        filter_groups=[{"filters": filters}],
-        sorts=[{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
-        properties=props,
-        page_size=200,
-    ):
-        for record in page:
-            if str(record["id"]) in wanted:
-                found[str(record["id"])] = record
-    return found
+        if met:
+            return

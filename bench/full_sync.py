@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import psutil
@@ -65,13 +66,19 @@ class PeakMemory:
 
 
 def sync_once(scale: str, tier: str, latency_ms: float, resources: list[str] | None, workdir: Path,
-              mode: str = "full"):
+              mode: str = "full", exclude: Sequence[str] = ()):
     server = SandboxServer(SandboxConfig(seed=42, scale=scale, tier=tier, latency_ms=latency_ms)).start()
     try:
         settings = load_settings(
             base_url=server.url, access_token=server.token, tier=tier, warehouse_path=workdir / "warehouse.duckdb",
             state_dir=workdir / "state", token_store_path=workdir / "tokens.enc",
         )
+        if exclude and resources is None:
+            # Every resource of the source the run builds (one per custom object too), minus the excluded ones.
+            from hubspot_assets.sources.pipeline import prepare
+
+            every = prepare(settings, mode=mode).source(settings).resources
+            resources = [r for r in every if r not in exclude]
         server.admin("stats/reset", json={})
         with PeakMemory() as memory:
             report = run_sync(settings, mode=mode, resources=resources, snapshot=False)
@@ -104,12 +111,10 @@ def main() -> int:
     args = parser.parse_args()
 
     resources = args.resources.split(",") if args.resources else None
-    if args.no_conversations and resources is None:
-        from hubspot_assets.sources import hubspot
-
-        resources = [r for r in hubspot().resources if r not in CONVERSATIONS and r != "conversation_messages_raw"]
+    exclude = (*CONVERSATIONS, "conversation_messages_raw") if args.no_conversations else ()
     with tempfile.TemporaryDirectory(prefix="bench-full-sync-") as tmp:
-        report, stats, memory = sync_once(args.scale, args.tier, args.latency_ms, resources, Path(tmp))
+        report, stats, memory = sync_once(args.scale, args.tier, args.latency_ms, resources, Path(tmp),
+                                          exclude=exclude)
     records = sum(n for table, n in report.row_counts.items() if table not in NON_RECORD_TABLES)
     by_endpoint = stats.get("by_endpoint", {})
     search = sum(n for e, n in by_endpoint.items() if e.endswith("/search"))

@@ -89,7 +89,7 @@ def print_report(console: Console, report: SyncReport) -> None:
     table.add_column("rows loaded", justify="right")
     table.add_column("API requests", justify="right")
     for name in sorted(report.row_counts):
-        table.add_row(name, f"{report.row_counts[name]:,}", str(report.api_calls.get(name, "")))
+        table.add_row(name, f"{report.rows_loaded(name):,}", str(report.api_calls.get(name, "")))
     console.print(table)
     api = report.api or {}
     console.print(

@@ -3,8 +3,9 @@ connection settings and without creating any file.
 
 - `LocationSettings`: only the cron strings and the warehouse path (`HUBSPOT_*` environment or `.env`). A bad
   `HUBSPOT_BASE_URL` or token is not read here, so it fails the run that needs it, not the code location load.
-- `stored_custom_tables()`: the custom object tables the last run wrote, from the dlt schema that dlt keeps next to
-  the warehouse (`<warehouse folder>/.dlt/<warehouse name>/hubspot/schemas/hubspot.schema.json`).
+- `stored_custom_tables()`: the custom object tables earlier runs wrote, from the dlt schema that dlt keeps next to
+  the warehouse (`<warehouse folder>/.dlt/<warehouse name>/hubspot/schemas/hubspot.schema.json`); each gets a dlt
+  resource and an asset of its own.
 """
 
 from __future__ import annotations
@@ -42,15 +43,19 @@ def dlt_schema_file(warehouse: Path) -> Path:
     return warehouse.parent / ".dlt" / warehouse.stem / PIPELINE_NAME / "schemas" / f"{PIPELINE_NAME}.schema.json"
 
 
-def stored_custom_tables(warehouse: Path, resource: str = "custom_objects") -> list[str]:
-    """The tables written by the `custom_objects` resource in earlier runs; [] before the first run or when the
-    schema file cannot be read (the definitions then show one `custom_objects` asset)."""
+def stored_custom_tables(warehouse: Path) -> list[str]:
+    """The custom object tables of earlier runs (every table of the stored schema that the source does not define
+    itself: `pets`, `vehicles`...); [] before the first run or when the schema file cannot be read (custom objects
+    are then loaded by the catch-all `custom_objects` asset)."""
+    from hubspot_assets.sources import is_custom_table
+
     path = dlt_schema_file(warehouse)
     try:
         tables = json.loads(path.read_text(encoding="utf-8")).get("tables", {})
     except FileNotFoundError:
         return []
     except (OSError, ValueError, AttributeError) as error:
-        log.warning("cannot read the stored dlt schema %s (%s); showing one custom_objects asset", path, error)
+        log.warning("cannot read the stored dlt schema %s (%s); custom objects fall to the custom_objects asset",
+                    path, error)
         return []
-    return sorted(name for name, table in tables.items() if isinstance(table, dict) and table.get("resource") == resource)
+    return sorted(name for name, table in tables.items() if isinstance(table, dict) and is_custom_table(name))

@@ -1,6 +1,11 @@
 """The HubSpot dlt source: every CRM object type (custom ones discovered), their properties, owners, pipelines,
 associations (v4), merges, property history, conversations and call transcripts, into `hubspot_raw`.
 
+One resource per table, named after it (what dagster-dlt turns into one asset each). Custom object types get a
+resource each too (`pets`, `vehicles`...): from the run's catalog, or from the `custom_tables` the caller already
+knows (the Dagster definitions, built without an API call); a custom type with no resource of its own is loaded
+by the catch-all resource `custom_objects` into its own table.
+
 Write path: every table merges on its key (dlt `merge`, `delete-insert`), so full loads, incremental loads,
 reconciliations and partial refreshes all go through the same resources and a record loaded twice is one row.
 Metadata tables (properties, pipelines, owners, inboxes...) are small complete snapshots and are replaced.
@@ -34,6 +39,7 @@ from typing import Any
 import dlt
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.sources import DltResource
 
 from hubspot_assets.sources.extraction import (
@@ -59,6 +65,7 @@ from hubspot_assets.sources.helpers import (
 )
 from hubspot_assets.sources.readers import map_ordered
 from hubspot_assets.sources.settings import (
+    CUSTOM_OBJECTS_RESOURCE,
     HARD_DELETE_COLUMN,
     MODES,
     STANDARD_OBJECTS,
@@ -79,7 +86,17 @@ from hubspot_assets.sources.settings import (
     TABLE_TRANSCRIPT_UTTERANCES,
 )
 
-__all__ = ["hubspot", "discover_catalog", "parse_property_history", "ObjectCatalog", "RESOURCE_DESCRIPTIONS"]
+__all__ = [
+    "hubspot",
+    "discover_catalog",
+    "parse_property_history",
+    "ObjectCatalog",
+    "RESOURCE_DESCRIPTIONS",
+    "FIXED_TABLES",
+    "custom_table_name",
+    "custom_type_of",
+    "is_custom_table",
+]
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +122,11 @@ HISTORY_TEXT_COLUMNS = ("value", "source_type", "source_id", "source_label", "up
 
 RESOURCE_DESCRIPTIONS: dict[str, str] = {
     **{name: f"HubSpot {name.replace('_', ' ')}: one row per record, every property as a typed column." for name in STANDARD_OBJECTS},
-    "custom_objects": "Every custom object type of the account, one table per type (named after the object).",
+    CUSTOM_OBJECTS_RESOURCE: (
+        "Custom object types that have no asset of their own yet (before the first run: all of them; later: those "
+        "created in HubSpot since the code location loaded), each loaded into a table named after it. Each such "
+        "table becomes its own asset `hubspot_raw/<table>` when the code location is reloaded after the run."
+    ),
     TABLE_OWNERS: "HubSpot owners (users and queues), active and archived; `hubspot_owner_id` on records joins `id`.",
     TABLE_PIPELINES: "Deal and ticket pipelines.",
     TABLE_PIPELINE_STAGES: "Stages of each pipeline, with probability (deals) or ticket state (tickets).",
@@ -122,6 +143,11 @@ RESOURCE_DESCRIPTIONS: dict[str, str] = {
     TABLE_MESSAGE_PARTICIPANTS: "Senders and recipients of each message.",
     TABLE_TRANSCRIPT_UTTERANCES: "Call transcripts, one row per utterance (speaker, text, times), linked to the call.",
 }
+
+# Resource and table names that are not custom object tables (a custom object with one of these names is stored
+# as `custom_<name>`).
+MESSAGES_RAW_RESOURCE = "conversation_messages_raw"
+FIXED_TABLES: frozenset[str] = frozenset({*STANDARD_OBJECTS, *RESOURCE_DESCRIPTIONS, MESSAGES_RAW_RESOURCE})
 
 
 def _arrow_hint(table: pa.Table, table_name: str | None = None) -> Any:
@@ -171,6 +197,7 @@ def _refresh_records(run: Extraction, object_type: str, table_name: str | None) 
             yield _arrow_hint(layout.table([*found, *archived]), table_name)
         gone = set(missing) - {int(r["id"]) for r in archived}
         if gone:
+            run.note_delete_markers(table_name or object_type, len(gone))
             yield _arrow_hint(delete_markers(gone), table_name)
     run.remember(object_type, changes)
 
@@ -205,13 +232,21 @@ def _reconcile_records(run: Extraction, object_type: str, seen: Changes, table_n
     gone = stored[~np.isin(stored, live_ids, assume_unique=True) & ~np.isin(stored, archived_ids, assume_unique=True)]
     if len(gone):
         log.info("%s: %d record(s) no longer in HubSpot are removed from the warehouse", object_type, len(gone))
+        run.note_delete_markers(table_name or object_type, len(gone))
         yield _arrow_hint(delete_markers(gone), table_name)
 
 
-def _object_resource(run_ref: dict, object_type: str) -> DltResource:
+def _object_resource(run_ref: dict, table: str, object_type: str | None = None) -> DltResource:
+    """The merge resource of one CRM object type, named after its table.
+
+    `object_type` None: a custom object type, the one of the run's catalog whose table is `table`
+    (`custom_table_name`), found at run time, so the resource can be built before anything is known of HubSpot.
+    A type the run does not load (not in HUBSPOT_OBJECTS, or gone from HubSpot) yields nothing.
+    """
+
     @dlt.resource(
-        name=object_type,
-        table_name=object_type,
+        name=table,
+        table_name=table,
         write_disposition=MERGE,
         primary_key="id",
         columns=RECORD_COLUMNS_HINTS,
@@ -221,21 +256,44 @@ def _object_resource(run_ref: dict, object_type: str) -> DltResource:
         run: Extraction | None = run_ref.get("run")
         if run is None:
             return
+        name = object_type or custom_type_of(run.catalog, table)
+        if name is None:
+            return
         try:
-            if object_type in run.catalog.all:
+            if name in run.catalog.all:
                 state = dlt.current.resource_state()
-                cursor = yield from run.metered(object_type, _records(run, object_type, state.get("cursor_ms")))
+                cursor_ms = state.get("cursor_ms") if object_type else _custom_cursor(name, table)
+                cursor = yield from run.metered(table, _records(run, name, cursor_ms, None if name == table else table))
                 state["cursor_ms"] = cursor
         finally:
-            run.finished(object_type)
+            run.finished(name)
 
     return records
 
 
+def _custom_cursor(name: str, table: str) -> int | None:
+    """The newest cursor kept for custom type `name`, by its own resource (`table`) or by the catch-all
+    `custom_objects`: a type moves from the catch-all to a resource of its own when the definitions learn of it (and
+    back if they lose the stored schema), and continues from where it was instead of reading everything again."""
+    resources = dlt.current.source_state().get("resources") or {}
+    own = (resources.get(table) or {}).get("cursor_ms")
+    caught = (resources.get(CUSTOM_OBJECTS_RESOURCE) or {}).get("cursor_ms") or {}
+    return max(filter(None, (own, caught.get(name) if isinstance(caught, dict) else None)), default=None)
+
+
 def custom_table_name(name: str) -> str:
     """The table of a custom object: its name, prefixed when it would collide with another hubspot_raw table."""
-    reserved = set(STANDARD_OBJECTS) | set(RESOURCE_DESCRIPTIONS)
-    return f"custom_{name}" if name in reserved else name
+    return f"custom_{name}" if name in FIXED_TABLES else name
+
+
+def custom_type_of(catalog: ObjectCatalog, table: str) -> str | None:
+    """The custom object type of `catalog` whose table is `table` (None when the catalog has none)."""
+    return next((name for name in catalog.custom if custom_table_name(name) == table), None)
+
+
+def is_custom_table(table: str) -> bool:
+    """Whether a `hubspot_raw` table holds a custom object (every table the source writes that is not fixed)."""
+    return table not in FIXED_TABLES and not table.startswith("_dlt")
 
 
 @dlt.source(name="hubspot", max_table_nesting=0)
@@ -247,6 +305,7 @@ def hubspot(
     property_history: dict[str, Sequence[str]] | None = None,
     extraction: Extraction | None = None,
     record_ids: dict[str, Sequence[int | str]] | None = None,
+    custom_tables: Sequence[str] | None = None,
 ) -> Sequence[DltResource]:
     """Every HubSpot entity as dlt resources (see the module docstring for modes and write paths).
 
@@ -262,6 +321,11 @@ def hubspot(
             ones merged, archived ones flagged, vanished ones deleted), with their associations, merges, history
             and transcripts, through the same merge write path; `{"threads": [...]}` re-reads those threads'
             messages. Cursors do not move.
+        custom_tables: the custom object tables that get a resource each (named after the table, e.g. `pets`), as
+            the Dagster definitions know them from the stored dlt schema (`defs/catalog.stored_custom_tables`),
+            without an API call. None: one per custom object of the run's catalog (none without a client). Custom
+            types of the catalog with no resource here are loaded by the catch-all `custom_objects` resource,
+            each into its own table, so a type created in HubSpot after the definitions were built is still loaded.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)} (got {mode!r})")
@@ -272,6 +336,15 @@ def hubspot(
         catalog = catalog or discover_catalog(client)
         run_ref["run"] = Extraction(client, catalog, mode=mode, lookback_s=lookback_s, refresh=record_ids)
     history = dict(property_history or {})
+    run = run_ref.get("run")
+    if custom_tables is None:
+        custom_tables = [custom_table_name(name) for name in run.catalog.custom] if run is not None else []
+    own_tables = sorted({t for t in custom_tables if is_custom_table(t)})
+    if run is not None:  # which resource reads each custom type: resources that reuse its records wait for it
+        run.readers.update(
+            {name: (t if (t := custom_table_name(name)) in own_tables else CUSTOM_OBJECTS_RESOURCE)
+             for name in run.catalog.custom}
+        )
 
     def active() -> Extraction | None:
         return run_ref.get("run")
@@ -355,28 +428,30 @@ def hubspot(
         for object_type in run.pipeline_objects():
             yield [s for p in run.pipelines(object_type) for s in pipeline_rows(object_type, p)[1]]
 
-    # -- custom objects ----------------------------------------------------------------------------------------
+    # -- custom objects: one resource per known type, plus a catch-all for the others -----------------------------
     @dlt.resource(
-        name="custom_objects",
+        name=CUSTOM_OBJECTS_RESOURCE,
         write_disposition=MERGE,
         primary_key="id",
         columns=RECORD_COLUMNS_HINTS,
         parallelized=True,
     )
-    @metered("custom_objects")
+    @metered(CUSTOM_OBJECTS_RESOURCE)
     def custom_objects() -> Iterator[Any]:
         run = active()
         if run is None:
             return
+        todo = [name for name in run.catalog.custom if custom_table_name(name) not in own_tables]
         cursors = dlt.current.resource_state().setdefault("cursor_ms", {})
         try:
-            for name in run.catalog.custom:
+            for name in todo:
+                table = custom_table_name(name)
                 try:
-                    cursors[name] = yield from _records(run, name, cursors.get(name), custom_table_name(name))
+                    cursors[name] = yield from _records(run, name, _custom_cursor(name, table), table)
                 finally:
                     run.finished(name)
         finally:
-            for name in run.catalog.custom:
+            for name in todo:
                 run.finished(name)
 
     # -- merges, associations, history, transcripts (reuse what the record resources read) ------------------------
@@ -420,7 +495,9 @@ def hubspot(
             def read_links(task: tuple[Sequence[int], str], from_type: str = from_type) -> pa.Table:
                 ids, to_type = task
                 links = run.client.associations(run.api_name(from_type), run.api_name(to_type), [str(i) for i in ids])
-                return association_table(from_type, to_type, list(links), ids)
+                table = association_table(from_type, to_type, list(links), ids)
+                run.note_delete_markers(TABLE_ASSOCIATIONS, pc.sum(table.column(HARD_DELETE_COLUMN)).as_py() or 0)
+                return table
 
             # Association batch reads are exempt from the 10-second budget: several in flight at once.
             tasks = ((ids, to) for ids in chunks(progress.pending(changes), 1000) for to in targets)  # lazily
@@ -434,6 +511,7 @@ def hubspot(
                 stale = stored[~np.isin(stored, changes.id_array())]
                 for to_type in targets:
                     for ids in chunks(stale, 10_000):
+                        run.note_delete_markers(TABLE_ASSOCIATIONS, len(ids))
                         yield association_table(from_type, to_type, [], ids)
             progress.advance(changes)
 
@@ -630,7 +708,7 @@ def hubspot(
         newest = max_epoch_ms((r.get("latest_message_timestamp") for r in rows), None)
         return rows, since, newest
 
-    @dlt.resource(name="conversation_messages_raw", selected=False, parallelized=True)
+    @dlt.resource(name=MESSAGES_RAW_RESOURCE, selected=False, parallelized=True)
     @metered(TABLE_MESSAGES)
     def raw_messages() -> Iterator[list[dict]]:
         run = active()
@@ -715,7 +793,8 @@ def hubspot(
         owners,
         pipelines,
         pipeline_stages,
-        *[_object_resource(run_ref, name) for name in STANDARD_OBJECTS],
+        *[_object_resource(run_ref, name, name) for name in STANDARD_OBJECTS],
+        *[_object_resource(run_ref, table) for table in own_tables],
         custom_objects,
         merges,
         associations,

@@ -239,6 +239,9 @@ class Extraction:
         # A partial refresh: only these records (object type -> ids) are read, cursors stay where they are.
         self.refresh = None if refresh is None else {t: sorted({int(i) for i in ids}) for t, ids in refresh.items()}
         self.api_calls: Counter[str] = Counter()  # API calls (requests, pages) per resource, for asset metadata
+        # Rows per table that only tell the merge to delete (records gone from HubSpot, links no longer there): dlt
+        # counts them among the rows it normalized, but they add nothing to the table.
+        self.delete_markers: Counter[str] = Counter()
         self.client = CountingClient(client, self.api_calls)
         self.workers = workers
         self.catalog = catalog
@@ -252,6 +255,9 @@ class Extraction:
         self._lock = threading.RLock()
         self._finished: dict[str, threading.Event] = {}
         self._selected: frozenset[str] | None = None
+        # object type -> the resource that reads its records, when not named after the type (custom objects: their
+        # table's resource, or the catch-all `custom_objects`); set by the source.
+        self.readers: dict[str, str] = {}
         self.aborted = threading.Event()
         self.warnings: list[str] = []
 
@@ -271,6 +277,12 @@ class Extraction:
             finally:
                 CALLER.resource = previous
             yield item
+
+    def note_delete_markers(self, table: str, rows: int) -> None:
+        """Count `rows` delete markers written to `table` (see `delete_markers`)."""
+        if rows:
+            with self._lock:
+                self.delete_markers[table] += rows
 
     def api_name(self, object_type: str) -> str:
         """What to put in API paths: the type id for custom objects (HubSpot's advice), the name otherwise."""
@@ -316,7 +328,7 @@ class Extraction:
     def wait_for(self, key: str, resource_name: str | None = None) -> None:
         """Block until the resource reading `key` has finished, when it runs in this extraction: its records are
         then reused instead of read again."""
-        name = resource_name or (key if key not in self.catalog.custom else "custom_objects")
+        name = resource_name or self.readers.get(key, key)
         if not self.selected(name):
             return
         event = self._event(key)

@@ -2,7 +2,9 @@
 
 `prepare()` checks the settings against HubSpot before anything is written (a missing or revoked token, a wrong
 base URL, an unknown object type in HUBSPOT_OBJECTS or HUBSPOT_PROPERTY_HISTORY each fail here with a message
-that says what to set); `run_sync()` loads under the writer lock and publishes the read-only snapshot.
+that says what to set); `sync_session()` holds the writer lock, hands out the prepared dlt pipeline and source for
+the caller to run, and publishes the read-only snapshot after. `run_sync()` is the whole run in one call (the CLI,
+the demo, the benchmarks); the Dagster assets run the session's source through dagster-dlt instead.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,8 +42,11 @@ class Prepared:
     mode: str
     extraction: Extraction
 
-    def source(self, settings: Settings) -> Any:
-        """The dlt source of this run (call once per run: the extraction state is shared by its resources)."""
+    def source(self, settings: Settings, custom_tables: Sequence[str] | None = None) -> Any:
+        """The dlt source of this run (call once per run: the extraction state is shared by its resources).
+
+        `custom_tables`: the custom object tables that get a resource each (see `hubspot(custom_tables=)`); None:
+        one per custom object of the catalog."""
         return hubspot(
             client=self.client,
             catalog=self.catalog,
@@ -48,6 +54,7 @@ class Prepared:
             lookback_s=settings.lookback_s,
             property_history=self.property_history,
             extraction=self.extraction,
+            custom_tables=custom_tables,
         )
 
 
@@ -212,10 +219,87 @@ class SyncReport:
     api_calls: dict[str, int] = field(default_factory=dict)
     phases: dict[str, float] = field(default_factory=dict)  # seconds per dlt step: extract, normalize, load
     phase_spans: dict[str, tuple[float, float]] = field(default_factory=dict)  # step -> (start, end) epoch seconds
+    # Rows of `row_counts` that only delete (records gone from HubSpot, stale links), per table.
+    delete_markers: dict[str, int] = field(default_factory=dict)
+
+    def rows_loaded(self, table: str) -> int:
+        """Rows of `table` this run wrote (inserted or updated), delete markers left out."""
+        return max(0, int(self.row_counts.get(table, 0)) - int(self.delete_markers.get(table, 0)))
 
     @property
     def rows(self) -> int:
         return sum(self.row_counts.values())
+
+
+@dataclass
+class SyncSession:
+    """One run inside `sync_session()`: run `source` (or a subset of it) with `pipeline`, using
+    `loader_file_format=LOADER_FILE_FORMAT`; `report()` after the `with` block says what the run did."""
+
+    settings: Settings
+    prepared: Prepared
+    pipeline: Any
+    source: Any
+    started: float
+    snapshot: Path | None = None
+
+    def report(self) -> SyncReport:
+        """Rows, HTTP requests, warnings and step timings of the run (call after the pipeline ran)."""
+        trace = self.pipeline.last_trace
+        spans = {
+            step.step: (step.started_at.timestamp(), step.finished_at.timestamp())
+            for step in (trace.steps if trace else [])
+            if step.finished_at and step.started_at
+        }
+        api = {}
+        metrics = getattr(getattr(self.prepared.client, "transport", None), "metrics", None)
+        if metrics is not None and hasattr(metrics, "snapshot"):
+            api = metrics.snapshot()
+        return SyncReport(
+            mode=self.prepared.mode,
+            seconds=time.monotonic() - self.started,
+            row_counts={k: v for k, v in normalized_row_counts(self.pipeline).items() if not k.startswith("_dlt")},
+            api=api,
+            snapshot=self.snapshot,
+            warnings=list(self.prepared.extraction.warnings),
+            api_calls=dict(self.prepared.extraction.api_calls),
+            phases={step: end - start for step, (start, end) in spans.items()},
+            phase_spans=spans,
+            delete_markers=dict(self.prepared.extraction.delete_markers),
+        )
+
+
+@contextmanager
+def sync_session(
+    settings: Settings,
+    *,
+    mode: str = "incremental",
+    objects: str | Sequence[str] | None = None,
+    client: Any = None,
+    progress: object | None = None,
+    snapshot: bool = True,
+    record_ids: Mapping[str, Sequence[int | str]] | None = None,
+    custom_tables: Sequence[str] | None = None,
+) -> Iterator[SyncSession]:
+    """Everything around one load: `prepare()` (fail-fast checks, before any file is written), the warehouse writer
+    lock for the whole block, the dlt pipeline with the package a killed run left loaded first (`finish_pending`),
+    and the run's source; after the block, the read-only snapshot (`snapshot=True`). The caller runs the pipeline
+    inside the block; an exception there skips the snapshot and releases the lock.
+
+    `custom_tables` as in `hubspot(custom_tables=)`; `record_ids` makes it a partial refresh (see
+    `hubspot(record_ids=)`).
+    """
+    started = time.monotonic()
+    from hubspot_assets.hubspot.logging import HTTP_LOGGER
+
+    logging.getLogger(HTTP_LOGGER).addFilter(_SCOPE_FILTER)  # idempotent: the same filter object is added once
+    prepared = prepare(settings, mode=mode, objects=objects, client=client, record_ids=record_ids)
+    with writer_lock(settings):
+        pipeline = make_pipeline(settings, progress=progress)
+        finish_pending(pipeline)
+        session = SyncSession(settings, prepared, pipeline, prepared.source(settings, custom_tables), started)
+        yield session
+        session.snapshot = publish_snapshot(settings) if snapshot else None
 
 
 def run_sync(
@@ -229,45 +313,16 @@ def run_sync(
     resources: Sequence[str] | None = None,
     record_ids: Mapping[str, Sequence[int | str]] | None = None,
 ) -> SyncReport:
-    """Extract, normalize and load one run into the warehouse (merge), then publish the snapshot.
+    """Extract, normalize and load one run into the warehouse (merge), then publish the snapshot (`sync_session`).
 
     `record_ids` makes it a partial refresh of those records (object type -> ids; see `hubspot(record_ids=)`).
-    `resources` limits the run to some tables (resource names, e.g. ["contacts", "associations"]), as a Dagster
-    subset does. Holds the warehouse writer lock for the whole load. A failure half-way commits nothing that matters: dlt
-    writes cursors with the data, so the next run redoes the unfinished work.
+    `resources` limits the run to some tables (resource names, e.g. ["contacts", "associations", "pets"]), as a
+    Dagster subset does. Holds the warehouse writer lock for the whole load. A failure half-way commits nothing that
+    matters: dlt writes cursors with the data, so the next run redoes the unfinished work.
     """
-    started = time.monotonic()
-    from hubspot_assets.hubspot.logging import HTTP_LOGGER
-
-    logging.getLogger(HTTP_LOGGER).addFilter(_SCOPE_FILTER)  # idempotent: the same filter object is added once
-    prepared = prepare(settings, mode=mode, objects=objects, client=client, record_ids=record_ids)
-    with writer_lock(settings):
-        pipeline = make_pipeline(settings, progress=progress)
-        source = prepared.source(settings)
-        if resources:
-            source = source.with_resources(*resources)
-        finish_pending(pipeline)
-        load_info = pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
+    with sync_session(settings, mode=mode, objects=objects, client=client, progress=progress, snapshot=snapshot,
+                      record_ids=record_ids) as session:
+        source = session.source.with_resources(*resources) if resources else session.source
+        load_info = session.pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
         load_info.raise_on_failed_jobs()
-        row_counts = normalized_row_counts(pipeline)
-        spans = {
-            step.step: (step.started_at.timestamp(), step.finished_at.timestamp())
-            for step in (pipeline.last_trace.steps if pipeline.last_trace else [])
-            if step.finished_at and step.started_at
-        }
-        published = publish_snapshot(settings) if snapshot else None
-    api = {}
-    metrics = getattr(getattr(prepared.client, "transport", None), "metrics", None)
-    if metrics is not None and hasattr(metrics, "snapshot"):
-        api = metrics.snapshot()
-    return SyncReport(
-        mode=mode,
-        seconds=time.monotonic() - started,
-        row_counts={k: v for k, v in row_counts.items() if not k.startswith("_dlt")},
-        api=api,
-        snapshot=published,
-        warnings=list(prepared.extraction.warnings),
-        api_calls=dict(prepared.extraction.api_calls),
-        phases={step: end - start for step, (start, end) in spans.items()},
-        phase_spans=spans,
-    )
+    return session.report()

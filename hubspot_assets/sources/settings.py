@@ -54,6 +54,10 @@ TABLE_MESSAGES = "messages"
 TABLE_MESSAGE_PARTICIPANTS = "message_participants"
 TABLE_TRANSCRIPT_UTTERANCES = "call_transcript_utterances"
 
+# The resource that loads the custom object types that have no resource of their own in a source (types created in
+# HubSpot after the Dagster definitions were built); it writes one table per type and no table of its own.
+CUSTOM_OBJECTS_RESOURCE = "custom_objects"
+
 # Record-level columns every CRM table has; a HubSpot property with one of these names gets a `property_` prefix.
 RECORD_COLUMNS: tuple[str, ...] = ("id", "created_at", "updated_at", "archived", "archived_at")
 PROPERTY_PREFIX_ON_CLASH = "property_"

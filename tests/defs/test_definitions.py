@@ -1,17 +1,20 @@
-"""The code location loads, and the hubspot_raw assets materialize for real against the sandbox."""
+"""The code location loads, and the hubspot_raw assets (dagster-dlt `@dlt_assets`) materialize for real against the
+sandbox: the whole set, a subset, and an incremental run after a full one."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from hubspot_assets.defs.assets import hubspot_raw_assets
+from hubspot_assets.defs.assets import HISTORY_OFF, build_hubspot_raw_assets, hubspot_raw_assets
 from hubspot_assets.defs.resources import HubSpotResource, WarehouseResource
 from hubspot_assets.defs.schedules import build_schedules
 from hubspot_assets.settings import Settings
-from tests.sources.support import assert_table_matches_truth, query, settings_for
+from tests.sources.support import CRM_TYPES, assert_table_matches_truth, query, settings_for
+
+FULL = {"ops": {"hubspot_raw_sync": {"config": {"mode": "full"}}}}
 
 
-def test_definitions_load_with_one_asset_per_table_under_hubspot_raw_and_no_phantom_deps():
+def test_definitions_load_with_one_dlt_asset_per_table_under_hubspot_raw_and_no_phantom_deps():
     from hubspot_assets.definitions import defs
 
     graph = defs.resolve_asset_graph()
@@ -19,18 +22,32 @@ def test_definitions_load_with_one_asset_per_table_under_hubspot_raw_and_no_phan
     names = {key.path[-1] for key in keys}
     assert {"contacts", "deals", "associations", "owners", "messages", "call_transcript_utterances"} <= names
     assert "conversation_messages_raw" not in names  # the hidden parent of messages is not an asset
+    assert graph.get_all_asset_keys() == keys  # no upstream asset of dagster-dlt's default translator
     for key in keys:
         node = graph.get(key)
         assert not node.parent_keys, f"{key} depends on {node.parent_keys}"
         assert node.group_name in {"hubspot_crm", "hubspot_metadata", "hubspot_conversations"}
         assert node.description
         assert {"hubspot", "dlt", "duckdb"} <= set(node.kinds)
+    # Built by dagster-dlt: every spec carries the dlt source it was made from.
+    assert all("dagster_dlt/source" in spec.metadata for spec in hubspot_raw_assets.specs)
+    assert hubspot_raw_assets.op.name == "hubspot_raw_sync"
     assert hubspot_raw_assets.op.pool == "hubspot_warehouse"  # one warehouse writer at a time
     jobs = {job.name for job in defs.resolve_all_job_defs()}
     assert {"hubspot_full_sync", "hubspot_incremental_sync", "hubspot_reconcile"} <= jobs
     schedules = {s.name: s for s in defs.resolve_all_schedule_defs()} if hasattr(defs, "resolve_all_schedule_defs") \
         else {s.name: s for s in defs.schedules}
     assert {"hubspot_incremental_schedule", "hubspot_reconcile_schedule"} <= set(schedules)
+
+
+def test_known_custom_object_tables_are_one_asset_each_beside_the_catch_all():
+    assets = build_hubspot_raw_assets(["pets", "vehicles", "contacts"])  # a fixed name is not a custom table
+    names = [key.path[-1] for key in assets.keys]
+    assert {"pets", "vehicles", "custom_objects"} <= set(names) and names.count("contacts") == 1
+    pets = assets.specs_by_key[dg.AssetKey(["hubspot_raw", "pets"])]
+    assert "custom object `pets`" in pets.description and pets.group_name == "hubspot_crm"
+    assert pets.metadata["dagster/table_name"] == "hubspot_raw.pets"
+    assert "dagster/table_name" not in assets.specs_by_key[dg.AssetKey(["hubspot_raw", "custom_objects"])].metadata
 
 
 def test_schedule_cron_strings_come_from_settings():
@@ -47,41 +64,105 @@ def _resources(server, settings):
     }
 
 
-def test_materializing_the_assets_loads_the_sandbox_with_row_and_request_counts(sandbox_factory, tmp_path):
+def _tables(settings) -> set[str]:
+    return {r[0] for r in query(settings, "SELECT table_name FROM information_schema.tables "
+                                          "WHERE table_schema = 'hubspot_raw' AND table_name NOT LIKE '_dlt%'")}
+
+
+def test_materializing_every_asset_loads_each_table_with_its_row_and_request_counts(sandbox_factory, tmp_path):
     server = sandbox_factory()
     settings = settings_for(server, tmp_path)
-    result = dg.materialize(
-        [hubspot_raw_assets],
-        resources=_resources(server, settings),
-        run_config={"ops": {"hubspot_raw_sync": {"config": {"mode": "full"}}}},
-        selection=[dg.AssetKey(["hubspot_raw", name]) for name in ("contacts", "deals", "custom_objects", "owners")],
-    )
+    assets = build_hubspot_raw_assets(["pets", "vehicles"])
+    result = dg.materialize([assets], resources=_resources(server, settings), run_config=FULL)
     assert result.success
-    materializations = {
-        m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("hubspot_raw_sync")
-    }
-    assert materializations["contacts"]["rows_loaded"].value == len(server.admin("truth/contacts")["results"])
-    assert materializations["contacts"]["api_requests"].value > 0
-    assert materializations["custom_objects"]["rows_loaded"].value > 0
+    metadata = {m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("hubspot_raw_sync")}
+    assert set(metadata) == {key.path[-1] for key in assets.keys}
+    tables = _tables(settings)
+    for table, values in metadata.items():
+        if table in ("custom_objects", "property_history"):
+            continue
+        stored = query(settings, f'SELECT count(*) FROM hubspot_raw."{table}"')[0][0] if table in tables else 0
+        assert values["rows_loaded"].value == stored, table
+        assert values["run_http_requests"].value > 0 and values["sync_mode"].text == "full"
+    for table in (*CRM_TYPES, "pets", "vehicles"):
+        assert metadata[table]["api_requests"].value > 0, table
+        assert metadata[table]["rows_loaded"].value == len(server.admin(f"truth/{table}")["results"]) > 0 or \
+            table in ("communications", "quotes")
+    # Every custom object has an asset of its own: the catch-all had nothing to load.
+    assert metadata["custom_objects"]["rows_loaded"].value == 0
+    assert metadata["custom_objects"]["custom_object_tables"].data == {}
+    # History is off by default: the asset says so instead of reporting 0 rows.
+    assert metadata["property_history"]["property_history"].text == HISTORY_OFF
+    assert "rows_loaded" not in metadata["property_history"] and "property_history" not in tables
     assert_table_matches_truth(settings, server, "contacts")
-    assert_table_matches_truth(settings, server, "deals")
+    assert_table_matches_truth(settings, server, "pets")
     assert (tmp_path / "warehouse.snapshot.duckdb").exists()
 
+    # The next incremental run restores dlt's state (cursors) from the warehouse (dagster-dlt drops the local
+    # state before each run): one search per record type, nothing re-listed.
+    server.admin("stats/reset", json={})
+    again = dg.materialize([assets], resources=_resources(server, settings),
+                           selection=[dg.AssetKey(["hubspot_raw", t]) for t in ("contacts", "pets")])
+    assert again.success
+    metadata = {m.asset_key.path[-1]: m.metadata for m in again.asset_materializations_for_node("hubspot_raw_sync")}
+    assert set(metadata) == {"contacts", "pets"}
+    by_endpoint = server.admin("stats")["requests"]["by_endpoint"]
+    assert by_endpoint.get("POST /crm/v3/objects/{objectType}/search") == 2, by_endpoint
+    assert "GET /crm/v3/objects/{objectType}" not in by_endpoint, by_endpoint
+    for table in ("contacts", "pets"):  # its property definitions, then one search
+        assert metadata[table]["api_requests"].value == 2
+        # Only records inside the look-back window are read again, not the table.
+        stored = query(settings, f"SELECT count(*) FROM hubspot_raw.{table}")[0][0]
+        assert metadata[table]["rows_loaded"].value < stored / 2
 
-def test_materializing_a_subset_loads_only_the_selected_tables(sandbox_factory, tmp_path):
+    # Definitions that lost the stored schema know no custom table: the catch-all loads pets and vehicles, from the
+    # cursors their own resources kept (property definitions and one search each, no second full read).
+    server.admin("stats/reset", json={})
+    forgot = dg.materialize([build_hubspot_raw_assets()], resources=_resources(server, settings),
+                            selection=[dg.AssetKey(["hubspot_raw", "custom_objects"])])
+    assert forgot.success
+    [caught] = forgot.asset_materializations_for_node("hubspot_raw_sync")
+    assert caught.metadata["api_requests"].value == 4
+    assert set(caught.metadata["custom_object_tables"].data) <= {"pets", "vehicles"}
+
+
+def test_materializing_a_subset_runs_only_the_selected_resources(sandbox_factory, tmp_path):
     server = sandbox_factory()
     settings = settings_for(server, tmp_path)
+    assets = build_hubspot_raw_assets(["pets", "vehicles"])
+    server.admin("stats/reset", json={})
     result = dg.materialize(
-        [hubspot_raw_assets],
+        [assets],
         resources=_resources(server, settings),
-        selection=[dg.AssetKey(["hubspot_raw", "deals"]), dg.AssetKey(["hubspot_raw", "associations"])],
+        selection=[dg.AssetKey(["hubspot_raw", "owners"]), dg.AssetKey(["hubspot_raw", "pets"])],
     )
     assert result.success
-    tables = {r[0] for r in query(settings, "SELECT table_name FROM information_schema.tables "
-                                            "WHERE table_schema = 'hubspot_raw' AND table_name NOT LIKE '_dlt%'")}
-    assert tables == {"deals", "associations"}
-    deals = server.admin("truth/deals")["results"]
-    stored = [r[0] for r in query(settings, "SELECT id FROM hubspot_raw.deals")]
-    assert len(stored) == len(set(stored))
-    # Every live deal; archived ones too when the first run reads everything (sources' choice, not the assets').
-    assert {int(r["id"]) for r in deals if not r["archived"]} <= set(stored) <= {int(r["id"]) for r in deals}
+    materialized = {m.asset_key.path[-1] for m in result.asset_materializations_for_node("hubspot_raw_sync")}
+    assert materialized == {"owners", "pets"}
+    assert _tables(settings) == {"owners", "pets"}
+    # The sandbox saw only what those two need: the object types, pets' properties and records, the owners; no
+    # associations, pipelines or conversations.
+    endpoints = {e.split(" ", 1)[1] for e in server.admin("stats")["requests"]["by_endpoint"]}
+    assert not [e for e in endpoints if "associations" in e or "conversations" in e or "pipelines" in e], endpoints
+    assert "/crm/v3/owners" in endpoints
+    live = [r for r in server.admin("truth/pets")["results"] if not r["archived"]]
+    stored = [r[0] for r in query(settings, "SELECT id FROM hubspot_raw.pets")]
+    assert {int(r["id"]) for r in live} <= set(stored) and len(stored) == len(set(stored))
+
+
+def test_the_reconcile_job_runs_every_asset_in_its_mode_through_the_op_config(sandbox_factory, tmp_path, monkeypatch):
+    from hubspot_assets.defs import extraction_definitions
+
+    server = sandbox_factory()
+    for name, value in {"BASE_URL": server.url, "ACCESS_TOKEN": server.token, "TIER": "unlimited",
+                        "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"), "OBJECTS": "deals"}.items():
+        monkeypatch.setenv(f"HUBSPOT_{name}", value)
+    definitions = extraction_definitions()
+    result = definitions.resolve_job_def("hubspot_reconcile").execute_in_process()
+    assert result.success
+    metadata = {m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("hubspot_raw_sync")}
+    assert set(metadata) == {key.path[-1] for key in definitions.resolve_asset_graph().get_all_asset_keys()}
+    assert {values["sync_mode"].text for values in metadata.values()} == {"reconcile"}
+    settings = settings_for(server, tmp_path)
+    assert metadata["deals"]["rows_loaded"].value == query(settings, "SELECT count(*) FROM hubspot_raw.deals")[0][0] > 0
+    assert "contacts" not in _tables(settings)  # HUBSPOT_OBJECTS=deals

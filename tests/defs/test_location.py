@@ -1,8 +1,10 @@
-"""The code location loads without reading connection settings or writing files; custom objects are one asset per
-table; the asset body runs the same `run_sync` as the CLI."""
+"""The code location loads without an API call, without reading connection settings and without writing files;
+custom objects are one asset per table, and one unknown to the definitions is still loaded; the asset body runs
+the CLI's `sync_session`."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +13,8 @@ from pathlib import Path
 import dagster as dg
 
 import hubspot_assets.defs.assets as assets_module
-from hubspot_assets.defs.assets import build_hubspot_raw_assets, hubspot_raw_assets
+from hubspot_assets.defs.assets import hubspot_raw_assets
+from hubspot_assets.defs.catalog import dlt_schema_file
 from hubspot_assets.defs.resources import HubSpotResource, WarehouseResource
 from tests.sources.support import query, settings_for
 
@@ -43,6 +46,34 @@ def test_definitions_load_with_a_bad_base_url_and_create_no_files(tmp_path):
     assert list(cwd.iterdir()) == []  # no ./data/.dlt/ written by an import
 
 
+def test_definitions_load_with_no_api_call_no_file_written_and_one_asset_per_stored_custom_table(sandbox, tmp_path):
+    warehouse = tmp_path / "data" / "warehouse.duckdb"
+    schema = dlt_schema_file(warehouse)  # what earlier runs left: the dlt schema next to the warehouse
+    schema.parent.mkdir(parents=True)
+    tables = ("contacts", "associations", "pets", "vehicles", "_dlt_loads")
+    schema.write_text(json.dumps({"tables": {name: {"name": name, "resource": name} for name in tables}}))
+    (tmp_path / "home").mkdir()
+    (tmp_path / "cwd").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBSPOT_", "DAGSTER_"))}
+    env.update(HUBSPOT_BASE_URL=sandbox.url, HUBSPOT_ACCESS_TOKEN=sandbox.token, HUBSPOT_WAREHOUSE_PATH=str(warehouse),
+               PYTHONPATH=str(ROOT), HOME=str(tmp_path / "home"))
+    code = (
+        "import json\n"
+        "from hubspot_assets.definitions import defs\n"
+        "[assets] = [a for a in defs.assets if hasattr(a, 'specs')]\n"
+        "print(json.dumps({s.key.path[-1]: 'dagster_dlt/source' in s.metadata for s in assets.specs}))\n"
+    )
+    files_before = sorted(tmp_path.rglob("*"))
+    sandbox.admin("stats/reset", json={})
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path / "cwd", env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    specs = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"pets", "vehicles", "custom_objects", "contacts"} <= set(specs) and all(specs.values())
+    assert sandbox.admin("stats")["requests"]["total"] == 0  # HubSpot was not asked anything
+    assert sorted(tmp_path.rglob("*")) == files_before  # no file written: not in cwd, HOME or the warehouse folder
+
+
 def test_a_bad_base_url_fails_the_run_with_what_to_set(tmp_path):
     result = dg.materialize(
         [hubspot_raw_assets],
@@ -60,42 +91,64 @@ def test_a_bad_base_url_fails_the_run_with_what_to_set(tmp_path):
     assert not (tmp_path / "warehouse.duckdb").exists()
 
 
-def test_each_custom_object_table_becomes_an_asset_after_the_first_run(sandbox_factory, tmp_path, monkeypatch):
+def test_a_custom_object_unknown_to_the_definitions_is_loaded_and_becomes_its_own_asset_after_a_reload(
+    sandbox_factory, tmp_path, monkeypatch
+):
     from hubspot_assets.defs import extraction_definitions
 
     server = sandbox_factory()
     warehouse = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("HUBSPOT_WAREHOUSE_PATH", str(warehouse))
-
-    def names() -> set[str]:
-        graph = extraction_definitions().resolve_asset_graph()
-        return {key.path[-1] for key in graph.get_all_asset_keys()}
-
-    assert "custom_objects" in names() and "pets" not in names()  # before the first run: one asset for all
-    first = dg.materialize([hubspot_raw_assets], resources=_resources(server, warehouse),
-                           selection=[dg.AssetKey(["hubspot_raw", "custom_objects"])])
-    assert first.success
-    assert {"pets", "vehicles"} <= names() and "custom_objects" not in names()
-
-    # Materializing only `pets` (a subset) loads it and reports its own row count.
-    assets = build_hubspot_raw_assets(["pets", "vehicles"])
-    pets = dg.AssetKey(["hubspot_raw", "pets"])
-    second = dg.materialize([assets], resources=_resources(server, warehouse), selection=[pets],
-                            run_config={"ops": {"hubspot_raw_sync": {"config": {"mode": "full"}}}})
-    assert second.success
-    [materialization] = second.asset_materializations_for_node("hubspot_raw_sync")
-    assert materialization.asset_key == pets
-    live = [r for r in server.admin("truth/pets")["results"] if not r["archived"]]
-    assert materialization.metadata["rows_loaded"].value >= len(live) > 0
     settings = settings_for(server, tmp_path)
-    assert query(settings, "SELECT count(*) FROM hubspot_raw.pets")[0][0] == len(server.admin("truth/pets")["results"])
+
+    def reload() -> dg.AssetsDefinition:
+        [assets] = extraction_definitions().assets
+        return assets
+
+    def names(assets: dg.AssetsDefinition) -> set[str]:
+        return {key.path[-1] for key in assets.keys}
+
+    def run(assets: dg.AssetsDefinition, tables: list[str], **resource: str) -> dict[str, dict]:
+        resources = _resources(server, warehouse)
+        resources["hubspot"] = HubSpotResource(base_url=server.url, access_token=server.token, tier="unlimited",
+                                               **resource)
+        result = dg.materialize([assets], resources=resources,
+                                selection=[dg.AssetKey(["hubspot_raw", t]) for t in tables])
+        assert result.success
+        return {m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("hubspot_raw_sync")}
+
+    # Before any run the definitions know no custom object: `custom_objects` stands for all of them. A first run
+    # that loads only pets (HUBSPOT_OBJECTS) writes pets through it.
+    before = reload()
+    assert "custom_objects" in names(before) and not {"pets", "vehicles"} & names(before)
+    first = run(before, ["custom_objects"], objects="pets")
+    assert first["custom_objects"]["custom_object_tables"].data == {"pets": len(server.admin("truth/pets")["results"])}
+
+    # After a reload pets is an asset of its own; vehicles (as if created in HubSpot since) is still unknown.
+    known = reload()
+    assert "pets" in names(known) and "vehicles" not in names(known)
+    server.admin("stats/reset", json={})
+    second = run(known, ["pets", "custom_objects"])
+    vehicles = len(server.admin("truth/vehicles")["results"])
+    assert second["custom_objects"]["custom_object_tables"].data == {"vehicles": vehicles}
+    assert second["custom_objects"]["rows_loaded"].value == vehicles > 0
+    assert second["custom_objects"]["api_requests"].value > 0
+    # pets continues from the cursor the catch-all kept for it: one search, not a second full read.
+    assert second["pets"]["api_requests"].value == 2  # its property definitions and one search
+    assert query(settings, "SELECT count(*) FROM hubspot_raw.vehicles")[0][0] == vehicles
+
+    assert {"pets", "vehicles", "custom_objects"} <= names(reload())
+    # dagster-dlt drops the pipeline's local state before each run; the schema comes back from the warehouse, so a
+    # run of other tables keeps the custom object assets.
+    run(reload(), ["owners"])
+    assert {"pets", "vehicles"} <= names(reload())
 
 
-def test_the_asset_body_is_run_sync_so_a_run_after_a_crash_during_load_finishes_the_pending_package(
+def test_the_asset_body_is_the_cli_sync_session_so_a_run_after_a_crash_during_load_finishes_the_pending_package(
     sandbox_factory, tmp_path, monkeypatch
 ):
-    """The asset runs the CLI's `run_sync` with the selected tables, so a fix made there (loading the package a
-    killed run left) holds in Dagster too, and the metadata is that run's report."""
+    """The asset runs inside the CLI's `sync_session` (fail-fast checks, writer lock, the package a killed run left,
+    snapshot), so a fix made there holds in Dagster too."""
     from hubspot_assets.sources.pipeline import LOADER_FILE_FORMAT, prepare
     from hubspot_assets.sources.warehouse import make_pipeline
 
@@ -111,23 +164,23 @@ def test_the_asset_body_is_run_sync_so_a_run_after_a_crash_during_load_finishes_
     pipeline.normalize()
     assert pipeline.has_pending_data
 
-    calls = []
-    real = assets_module.run_sync
+    sessions = []
+    real = assets_module.sync_session
 
     def spy(settings, **kwargs):
-        report = real(settings, **kwargs)
-        calls.append((kwargs, report))
-        return report
+        sessions.append(kwargs)
+        return real(settings, **kwargs)
 
-    monkeypatch.setattr(assets_module, "run_sync", spy)
+    monkeypatch.setattr(assets_module, "sync_session", spy)
     result = dg.materialize([hubspot_raw_assets], resources=resources, selection=pipelines,
                             run_config={"ops": {"hubspot_raw_sync": {"config": {"mode": "full"}}}})
     assert result.success
-    [(kwargs, report)] = calls
-    assert kwargs["resources"] == ["pipelines"] and kwargs["mode"] == "full"
+    [kwargs] = sessions
+    assert kwargs["mode"] == "full" and kwargs["custom_tables"] == ()
     [materialization] = result.asset_materializations_for_node("hubspot_raw_sync")
     metadata = materialization.metadata
-    assert metadata["rows_loaded"].value == report.row_counts["pipelines"] > 0  # it extracted its own table too
-    assert metadata["run_http_requests"].value == report.api["requests"] > 0
-    assert metadata["snapshot_path"].value == str(report.snapshot)
+    stored = query(settings, "SELECT count(*) FROM hubspot_raw.pipelines")[0][0]
+    assert metadata["rows_loaded"].value == stored > 0  # it extracted its own table too
+    assert metadata["run_http_requests"].value > 0 and metadata["api_requests"].value > 0
+    assert metadata["snapshot_path"].value == str(tmp_path / "warehouse.snapshot.duckdb")
     assert query(settings, "SELECT count(*) FROM hubspot_raw.owners")[0][0] > 0  # the pending package got loaded

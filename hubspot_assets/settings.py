@@ -6,6 +6,7 @@ Every module takes a `Settings` instance (or the few values it needs) as an argu
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -98,6 +99,11 @@ class Settings(BaseSettings):
         default=None,
         description="Read-only copy of the warehouse published after each successful run (default: <warehouse>.snapshot.duckdb).",
     )
+    warehouse_memory_limit: str = Field(
+        default="320MB",
+        description="DuckDB memory while loading (it spills to disk past it); raise it for portals with thousands of "
+        "properties if a load stops with an out-of-memory error.",
+    )
     incremental_cron: str = Field(default="*/15 * * * *", description="Cron of the incremental sync schedule.")
     reconcile_cron: str = Field(default="0 3 * * *", description="Cron of the nightly reconciliation schedule.")
 
@@ -111,6 +117,16 @@ class Settings(BaseSettings):
                 "use https://api.hubapi.com for HubSpot or the sandbox URL, e.g. http://127.0.0.1:8765"
             )
         return value
+
+    @field_validator("warehouse_memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str) -> str:
+        text = value.strip().upper().replace(" ", "")
+        if not re.fullmatch(r"\d+(\.\d+)?(KB|MB|GB|TB|KIB|MIB|GIB|TIB)", text):
+            raise ValueError(
+                f"HUBSPOT_WAREHOUSE_MEMORY_LIMIT must be a size such as 320MB or 1GB (got {value!r})"
+            )
+        return text
 
     @field_validator("tier", mode="before")
     @classmethod

@@ -294,12 +294,38 @@ def sync_session(
 
     logging.getLogger(HTTP_LOGGER).addFilter(_SCOPE_FILTER)  # idempotent: the same filter object is added once
     prepared = prepare(settings, mode=mode, objects=objects, client=client, record_ids=record_ids)
-    with writer_lock(settings):
+    with writer_lock(settings), _explained_warehouse_errors(settings):
         pipeline = make_pipeline(settings, progress=progress)
         finish_pending(pipeline)
         session = SyncSession(settings, prepared, pipeline, prepared.source(settings, custom_tables), started)
         yield session
         session.snapshot = publish_snapshot(settings) if snapshot else None
+
+
+class WarehouseMemoryError(RuntimeError):
+    """DuckDB needed more memory than HUBSPOT_WAREHOUSE_MEMORY_LIMIT to load (the message says what to set)."""
+
+
+_OUT_OF_MEMORY = ("could not allocate block", "failed to pin block", "out of memory")
+
+
+@contextmanager
+def _explained_warehouse_errors(settings: Settings) -> Iterator[None]:
+    """Turn DuckDB running out of its memory limit during a load into an error that says what to set. Nothing is
+    lost: dlt keeps the package, and the next run (with more memory) loads it before extracting anew."""
+    try:
+        yield
+    except Exception as error:
+        cause: BaseException | None = error
+        while cause is not None:
+            if any(marker in str(cause).lower() for marker in _OUT_OF_MEMORY):
+                raise WarehouseMemoryError(
+                    f"DuckDB ran out of its memory limit while loading the warehouse "
+                    f"(HUBSPOT_WAREHOUSE_MEMORY_LIMIT={settings.warehouse_memory_limit}); raise it (e.g. 1GB) and run "
+                    "again: the extracted data is kept and loaded first by the next run"
+                ) from error
+            cause = cause.__cause__ or cause.__context__
+        raise
 
 
 def run_sync(

@@ -31,8 +31,11 @@ from hubspot_assets.settings import Settings
 from hubspot_assets.sources.settings import DATASET_NAME, PIPELINE_NAME
 
 
-# DuckDB may otherwise take most of the machine's memory to merge a large load; past this it spills to disk.
-WAREHOUSE_MEMORY_LIMIT = "512MB"
+# How DuckDB loads: within HUBSPOT_WAREHOUSE_MEMORY_LIMIT (it would otherwise cache up to 80% of the machine's
+# memory, and spills to disk past the limit), one row group buffered before a bulk write instead of five, and no
+# insertion order to keep. Measured on 100,000 contacts x 340 columns: 512MB -> +500 MB resident while loading,
+# 320MB -> +310 MB, same time; 200MB fails (a commit needs about one row group of the widest table in memory).
+LOAD_SETTINGS = {"write_buffer_row_group_count": 1, "preserve_insertion_order": False}
 
 
 def warehouse_path(settings: Settings) -> Path:
@@ -62,7 +65,9 @@ def make_pipeline(settings: Settings, *, progress: object | None = None) -> dlt.
     dlt.config["extract.next_item_mode"] = "round_robin"
     dlt.config["extract.workers"] = 48
     dlt.config["extract.max_parallel_items"] = 96
-    credentials = DuckDbCredentials(str(path), global_config={"memory_limit": WAREHOUSE_MEMORY_LIMIT})
+    credentials = DuckDbCredentials(
+        str(path), global_config={"memory_limit": settings.warehouse_memory_limit, **LOAD_SETTINGS}
+    )
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         destination=dlt.destinations.duckdb(credentials),

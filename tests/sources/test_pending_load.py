@@ -32,3 +32,28 @@ def test_run_after_a_crash_during_load_finishes_the_pending_package_then_extract
     assert {r[0] for r in query(settings, "SELECT id FROM hubspot_raw.contacts")} >= set(recent)
     assert not make_pipeline(settings).has_pending_data
     assert query(settings, "SELECT count(*) - count(DISTINCT id) FROM hubspot_raw.contacts")[0][0] == 0
+
+
+def test_a_load_out_of_warehouse_memory_says_what_to_set_and_the_next_run_loses_nothing(sandbox_factory, tmp_path):
+    import pytest
+
+    from hubspot_assets.sources.pipeline import WarehouseMemoryError, run_sync
+    from tests.sources.support import assert_table_matches_truth, settings_for
+
+    server = sandbox_factory()
+    tight = settings_for(server, tmp_path, objects="contacts", warehouse_memory_limit="1MB")
+    with pytest.raises(WarehouseMemoryError, match="HUBSPOT_WAREHOUSE_MEMORY_LIMIT=1MB"):
+        run_sync(tight, mode="incremental", resources=["contacts"])
+    settings = settings_for(server, tmp_path, objects="contacts")
+    run_sync(settings, mode="incremental", resources=["contacts"])
+    assert_table_matches_truth(settings, server, "contacts")
+
+
+def test_a_mistyped_warehouse_memory_limit_names_the_setting(tmp_path):
+    import pytest
+    from pydantic import ValidationError
+
+    from hubspot_assets.settings import load_settings
+
+    with pytest.raises(ValidationError, match="HUBSPOT_WAREHOUSE_MEMORY_LIMIT must be a size"):
+        load_settings(warehouse_memory_limit="lots")

@@ -19,3 +19,13 @@ def test_cli_lists_its_command_groups():
         [sys.executable, "-m", "hubspot_assets.cli", "--help"], capture_output=True, text=True, check=True
     ).stdout
     assert "sandbox" in out
+
+
+def test_env_example_lists_every_setting():
+    from pathlib import Path
+
+    from hubspot_assets.settings import Settings
+
+    text = (Path(__file__).resolve().parents[1] / ".env.example").read_text(encoding="utf-8")
+    missing = [name for name in Settings.model_fields if f"HUBSPOT_{name.upper()}=" not in text]
+    assert missing == []

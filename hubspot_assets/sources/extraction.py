@@ -21,6 +21,7 @@ import dlt
 import numpy as np
 
 from hubspot_assets.sources.columns import RecordLayout, _field, epoch_ms
+from hubspot_assets.sources.memory import release_free_memory
 from hubspot_assets.sources.readers import DEFAULT_WORKERS, read_all_records
 from hubspot_assets.sources.settings import (
     ASSOCIATION_HUBS,
@@ -270,6 +271,7 @@ class Extraction:
             try:
                 item = next(iterator)
             except StopIteration as stop:
+                release_free_memory()  # what this resource held (pages, buffers) goes back to the system
                 return stop.value
             except BaseException:
                 self.aborted.set()  # resources waiting for this one must not wait forever

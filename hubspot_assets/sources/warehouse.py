@@ -28,6 +28,7 @@ from filelock import FileLock
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from hubspot_assets.settings import Settings
+from hubspot_assets.sources.memory import limit_arenas
 from hubspot_assets.sources.settings import DATASET_NAME, PIPELINE_NAME
 
 
@@ -62,6 +63,7 @@ def make_pipeline(settings: Settings, *, progress: object | None = None) -> dlt.
     # Resources run side by side in dlt's extract thread pool (one thread per resource); those that reuse what
     # another read wait for it (sources/extraction.py), so the pool must hold every resource at once.
     _import_lazy_modules()
+    limit_arenas()  # before dlt starts its extract threads (see sources/memory.py)
     dlt.config["extract.next_item_mode"] = "round_robin"
     dlt.config["extract.workers"] = 48
     dlt.config["extract.max_parallel_items"] = 96

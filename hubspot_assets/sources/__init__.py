@@ -117,6 +117,7 @@ RECORD_COLUMNS_HINTS = {
     HARD_DELETE_COLUMN: {"data_type": "bool", "hard_delete": True},
 }
 
+MESSAGE_TEXT_COLUMNS = ("assigned_from", "assigned_to", "subject", "rich_text", "truncation_status", "status")
 PARTICIPANT_TEXT_COLUMNS = ("actor_id", "name", "delivery_type", "delivery_value", "recipient_field")
 UTTERANCE_TEXT_COLUMNS = ("utterance_id", "speaker_id", "speaker_name", "speaker_email", "text", "language_code",
                           "transcript_source")
@@ -772,7 +773,15 @@ def hubspot(
 
         return {str(r["id"]): max_epoch_ms([r.get("latest_message_timestamp")]) for r in rows}
 
-    @dlt.transformer(data_from=raw_messages, name=TABLE_MESSAGES, write_disposition=MERGE, primary_key="id")
+    @dlt.transformer(
+        data_from=raw_messages,
+        name=TABLE_MESSAGES,
+        write_disposition=MERGE,
+        primary_key="id",
+        # Often null in a whole load (an assignment from nobody, a message without subject): typed up front, so the
+        # column exists and dlt does not warn that it could not infer its type.
+        columns={name: {"data_type": "text"} for name in MESSAGE_TEXT_COLUMNS},
+    )
     def messages(page: list[dict]) -> Iterator[list[dict]]:
         yield [message_row(m) for m in page]
 

@@ -67,6 +67,9 @@ def make_pipeline(settings: Settings, *, progress: object | None = None) -> dlt.
     dlt.config["extract.next_item_mode"] = "round_robin"
     dlt.config["extract.workers"] = 48
     dlt.config["extract.max_parallel_items"] = 96
+    # One load job at a time: DuckDB writes on all cores already, and concurrent jobs (a parquet copy per table, then
+    # the merges) would share its memory limit; measured at 1M contacts, 320MB failed with dlt's 20 load workers.
+    dlt.config["load.workers"] = 1
     credentials = DuckDbCredentials(
         str(path), global_config={"memory_limit": settings.warehouse_memory_limit, **LOAD_SETTINGS}
     )

@@ -100,7 +100,7 @@ class Settings(BaseSettings):
         description="Read-only copy of the warehouse published after each successful run (default: <warehouse>.snapshot.duckdb).",
     )
     warehouse_memory_limit: str = Field(
-        default="320MB",
+        default="512MB",
         description="DuckDB memory while loading (it spills to disk past it); raise it for portals with thousands of "
         "properties if a load stops with an out-of-memory error.",
     )
@@ -124,7 +124,7 @@ class Settings(BaseSettings):
         text = value.strip().upper().replace(" ", "")
         if not re.fullmatch(r"\d+(\.\d+)?(KB|MB|GB|TB|KIB|MIB|GIB|TIB)", text):
             raise ValueError(
-                f"HUBSPOT_WAREHOUSE_MEMORY_LIMIT must be a size such as 320MB or 1GB (got {value!r})"
+                f"HUBSPOT_WAREHOUSE_MEMORY_LIMIT must be a size such as 512MB or 1GB (got {value!r})"
             )
         return text
 

@@ -34,8 +34,8 @@ from hubspot_assets.sources.settings import DATASET_NAME, PIPELINE_NAME
 
 # How DuckDB loads: within HUBSPOT_WAREHOUSE_MEMORY_LIMIT (it would otherwise cache up to 80% of the machine's
 # memory, and spills to disk past the limit), one row group buffered before a bulk write instead of five, and no
-# insertion order to keep. Measured on 100,000 contacts x 340 columns: 512MB -> +500 MB resident while loading,
-# 320MB -> +310 MB, same time; 200MB fails (a commit needs about one row group of the widest table in memory).
+# insertion order to keep. Measured: 100,000 contacts x 340 columns load in 320MB (+310 MB resident) but 200MB
+# fails; the merge of 1,000,000 contacts needs more than 320MB and passes in 512MB, the default.
 LOAD_SETTINGS = {"write_buffer_row_group_count": 1, "preserve_insertion_order": False}
 
 
@@ -68,7 +68,7 @@ def make_pipeline(settings: Settings, *, progress: object | None = None) -> dlt.
     dlt.config["extract.workers"] = 48
     dlt.config["extract.max_parallel_items"] = 96
     # One load job at a time: DuckDB writes on all cores already, and concurrent jobs (a parquet copy per table, then
-    # the merges) would share its memory limit; measured at 1M contacts, 320MB failed with dlt's 20 load workers.
+    # the merges) would share its memory limit; each job then has the whole limit.
     dlt.config["load.workers"] = 1
     credentials = DuckDbCredentials(
         str(path), global_config={"memory_limit": settings.warehouse_memory_limit, **LOAD_SETTINGS}

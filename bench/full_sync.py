@@ -108,8 +108,17 @@ def main() -> int:
     parser.add_argument("--resources", default=None, help="comma-separated resources (default: all)")
     parser.add_argument("--no-conversations", action="store_true", help="leave threads and messages out")
     parser.add_argument("--limits-off-speed", action="store_true")
+    parser.add_argument("--timeline", action="store_true", help="print when each resource finished extracting")
     args = parser.parse_args()
 
+    if args.timeline:
+        import logging
+
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("  %(message)s"))
+        extraction_log = logging.getLogger("hubspot_assets.sources.extraction")
+        extraction_log.setLevel(logging.DEBUG)
+        extraction_log.addHandler(handler)
     resources = args.resources.split(",") if args.resources else None
     exclude = (*CONVERSATIONS, "conversation_messages_raw") if args.no_conversations else ()
     with tempfile.TemporaryDirectory(prefix="bench-full-sync-") as tmp:

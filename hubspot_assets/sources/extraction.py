@@ -261,6 +261,7 @@ class Extraction:
         self.readers: dict[str, str] = {}
         self.aborted = threading.Event()
         self.warnings: list[str] = []
+        self.created = time.monotonic()
 
     def metered(self, name: str, items: Iterator[Any]) -> Iterator[Any]:
         """Pass `items` through; the API calls made while producing them count for `api_calls[name]`."""
@@ -272,6 +273,8 @@ class Extraction:
                 item = next(iterator)
             except StopIteration as stop:
                 release_free_memory()  # what this resource held (pages, buffers) goes back to the system
+                log.debug("%s: extracted after %.1f s, %d API calls", name, time.monotonic() - self.created,
+                          self.api_calls[name])
                 return stop.value
             except BaseException:
                 self.aborted.set()  # resources waiting for this one must not wait forever
@@ -337,6 +340,22 @@ class Extraction:
         while not event.wait(0.2):
             if self.aborted.is_set():
                 raise RuntimeError(f"stopped waiting for {name}: another resource of this run failed")
+
+    def in_finish_order(self, keys: Sequence[str]) -> Iterator[str]:
+        """`keys` (object types) in the order the resources reading them finish, those not read in this extraction
+        first: work that reuses a type's records starts on each type as soon as it can, instead of waiting for the
+        biggest type when it comes first in a fixed order."""
+        waiting = list(keys)
+        while waiting:
+            ready = [k for k in waiting if not self.selected(self.readers.get(k, k)) or self._event(k).is_set()]
+            if not ready:
+                if self.aborted.is_set():
+                    raise RuntimeError("stopped waiting: another resource of this run failed")
+                time.sleep(0.2)
+                continue
+            for key in ready:
+                waiting.remove(key)
+                yield key
 
     def pipeline_objects(self) -> tuple[str, ...]:
         return tuple(t for t in PIPELINE_OBJECTS if t in self.catalog.all)

@@ -223,8 +223,11 @@ def _reconcile_records(run: Extraction, object_type: str, seen: Changes, table_n
         yield _arrow_hint(layout.table(buffer), table_name)
     archived_ids = np.unique(np.concatenate(archived_parts)) if archived_parts else np.empty(0, np.int64)
     table = table_name or object_type
-    stored = run.warehouse_ids("SELECT CAST(id AS BIGINT) FROM {table}", table)
-    stored_live = run.warehouse_ids("SELECT CAST(id AS BIGINT) FROM {table} WHERE archived IS NOT TRUE", table)
+    held = run.warehouse_columns("SELECT CAST(id AS BIGINT) AS id, coalesce(archived, false) AS archived "
+                                 "FROM {table}", table)
+    stored = np.asarray(held.get("id", ()), dtype=np.int64)
+    stored_live = np.unique(stored[~np.asarray(held.get("archived", ()), dtype=bool)])
+    stored = np.unique(stored)
     # Live in HubSpot, but missing from the warehouse or held there as archived, and not read by this run.
     reread = live_ids[~np.isin(live_ids, stored_live, assume_unique=True)]
     reread = reread[~np.isin(reread, seen.id_array())]

@@ -442,11 +442,15 @@ class Extraction:
     def warehouse_ids(self, sql_template: str, table: str, *args: Any) -> np.ndarray:
         """The first column of a read-only query (ids, cast to BIGINT in the SQL) as a sorted int64 array; empty
         when the warehouse or the table does not exist yet. For id sets of millions of records."""
-        result = self._warehouse_execute(sql_template, table, args)
-        if result is None:
-            return np.empty(0, dtype=np.int64)
-        column = next(iter(result.fetchnumpy().values()), np.empty(0))
+        columns = self.warehouse_columns(sql_template, table, *args)
+        column = next(iter(columns.values()), np.empty(0))
         return np.unique(np.asarray(column, dtype=np.int64))
+
+    def warehouse_columns(self, sql_template: str, table: str, *args: Any) -> dict[str, np.ndarray]:
+        """The columns of a read-only query as numpy arrays (no NULLs: coalesce them in the SQL); {} when the
+        warehouse or the table does not exist yet."""
+        result = self._warehouse_execute(sql_template, table, args)
+        return {} if result is None else result.fetchnumpy()
 
     def _warehouse_execute(self, sql_template: str, table: str, args: Sequence[Any]) -> Any:
         if self.warehouse is None or not Path(self.warehouse).exists():

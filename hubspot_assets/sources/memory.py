@@ -10,32 +10,23 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import gc
-import logging
 import sys
-import threading
-
-log = logging.getLogger(__name__)
 
 _M_ARENA_MAX = -8  # mallopt parameter (glibc malloc.h)
-_lock = threading.Lock()
-_libc: ctypes.CDLL | None = None
-_loaded = False
 
 
+@functools.cache
 def _glibc() -> ctypes.CDLL | None:
-    global _libc, _loaded
-    with _lock:
-        if not _loaded:
-            _loaded = True
-            if sys.platform.startswith("linux"):
-                try:
-                    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-                    if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt"):
-                        _libc = libc
-                except OSError:  # not glibc: nothing to tune
-                    _libc = None
-        return _libc
+    """The C library when it is glibc (has malloc_trim and mallopt), else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
 
 
 def limit_arenas(count: int = 2) -> bool:

@@ -65,8 +65,47 @@ class PeakMemory:
         self._thread.join()
 
 
+class RequestRates:
+    """Polls the sandbox's request counts every `every` seconds (for `--timeline`: where a budget went unused)."""
+
+    def __init__(self, server: SandboxServer, every: float = 5.0) -> None:
+        self.server, self.every = server, every
+        self.samples: list[tuple[float, int, int, float, float]] = []  # (time, general, search, cpu s: us, sandbox)
+        self._us, self._sandbox = psutil.Process(os.getpid()), psutil.Process(server.pid)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            by_endpoint = self.server.admin("stats")["requests"].get("by_endpoint", {})
+            search = sum(n for e, n in by_endpoint.items() if e.endswith("/search"))
+            assoc = sum(n for e, n in by_endpoint.items() if "/associations/" in e and "batch" in e)
+            self.samples.append((time.time(), sum(by_endpoint.values()) - search - assoc, search,
+                                 sum(self._us.cpu_times()[:2]), sum(self._sandbox.cpu_times()[:2])))
+
+    def __enter__(self) -> RequestRates:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def print(self, start: float, general_per_s: float | None) -> None:
+        previous = (start, 0, 0, *self.samples[0][3:]) if self.samples else None
+        for sample in self.samples:
+            seconds = sample[0] - previous[0]
+            general = (sample[1] - previous[1]) / seconds
+            search = (sample[2] - previous[2]) / seconds
+            share = f"{100 * general / general_per_s:4.0f} %" if general_per_s else f"{general:5.1f}/s"
+            cpu = (sample[3] - previous[3]) / seconds, (sample[4] - previous[4]) / seconds
+            print(f"  {sample[0] - start:6.0f} s  general {share}  search {100 * search / 5:4.0f} %   "
+                  f"cpu: pipeline {100 * cpu[0]:3.0f} %, sandbox {100 * cpu[1]:3.0f} %")
+            previous = sample
+
+
 def sync_once(scale: str, tier: str, latency_ms: float, resources: list[str] | None, workdir: Path,
-              mode: str = "full", exclude: Sequence[str] = ()):
+              mode: str = "full", exclude: Sequence[str] = (), rates: bool = False):
     server = SandboxServer(SandboxConfig(seed=42, scale=scale, tier=tier, latency_ms=latency_ms)).start()
     try:
         settings = load_settings(
@@ -80,8 +119,13 @@ def sync_once(scale: str, tier: str, latency_ms: float, resources: list[str] | N
             every = prepare(settings, mode=mode).source(settings).resources
             resources = [r for r in every if r not in exclude]
         server.admin("stats/reset", json={})
-        with PeakMemory() as memory:
+        started = time.time()
+        with PeakMemory() as memory, RequestRates(server) as polled:
             report = run_sync(settings, mode=mode, resources=resources, snapshot=False)
+        if rates:
+            print("requests in each 5 s (share of the budget):")
+            budget = BUDGET_PER_10S.get(tier)
+            polled.print(started, budget / 10 if budget else None)
         stats = server.admin("stats")["requests"]
         report.columns = _column_counts(settings.warehouse_path)
     finally:
@@ -123,7 +167,7 @@ def main() -> int:
     exclude = (*CONVERSATIONS, "conversation_messages_raw") if args.no_conversations else ()
     with tempfile.TemporaryDirectory(prefix="bench-full-sync-") as tmp:
         report, stats, memory = sync_once(args.scale, args.tier, args.latency_ms, resources, Path(tmp),
-                                          exclude=exclude)
+                                          exclude=exclude, rates=args.timeline)
     records = sum(n for table, n in report.row_counts.items() if table not in NON_RECORD_TABLES)
     by_endpoint = stats.get("by_endpoint", {})
     search = sum(n for e, n in by_endpoint.items() if e.endswith("/search"))

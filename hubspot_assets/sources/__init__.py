@@ -33,6 +33,7 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -166,7 +167,7 @@ def _records(
         yield from _refresh_records(run, object_type, table_name)
         return cursor_ms
     since = run.window_start(cursor_ms, complete=False)
-    changes = Changes(complete=since is None, since_ms=since)
+    changes = run.stream(object_type, Changes(complete=since is None, since_ms=since))
     batch_rows = _batch_rows(layout)
     buffer: list[dict] = []
     for page in run.record_pages(object_type, layout.properties, since):
@@ -177,6 +178,7 @@ def _records(
             buffer = []
     if buffer:
         yield _arrow_hint(layout.table(buffer), table_name)
+    changes.close()
     run.remember(object_type, changes)
     # The first run (no cursor) reads everything, archived records included, as a reconciliation does.
     if run.mode in ("reconcile", "full") or cursor_ms is None:
@@ -240,6 +242,53 @@ def _reconcile_records(run: Extraction, object_type: str, seen: Changes, table_n
         log.info("%s: %d record(s) no longer in HubSpot are removed from the warehouse", object_type, len(gone))
         run.note_delete_markers(table_name or object_type, len(gone))
         yield _arrow_hint(delete_markers(gone), table_name)
+
+
+def _association_tasks(
+    run: Extraction, plan: dict[str, tuple[str, ...]], state: dict, complete: bool, block: int = 1000
+) -> Iterator[tuple]:
+    """The association reads of this run, lazily: ("links", from type, <= `block` ids, to type) for every block of
+    records whose links are due, then ("done", from type, changes, progress) once a type's blocks are all out.
+
+    A type whose records this run is reading (`Extraction.streaming`) gives its blocks while the read goes on, so
+    links are read alongside the records instead of after the slowest type; other types start once their records
+    are known (read by their resource, or by `run.changes` here)."""
+    open_types: dict[str, list[Any]] = {}  # from type -> [changes, progress, ids handed out so far]
+    waiting = list(plan)
+    while waiting:
+        moved = False
+        for from_type in list(waiting):
+            entry = open_types.get(from_type)
+            if entry is None:
+                progress = run.progress(state, from_type)
+                changes = run.streaming(from_type, run.window_start(progress.cursor_ms, complete=complete))
+                if changes is None:
+                    if not run.ready(from_type):
+                        continue
+                    changes = run.changes(from_type, progress.cursor_ms, complete=complete, wait=False)
+                entry = open_types[from_type] = [changes, progress, 0]
+            changes, progress, handed = entry
+            closed = changes.closed  # read before the count: ids added after it are taken on the next round
+            available = len(changes.ids)
+            while available - handed >= block or (closed and handed < available):
+                end = min(handed + block, available)
+                ids = progress.pending(changes, handed, end)
+                handed = entry[2] = end
+                moved = True
+                if len(ids):
+                    yield from (("links", from_type, ids.tolist(), to_type) for to_type in plan[from_type])
+            if closed:
+                waiting.remove(from_type)
+                moved = True
+                yield ("done", from_type, changes, progress)
+        if not moved:
+            if run.aborted.is_set():
+                raise RuntimeError("stopped waiting: another resource of this run failed")
+            first_open = next((open_types[t] for t in waiting if t in open_types), None)
+            if first_open is not None:
+                first_open[0].wait_for_more(first_open[2] + block - 1, 0.2)
+            else:
+                time.sleep(0.2)
 
 
 def _object_resource(run_ref: dict, table: str, object_type: str | None = None) -> DltResource:
@@ -495,22 +544,22 @@ def hubspot(
         state = dlt.current.resource_state()
         complete = run.mode in ("reconcile", "full")
         plan = run.catalog.association_plan()
-        for from_type in run.in_finish_order(list(plan)):
-            targets = plan[from_type]
-            progress = run.progress(state, from_type)
-            changes = run.changes(from_type, progress.cursor_ms, complete=complete)
 
-            def read_links(task: tuple[Sequence[int], str], from_type: str = from_type) -> pa.Table:
-                ids, to_type = task
-                links = run.client.associations(run.api_name(from_type), run.api_name(to_type), [str(i) for i in ids])
-                table = association_table(from_type, to_type, list(links), ids)
-                run.note_delete_markers(TABLE_ASSOCIATIONS, pc.sum(table.column(HARD_DELETE_COLUMN)).as_py() or 0)
-                return table
+        def read(task: tuple) -> Any:
+            if task[0] == "done":
+                return task
+            _, from_type, ids, to_type = task
+            links = run.client.associations(run.api_name(from_type), run.api_name(to_type), [str(i) for i in ids])
+            table = association_table(from_type, to_type, list(links), ids)
+            run.note_delete_markers(TABLE_ASSOCIATIONS, pc.sum(table.column(HARD_DELETE_COLUMN)).as_py() or 0)
+            return table
 
-            # Association batch reads are exempt from the 10-second budget: twice as many in flight as other reads
-            # (they are latency-bound, and the last ones wait for the biggest type's records).
-            tasks = ((ids, to) for ids in chunks(progress.pending(changes), 1000) for to in targets)  # lazily
-            yield from map_ordered(read_links, tasks, run.workers * 2)
+        # Association batch reads are exempt from the 10-second budget: twice as many in flight as other reads.
+        for result in map_ordered(read, _association_tasks(run, plan, state, complete), run.workers * 2):
+            if isinstance(result, pa.Table):
+                yield result
+                continue
+            _, from_type, changes, progress = result
             if changes.complete:  # records gone from HubSpot: their links go too
                 stored = run.warehouse_ids(
                     "SELECT DISTINCT CAST(from_id AS BIGINT) FROM {table} WHERE from_object_type = ?",
@@ -518,7 +567,7 @@ def hubspot(
                     from_type,
                 )
                 stale = stored[~np.isin(stored, changes.id_array())]
-                for to_type in targets:
+                for to_type in plan[from_type]:
                     for ids in chunks(stale, 10_000):
                         run.note_delete_markers(TABLE_ASSOCIATIONS, len(ids))
                         yield association_table(from_type, to_type, [], ids)

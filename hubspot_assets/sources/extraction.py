@@ -22,7 +22,7 @@ import numpy as np
 
 from hubspot_assets.sources.columns import RecordLayout, _field, epoch_ms
 from hubspot_assets.sources.memory import release_free_memory
-from hubspot_assets.sources.readers import DEFAULT_WORKERS, read_all_records
+from hubspot_assets.sources.readers import DEFAULT_WORKERS, SearchLanes, read_all_records
 from hubspot_assets.sources.settings import (
     ASSOCIATION_HUBS,
     DATASET_NAME,
@@ -81,6 +81,10 @@ class Changes:
     max_updated_ms: int | None = None
     extras: dict[int, dict[str, Any]] = field(default_factory=dict)
     started_ms: int | None = field(default_factory=lambda: int(time.time() * 1000))  # when the read began
+    # False while the record resource of this run is still adding records (see `Extraction.stream`): work that
+    # only needs the ids (associations) takes them block by block as they come, instead of after the whole read.
+    closed: bool = True
+    grown: threading.Condition = field(default_factory=threading.Condition, repr=False, compare=False)
 
     @property
     def newest_ms(self) -> int | None:
@@ -92,11 +96,29 @@ class Changes:
         return self.max_updated_ms
 
     def add(self, records: Sequence[Mapping[str, Any]]) -> None:
+        self._add(records)
+        if not self.closed:
+            with self.grown:
+                self.grown.notify_all()
+
+    def close(self) -> None:
+        """Every record of the read has been added."""
+        with self.grown:
+            self.closed = True
+            self.grown.notify_all()
+
+    def wait_for_more(self, seen: int, timeout: float) -> None:
+        """Return once more than `seen` ids are there, the read is closed, or `timeout` has passed."""
+        with self.grown:
+            if not self.closed and len(self.ids) <= seen:
+                self.grown.wait(timeout)
+
+    def _add(self, records: Sequence[Mapping[str, Any]]) -> None:
         for record in records:
             record_id = int(record["id"])
             updated = epoch_ms(record.get("updatedAt"))
+            self.updated_ms.append(updated or 0)  # before the id: a reader taking the first n ids finds n times
             self.ids.append(record_id)
-            self.updated_ms.append(updated or 0)
             if updated is not None and (self.max_updated_ms is None or updated > self.max_updated_ms):
                 self.max_updated_ms = updated
             props = record.get("properties") or {}
@@ -104,12 +126,13 @@ class Changes:
             if extra:
                 self.extras[record_id] = extra
 
-    def id_array(self) -> np.ndarray:
-        """The ids as an int64 array (a copy: 8 bytes per record, where a set of Python ints costs about 60)."""
-        return np.array(self.ids, dtype=np.int64)
+    def id_array(self, start: int = 0, end: int | None = None) -> np.ndarray:
+        """The ids (from position `start` to `end`, default all) as an int64 array (a copy: 8 bytes per record,
+        where a set of Python ints costs about 60). Safe while the read still adds records (see `_copy`)."""
+        return _copy(self.ids, start, end)
 
-    def updated_array(self) -> np.ndarray:
-        return np.array(self.updated_ms, dtype=np.int64)
+    def updated_array(self, start: int = 0, end: int | None = None) -> np.ndarray:
+        return _copy(self.updated_ms, start, end)
 
     def with_extra(self, name: str, among: np.ndarray | None = None) -> list[tuple[int, Any]]:
         """(id, value) of the records that carry the extra property `name`, in id order; only ids in `among` when
@@ -125,6 +148,14 @@ class Changes:
         if self.complete:
             return True
         return since_ms is not None and self.since_ms is not None and self.since_ms <= since_ms
+
+
+def _copy(values: array, start: int, end: int | None) -> np.ndarray:
+    """`values[start:end]` as an int64 array. The slice is taken in one step under the GIL; numpy then reads the
+    private slice, never `values` itself: an array that exports its buffer cannot grow, and another thread may be
+    appending to it."""
+    part = values[start:end]
+    return np.frombuffer(part, dtype=np.int64) if len(part) else np.zeros(0, dtype=np.int64)
 
 
 class _Caller(threading.local):
@@ -193,14 +224,15 @@ class Progress:
     def cursor_ms(self) -> int | None:
         return self.entry.get("cursor_ms")
 
-    def pending(self, changes: Changes) -> np.ndarray:
-        """Ids of `changes` not handled yet at their current last-modified time (all of them for a complete read),
-        sorted and unique, as an int64 array (a full sync of a large portal has millions)."""
-        ids = changes.id_array()
+    def pending(self, changes: Changes, start: int = 0, end: int | None = None) -> np.ndarray:
+        """Ids of `changes` (those from position `start` to `end`, default all) not handled yet at their current
+        last-modified time (all of them for a complete read), sorted and unique, as an int64 array (a full sync of a
+        large portal has millions)."""
+        ids = changes.id_array(start, end)
         recent = self.entry.get("recent") or {}
         if changes.complete or not recent or self.frozen:
             return np.unique(ids)
-        updated = changes.updated_array().tolist()
+        updated = changes.updated_array(start, end).tolist()
         keep = [recent.get(str(i)) != (u or None) for i, u in zip(ids.tolist(), updated, strict=True)]
         return np.unique(ids[np.array(keep, dtype=bool)])
 
@@ -245,12 +277,14 @@ class Extraction:
         self.delete_markers: Counter[str] = Counter()
         self.client = CountingClient(client, self.api_calls)
         self.workers = workers
+        self.search_lanes = SearchLanes()  # full reads running side by side share the search budget by work left
         self.catalog = catalog
         self.mode = mode
         self.lookback_ms = lookback_s * 1000
         self._properties: dict[str, list[Any]] = {}
         self._layouts: dict[str, RecordLayout] = {}
         self._changes: dict[str, Changes] = {}
+        self._streams: dict[str, Changes] = {}
         self._pipelines: dict[str, list[dict]] = {}
         self._warned: set[str] = set()
         self._lock = threading.RLock()
@@ -341,22 +375,6 @@ class Extraction:
             if self.aborted.is_set():
                 raise RuntimeError(f"stopped waiting for {name}: another resource of this run failed")
 
-    def in_finish_order(self, keys: Sequence[str]) -> Iterator[str]:
-        """`keys` (object types) in the order the resources reading them finish, those not read in this extraction
-        first: work that reuses a type's records starts on each type as soon as it can, instead of waiting for the
-        biggest type when it comes first in a fixed order."""
-        waiting = list(keys)
-        while waiting:
-            ready = [k for k in waiting if not self.selected(self.readers.get(k, k)) or self._event(k).is_set()]
-            if not ready:
-                if self.aborted.is_set():
-                    raise RuntimeError("stopped waiting: another resource of this run failed")
-                time.sleep(0.2)
-                continue
-            for key in ready:
-                waiting.remove(key)
-                yield key
-
     def pipeline_objects(self) -> tuple[str, ...]:
         return tuple(t for t in PIPELINE_OBJECTS if t in self.catalog.all)
 
@@ -384,6 +402,26 @@ class Extraction:
         if complete or self.mode == "full" or cursor_ms is None:
             return None
         return max(0, cursor_ms - self.lookback_ms)
+
+    def stream(self, object_type: str, changes: Changes) -> Changes:
+        """Register `changes` as the records this run's resource for `object_type` is reading now (open until it
+        calls `changes.close()`); `streaming` hands it to work that can start on the first ids."""
+        changes.closed = False
+        with self._lock:
+            self._streams[object_type] = changes
+        return changes
+
+    def streaming(self, object_type: str, since_ms: int | None) -> Changes | None:
+        """The records of `object_type` this run reads or has read (open or closed), when they cover every record
+        modified since `since_ms` (None: every live record); else None."""
+        with self._lock:
+            changes = self._streams.get(object_type)
+        return changes if changes is not None and changes.covers(since_ms) else None
+
+    def ready(self, object_type: str) -> bool:
+        """Whether the records of `object_type` are known: its resource is not part of this extraction, or has
+        finished."""
+        return not self.selected(self.readers.get(object_type, object_type)) or self._event(object_type).is_set()
 
     def remember(self, object_type: str, changes: Changes) -> None:
         known = self._changes.get(object_type)
@@ -425,7 +463,8 @@ class Extraction:
         once, see readers.py) or those modified since `since_ms` (search, which the client restarts past 10,000
         results)."""
         if since_ms is None:
-            return read_all_records(self.client, self.api_name(object_type), properties, workers=self.workers)
+            return read_all_records(self.client, self.api_name(object_type), properties, workers=self.workers,
+                                    lanes=self.search_lanes)
         return self.client.modified_since(self.api_name(object_type), since_ms, list(properties))
 
     # -- the warehouse as it stands (reconciliation compares it with HubSpot) ---------------------------------------

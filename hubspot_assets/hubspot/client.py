@@ -196,6 +196,12 @@ class HubSpotClient:
             page_size=page_size,
         )
 
+    def search_page(self, object_type: str, body: Mapping[str, Any]) -> tuple[list[Record], int | None, str | None]:
+        """One search request with HubSpot's own body (`filterGroups`, `sorts`, `properties`, `limit`, `after`):
+        (records, `total` matching, next `after` or None). Spends the search budget (5/s); no restart past
+        10,000 results (use `search_records` for that)."""
+        return self._search.search_page(object_type, body)
+
     def modified_since(
         self,
         object_type: str,

@@ -68,6 +68,44 @@ def map_ordered(fn: Callable[[T], R], items: Iterable[T], workers: int = DEFAULT
                 future.cancel()
 
 
+class SearchLanes:
+    """Which full read sends the next search, when several share HubSpot's 5-per-second search budget: the one with
+    the most work left, a few at a time.
+
+    Shared evenly, fifteen types would each get a fifteenth of the budget, and the biggest type (often the wide
+    contacts, whose list side costs two requests per 100 records) would be read last and alone, leaving most of both
+    budgets unused at the end. Work left is what the read's last search answered as `total` (the records between the
+    two sides), doubled for a wide type; a read that has not searched yet goes first (its size is unknown)."""
+
+    def __init__(self, lanes: int = 3) -> None:
+        self.lanes = lanes
+        self._busy = 0
+        self._waiting: dict[object, float] = {}  # ticket -> work left of the read waiting with it
+        self._cond = threading.Condition()
+
+    def acquire(self, work_left: float, stop: threading.Event) -> object | None:
+        """Wait for a lane; returns the ticket to pass to `release`, or None once `stop` is set (the read no longer
+        needs its search side)."""
+        ticket = object()
+        with self._cond:
+            self._waiting[ticket] = work_left
+            while self._busy >= self.lanes or max(self._waiting, key=self._waiting.__getitem__) is not ticket:
+                if stop.is_set():
+                    del self._waiting[ticket]
+                    self._cond.notify_all()
+                    return None
+                self._cond.wait(0.1)
+            del self._waiting[ticket]
+            self._busy += 1
+            self._cond.notify_all()  # the next in line may take another free lane
+        return ticket
+
+    def release(self, ticket: object) -> None:
+        with self._cond:
+            self._busy -= 1
+            self._cond.notify_all()
+
+
 class _Meeting:
     """Where the two sides of a full read stand. Each id is claimed by one side only, under the lock: the list side
     claims ids below `searched_from`, the search side ids above `listed_to`, so no record is read twice (while list
@@ -118,9 +156,11 @@ def read_all_records(
     *,
     workers: int = DEFAULT_WORKERS,
     use_search: bool = True,
+    lanes: SearchLanes | None = None,
 ) -> Iterator[list[dict]]:
     """Pages of every live record of `object_type` with all `properties`, read from both ends at once (see the
-    module doc). Pages come in no particular order."""
+    module doc). Pages come in no particular order. `lanes`: shared by the full reads running at the same time, so
+    the search budget goes to the one with the most work left."""
     props = list(properties)
     meeting = _Meeting()
     found: queue.Queue = queue.Queue(maxsize=2)  # search pages waiting to be yielded (bounded: memory)
@@ -134,7 +174,7 @@ def read_all_records(
         def search_side() -> None:
             CALLER.resource = caller
             try:
-                for page in _search_down(client, object_type, props, meeting):
+                for page in _search_down(client, object_type, props, meeting, lanes):
                     found.put(page)
             except BaseException as error:  # handed to the consumer, which raises it
                 found.put(error)
@@ -205,34 +245,42 @@ def _list_side(client: Any, object_type: str, props: list[str], meeting: _Meetin
     yield from map_ordered(read, blocks(), workers)
 
 
-def _search_down(client: Any, object_type: str, props: list[str], meeting: _Meeting) -> Iterator[list[dict]]:
+def _search_down(
+    client: Any, object_type: str, props: list[str], meeting: _Meeting, lanes: SearchLanes | None
+) -> Iterator[list[dict]]:
     """Pages coming down from the highest id until the range between the two sides is empty. Stops quietly on an
     error HubSpot gives (a type that cannot be searched, a failing search endpoint): the list side then reads
     what the search side did not."""
     from hubspot_assets.hubspot.errors import HubSpotError
 
+    weight = 2.0 if is_wide(props) else 1.0  # the list side reads a wide type at half the speed
+    work_left = float("inf")  # not searched yet: first in line, its size is learned from the answer
     while not meeting.stop.is_set():
-        with meeting.lock:
-            floor, ceiling = meeting.listed_to, meeting.searched_from
-        filters = [{"propertyName": "hs_object_id", "operator": "GT", "value": str(floor)}]
-        if ceiling is not None:
-            filters.append({"propertyName": "hs_object_id", "operator": "LT", "value": str(ceiling)})
-        pages = client.search_records(
-            object_type,
-            filter_groups=[{"filters": filters}],
-            sorts=[{"propertyName": "hs_object_id", "direction": "DESCENDING"}],
-            properties=props,
-            page_size=SEARCH_PAGE,
-        )
-        try:
-            page = next(iter(pages), [])
-        except HubSpotError as error:
-            log.info("%s: reading by search stopped (%s); the list side reads the rest", object_type, error)
+        ticket = lanes.acquire(work_left, meeting.stop) if lanes is not None else None
+        if lanes is not None and ticket is None:
             return
+        try:
+            with meeting.lock:
+                floor, ceiling = meeting.listed_to, meeting.searched_from
+            filters = [{"propertyName": "hs_object_id", "operator": "GT", "value": str(floor)}]
+            if ceiling is not None:
+                filters.append({"propertyName": "hs_object_id", "operator": "LT", "value": str(ceiling)})
+            body = {
+                "filterGroups": [{"filters": filters}],
+                "sorts": [{"propertyName": "hs_object_id", "direction": "DESCENDING"}],
+                "properties": props,
+                "limit": SEARCH_PAGE,
+            }
+            try:
+                page, total, _ = client.search_page(object_type, body)
+            except HubSpotError as error:
+                log.info("%s: reading by search stopped (%s); the list side reads the rest", object_type, error)
+                return
         finally:
-            close = getattr(pages, "close", None)
-            if close is not None:
-                close()
+            if ticket is not None:
+                lanes.release(ticket)
+        if total is not None:
+            work_left = weight * max(total - len(page), 0)
         records, met = meeting.claim_searched(page)
         if records:
             yield records

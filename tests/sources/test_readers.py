@@ -102,3 +102,32 @@ def test_list_pages_out_of_id_order_still_give_every_record(sandbox, tmp_path):
     finally:
         client.close()
     assert set(seen) == _live(sandbox, "tickets")
+
+
+def test_search_lanes_go_to_the_read_with_the_most_work_left_and_a_stopped_read_gives_up_its_place():
+    import threading
+    import time
+
+    from hubspot_assets.sources.readers import SearchLanes
+
+    lanes = SearchLanes(lanes=1)
+    holder = lanes.acquire(5.0, threading.Event())
+    order: list[str] = []
+    stops = {name: threading.Event() for name in ("small", "big", "gone")}
+
+    def wait(name: str, work_left: float) -> None:
+        ticket = lanes.acquire(work_left, stops[name])
+        if ticket is not None:
+            order.append(name)
+            lanes.release(ticket)
+
+    threads = [threading.Thread(target=wait, args=args) for args in (("small", 10.0), ("gone", 1e9), ("big", 1e6))]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.05)  # queued in this order: small first
+    stops["gone"].set()  # its list side finished the read: it must not wait for (nor take) a lane
+    time.sleep(0.3)
+    lanes.release(holder)
+    for thread in threads:
+        thread.join(10)
+    assert order == ["big", "small"]

@@ -64,7 +64,7 @@ from hubspot_assets.sources.helpers import (
     thread_row,
     utterance_rows,
 )
-from hubspot_assets.sources.readers import map_ordered
+from hubspot_assets.sources.readers import map_ordered, side_by_side
 from hubspot_assets.sources.settings import (
     CUSTOM_OBJECTS_RESOURCE,
     HARD_DELETE_COLUMN,
@@ -168,10 +168,20 @@ def _records(
         return cursor_ms
     since = run.window_start(cursor_ms, complete=False)
     changes = run.stream(object_type, Changes(complete=since is None, since_ms=since))
+    # The first run (no cursor) reads everything, archived records included, as a reconciliation does. Archived
+    # records are listed alongside the live ones (two request chains at once), not after them.
+    reconcile = run.mode in ("reconcile", "full") or cursor_ms is None
+    sources = [run.record_pages(object_type, layout.properties, since)]
+    if reconcile:
+        sources.append(run.client.list_records(run.api_name(object_type), list(layout.properties), archived=True))
     batch_rows = _batch_rows(layout)
     buffer: list[dict] = []
-    for page in run.record_pages(object_type, layout.properties, since):
-        changes.add(page)
+    archived_parts: list[np.ndarray] = []
+    for source, page in side_by_side(*sources):
+        if source == 0:
+            changes.add(page)
+        else:
+            archived_parts.append(np.array([int(r["id"]) for r in page], dtype=np.int64))
         buffer.extend(page)
         if len(buffer) >= batch_rows:
             yield _arrow_hint(layout.table(buffer), table_name)
@@ -180,9 +190,9 @@ def _records(
         yield _arrow_hint(layout.table(buffer), table_name)
     changes.close()
     run.remember(object_type, changes)
-    # The first run (no cursor) reads everything, archived records included, as a reconciliation does.
-    if run.mode in ("reconcile", "full") or cursor_ms is None:
-        yield from _reconcile_records(run, object_type, changes, table_name)
+    if reconcile:
+        archived_ids = np.unique(np.concatenate(archived_parts)) if archived_parts else np.empty(0, np.int64)
+        yield from _reconcile_records(run, object_type, changes, archived_ids, table_name)
     return max(filter(None, (cursor_ms, changes.newest_ms)), default=None)
 
 
@@ -207,23 +217,14 @@ def _refresh_records(run: Extraction, object_type: str, table_name: str | None) 
     run.remember(object_type, changes)
 
 
-def _reconcile_records(run: Extraction, object_type: str, seen: Changes, table_name: str | None) -> Iterator[Any]:
-    """Archived records -> rows with archived/archived_at; live records the warehouse lacks or holds as archived
-    -> re-read; records gone from HubSpot (GDPR deletions, merged away, purged) -> deleted."""
+def _reconcile_records(
+    run: Extraction, object_type: str, seen: Changes, archived_ids: np.ndarray, table_name: str | None
+) -> Iterator[Any]:
+    """After the live and archived records (`archived_ids`, sorted) were read: live records the warehouse lacks or
+    holds as archived -> re-read; records gone from HubSpot (GDPR deletions, merged away, purged) -> deleted."""
     layout = run.layout(object_type)
     # Id sets as sorted int64 arrays: a large portal has millions of records, and Python sets of them cost ~10x.
     live_ids = np.unique(run.changes(object_type, None, complete=True, wait=False).id_array())
-    archived_parts: list[np.ndarray] = []
-    buffer: list[dict] = []
-    for page in run.client.list_records(run.api_name(object_type), list(layout.properties), archived=True):
-        archived_parts.append(np.array([int(r["id"]) for r in page], dtype=np.int64))
-        buffer.extend(page)
-        if len(buffer) >= _batch_rows(layout):
-            yield _arrow_hint(layout.table(buffer), table_name)
-            buffer = []
-    if buffer:
-        yield _arrow_hint(layout.table(buffer), table_name)
-    archived_ids = np.unique(np.concatenate(archived_parts)) if archived_parts else np.empty(0, np.int64)
     table = table_name or object_type
     held = run.warehouse_columns("SELECT CAST(id AS BIGINT) AS id, coalesce(archived, false) AS archived "
                                  "FROM {table}", table)

@@ -33,6 +33,7 @@ R = TypeVar("R")
 
 DEFAULT_WORKERS = 4
 SEARCH_PAGE = 200  # records per search request (HubSpot's maximum)
+SEARCH_OVERLAP = 10  # records shared by consecutive pages of one wave of searches (see `_search_down`)
 WIDE_URL_CHARS = 6000
 
 
@@ -69,79 +70,46 @@ def map_ordered(fn: Callable[[T], R], items: Iterable[T], workers: int = DEFAULT
 
 
 def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
-    """`items`, produced in a thread of their own up to `depth` ahead of the consumer: the next request of a chain
+    """`items`, produced on a thread of their own up to `depth` ahead of the consumer: the next request of a chain
     (list pages, one after another) goes out while the caller still works on the last answer, instead of the two
     taking turns. Errors reach the consumer; when the consumer stops, the producer stops after its current item."""
+    yield from (item for _, item in side_by_side(items, depth=depth))
+
+
+def side_by_side(*sources: Iterable[T], depth: int = 2) -> Iterator[tuple[int, T]]:
+    """(index of the source, item) from every source at once, each run on its own thread up to `depth` items ahead,
+    in the order the items come: independent request chains (a type's live records and its archived ones) overlap
+    instead of one waiting for the other to end. Errors reach the consumer; when the consumer stops, each producer
+    stops after its current item."""
     from hubspot_assets.sources.extraction import CALLER
 
     caller = CALLER.resource
-    out: queue.Queue = queue.Queue(maxsize=depth)
+    merged: queue.Queue = queue.Queue(maxsize=depth * len(sources))
     stop = threading.Event()
     done = object()
 
-    def put(item: Any) -> bool:
+    def put(item: tuple[int, Any]) -> bool:
         while not stop.is_set():
             try:
-                out.put(item, timeout=0.1)
+                merged.put(item, timeout=0.1)
                 return True
             except queue.Full:
                 continue
         return False
 
-    def produce() -> None:
+    def produce(index: int, items: Iterable[T]) -> None:
         CALLER.resource = caller  # API calls made here count for the resource that asked
         try:
             for item in items:
-                if not put(item):
+                if not put((index, item)):
                     return
         except BaseException as error:  # handed to the consumer, which raises it
-            put(error)
+            put((index, error))
         finally:
-            put(done)
-
-    threading.Thread(target=produce, name="hubspot-read-ahead", daemon=True).start()
-    try:
-        while (item := out.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-
-
-def side_by_side(*sources: Iterable[T], depth: int = 2) -> Iterator[tuple[int, T]]:
-    """(index of the source, item) from every source at once, each run on its own thread (`read_ahead`), in the
-    order the items come: independent request chains (a type's live records and its archived ones) overlap
-    instead of one waiting for the other to end."""
-    if len(sources) == 1:
-        yield from ((0, item) for item in sources[0])
-        return
-    merged: queue.Queue = queue.Queue(maxsize=depth * len(sources))
-    stop = threading.Event()
-    done = object()
-    from hubspot_assets.sources.extraction import CALLER
-
-    caller = CALLER.resource
-
-    def produce(index: int, items: Iterable[T]) -> None:
-        CALLER.resource = caller
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        merged.put((index, item), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-        except BaseException as error:  # handed to the consumer, which raises it
-            merged.put((index, error))
-        finally:
-            merged.put((index, done))
+            put((index, done))
 
     for index, items in enumerate(sources):
-        threading.Thread(target=produce, args=(index, items), name="hubspot-side-by-side", daemon=True).start()
+        threading.Thread(target=produce, args=(index, items), name="hubspot-read-ahead", daemon=True).start()
     running = len(sources)
     try:
         while running:
@@ -224,8 +192,9 @@ class _Meeting:
                 self.listed_to = max(self.listed_to, max(keep))
             return keep, self.ordered and len(keep) < len(ids)
 
-    def claim_searched(self, page: list[dict]) -> tuple[list[dict], bool]:
-        """The records of one search page (descending ids) the search side hands over, and whether it is done."""
+    def claim_searched(self, page: list[dict], full: bool) -> tuple[list[dict], bool]:
+        """The records of one search page (descending ids; `full`: HubSpot answered a whole page) the search side
+        hands over, and whether it is done."""
         with self.lock:
             if not self.ordered:  # the list side now reads everything below `searched_from`
                 return [], True
@@ -234,7 +203,7 @@ class _Meeting:
                 lowest = min(int(r["id"]) for r in keep)
                 self.searched_from = lowest if self.searched_from is None else min(self.searched_from, lowest)
             # Done when the page reached the list side, or was short (nothing more between the two sides).
-            return keep, len(keep) < len(page) or len(page) < SEARCH_PAGE
+            return keep, len(keep) < len(page) or not full
 
 
 def read_all_records(
@@ -245,10 +214,12 @@ def read_all_records(
     workers: int = DEFAULT_WORKERS,
     use_search: bool = True,
     lanes: SearchLanes | None = None,
+    search_wave: int | None = None,
 ) -> Iterator[list[dict]]:
     """Pages of every live record of `object_type` with all `properties`, read from both ends at once (see the
     module doc). Pages come in no particular order. `lanes`: shared by the full reads running at the same time, so
-    the search budget goes to the one with the most work left."""
+    the search budget goes to the one with the most work left. `search_wave`: search pages in flight at once
+    (default 2 for a wide type, whose answers are large and slow, else 1)."""
     props = list(properties)
     meeting = _Meeting()
     found: queue.Queue = queue.Queue(maxsize=4)  # search pages waiting to be yielded (bounded: memory)
@@ -262,7 +233,8 @@ def read_all_records(
         def search_side() -> None:
             CALLER.resource = caller
             try:
-                for page in _search_down(client, object_type, props, meeting, lanes):
+                wave = search_wave or (2 if is_wide(props) else 1)
+                for page in _search_down(client, object_type, props, meeting, lanes, wave):
                     found.put(page)
             except BaseException as error:  # handed to the consumer, which raises it
                 found.put(error)
@@ -340,43 +312,80 @@ def _list_side(client: Any, object_type: str, props: list[str], meeting: _Meetin
 
 
 def _search_down(
-    client: Any, object_type: str, props: list[str], meeting: _Meeting, lanes: SearchLanes | None
+    client: Any, object_type: str, props: list[str], meeting: _Meeting, lanes: SearchLanes | None, wave: int = 1
 ) -> Iterator[list[dict]]:
     """Pages coming down from the highest id until the range between the two sides is empty. Stops quietly on an
     error HubSpot gives (a type that cannot be searched, a failing search endpoint): the list side then reads
-    what the search side did not."""
-    from hubspot_assets.hubspot.errors import HubSpotError
+    what the search side did not.
 
+    `wave` > 1 asks for that many pages of the same query at once (offsets 0, 190, 380...): one chain of requests
+    waits for each answer before the next, so a wide type, whose answers are large and slow, needs more than one to
+    use the search budget. Consecutive pages overlap by `SEARCH_OVERLAP` records: a page is used only if it reaches
+    up to the lowest id of the page before (records archived in between shift the offsets), else the wave stops
+    there and the next query starts below what was kept, so no record is skipped."""
+    from hubspot_assets.hubspot.errors import HubSpotError
+    from hubspot_assets.sources.extraction import CALLER
+
+    caller = CALLER.resource
     weight = 2.0 if is_wide(props) else 1.0  # the list side reads a wide type at half the speed
     work_left = float("inf")  # not searched yet: first in line, its size is learned from the answer
-    while not meeting.stop.is_set():
+
+    def fetch(body: dict) -> tuple[list[dict], int | None] | None:
+        CALLER.resource = caller
         ticket = lanes.acquire(work_left, meeting.stop) if lanes is not None else None
         if lanes is not None and ticket is None:
-            return
+            return None  # the list side has finished the read
         try:
+            page, total, _ = client.search_page(object_type, body)
+            return page, total
+        finally:
+            if ticket is not None:
+                lanes.release(ticket)
+
+    pool = ThreadPoolExecutor(max_workers=wave, thread_name_prefix="hubspot-search") if wave > 1 else None
+    try:
+        while not meeting.stop.is_set():
             with meeting.lock:
                 floor, ceiling = meeting.listed_to, meeting.searched_from
             filters = [{"propertyName": "hs_object_id", "operator": "GT", "value": str(floor)}]
             if ceiling is not None:
                 filters.append({"propertyName": "hs_object_id", "operator": "LT", "value": str(ceiling)})
-            body = {
-                "filterGroups": [{"filters": filters}],
-                "sorts": [{"propertyName": "hs_object_id", "direction": "DESCENDING"}],
-                "properties": props,
-                "limit": SEARCH_PAGE,
-            }
+            bodies = []
+            for i in range(wave):
+                body = {
+                    "filterGroups": [{"filters": filters}],
+                    "sorts": [{"propertyName": "hs_object_id", "direction": "DESCENDING"}],
+                    "properties": props,
+                    "limit": SEARCH_PAGE,
+                }
+                if i:
+                    body["after"] = str(i * (SEARCH_PAGE - SEARCH_OVERLAP))
+                bodies.append(body)
             try:
-                page, total, _ = client.search_page(object_type, body)
+                futures = [pool.submit(fetch, body) for body in bodies] if pool is not None else []
+                answers = [f.result() for f in futures] if futures else [fetch(bodies[0])]
             except HubSpotError as error:
                 log.info("%s: reading by search stopped (%s); the list side reads the rest", object_type, error)
                 return
-        finally:
-            if ticket is not None:
-                lanes.release(ticket)
-        if total is not None:
-            work_left = weight * max(total - len(page), 0)
-        records, met = meeting.claim_searched(page)
-        if records:
-            yield records
-        if met:
-            return
+            lowest_before: int | None = None
+            for answer in answers:
+                if answer is None:
+                    return
+                page, total = answer
+                if lowest_before is None:  # the first page of the wave
+                    fresh = page
+                    if total is not None:
+                        work_left = weight * max(total - wave * SEARCH_PAGE, 0)
+                elif not page or int(page[0]["id"]) < lowest_before:
+                    break  # not contiguous with the page before (or nothing more): the next query starts here
+                else:
+                    fresh = [r for r in page if int(r["id"]) < lowest_before]
+                records, met = meeting.claim_searched(fresh, full=len(page) >= SEARCH_PAGE)
+                if records:
+                    yield records
+                if met:
+                    return
+                lowest_before = int(page[-1]["id"])
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

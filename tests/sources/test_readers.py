@@ -131,3 +131,46 @@ def test_search_lanes_go_to_the_read_with_the_most_work_left_and_a_stopped_read_
     for thread in threads:
         thread.join(10)
     assert order == ["big", "small"]
+
+
+def test_a_wave_of_searches_shifted_by_records_archived_meanwhile_skips_no_record(sandbox_factory, tmp_path):
+    import threading
+
+    server = sandbox_factory()
+    client = HubSpotClient.from_settings(settings_for(server, tmp_path))
+    live_before = sorted(_live(server, "contacts"))
+    assert len(live_before) > 450
+    archived = live_before[-15:]  # the 15 highest ids: all on the first search page of the first wave
+    first_answered = threading.Event()
+
+    class ArchivingMeanwhile:
+        """The real client; the second page of the first wave is asked only after the first page was answered and
+        15 of its records were archived, so it comes 15 records later than planned (more than the overlap)."""
+
+        shifted = False
+
+        def search_page(self, object_type: str, body: dict) -> Any:
+            if body.get("after") and not self.shifted:
+                self.shifted = True
+                assert first_answered.wait(30)
+                ops = [{"op": "archive", "objectType": "contacts", "id": str(i)} for i in archived]
+                server.admin("mutate", json={"operations": ops})
+            answer = client.search_page(object_type, body)
+            first_answered.set()
+            return answer
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(client, name)
+
+    wrapper = ArchivingMeanwhile()
+    try:
+        seen: Counter = Counter()
+        for page in read_all_records(wrapper, "contacts", ["firstname", "email"], search_wave=2):
+            for record in page:
+                seen[int(record["id"])] += 1
+    finally:
+        client.close()
+    assert wrapper.shifted, "the second page of a wave was never asked"
+    missing = set(live_before) - set(archived) - set(seen)
+    assert not missing, f"live records never read: {sorted(missing)[:10]}"
+    assert set(seen) <= set(live_before) and max(seen.values()) == 1

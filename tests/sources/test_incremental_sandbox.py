@@ -6,7 +6,8 @@ import pytest
 import requests
 
 from hubspot_assets.sources.pipeline import run_sync
-from tests.sources.support import CRM_TYPES, assert_table_matches_truth, custom_types, query, settings_for
+from hubspot_assets.sources.columns import epoch_ms
+from tests.sources.support import CRM_TYPES, assert_table_matches_truth, custom_types, query, settings_for, truth
 
 METADATA_ENDPOINTS = {
     "GET /crm/v3/schemas",
@@ -60,12 +61,15 @@ def test_incremental_then_reconcile_brings_the_warehouse_back_to_truth(sandbox_f
     incremental = _requests(server)
     # Changes are found by search; records are not listed again page by page.
     assert "GET /crm/v3/objects/{objectType}" not in incremental
-    updated = {(t, int(i)) for t, ids in changed["updated"].items() for i in ids}
-    for object_type, record_id in sorted(updated)[:20]:
-        stored = query(settings, f"SELECT epoch_ms(updated_at) FROM hubspot_raw.{object_type} WHERE id = ?", record_id)
-        truth_row = next(r for r in server.admin(f"truth/{object_type}")["results"] if int(r["id"]) == record_id)
-        assert stored and stored[0][0] is not None, (object_type, record_id)
-        assert truth_row  # the incremental run loaded the new version of every updated record
+    # The incremental run alone (before any reconciliation) loaded the new version of every updated record and
+    # every created one: the stored last-modified time is the sandbox's.
+    touched = {(t, int(i)) for key in ("updated", "created") for t, ids in changed[key].items() for i in ids}
+    assert len(touched) >= 40
+    for object_type in sorted({t for t, _ in touched}):
+        truth_ms = {i: epoch_ms(r["updatedAt"]) for i, r in truth(server, object_type).items() if not r["archived"]}
+        stored = dict(query(settings, f"SELECT id, epoch_ms(updated_at) FROM hubspot_raw.{object_type}"))
+        for record_id in sorted(i for t, i in touched if t == object_type and i in truth_ms):
+            assert stored.get(record_id) == truth_ms[record_id], (object_type, record_id)
 
     run_sync(settings, mode="reconcile")
     for object_type in CRM_TYPES:

@@ -434,8 +434,10 @@ class Transport:
         self.metrics.add("requests")
         if status is not None:
             self.metrics.count("by_status", status)
-        if limiter is not None and response is not None:
-            limiter.observe(budget, response.headers, status)
+        if limiter is not None and (response is not None or getattr(error, "request_sent", True)):
+            # Also when the request went out but no answer came (a timeout, a dropped connection): it may have
+            # reached HubSpot late, so its entry is re-dated like any slow round trip.
+            limiter.observe(budget, response.headers if response is not None else {}, status)
         return token, response, status, error, result, duration_ms
 
     def _retry_delay(self, error: HubSpotError, attempt: int) -> float:

@@ -228,3 +228,20 @@ def test_423_locked_waits_at_least_two_seconds(sandbox, tmp_path):
     response = transport.request("GET", LIST, params={"limit": 1})
     assert response.status == 200 and response.attempts == 3
     assert len(sleep.delays) == 2 and all(delay >= 2.0 for delay in sleep.delays)
+
+
+def test_a_request_that_timed_out_is_re_dated_in_the_rate_log_like_a_slow_answer(sandbox, tmp_path):
+    """A request that got no answer in time may still have reached HubSpot late: its entry in the shared rate log
+    moves to when the wait ended, so the next window's sends cannot meet it in HubSpot's count."""
+    import sqlite3
+
+    transport = make_transport(sandbox, tmp_path, tier="pro", read_timeout_s=0.4, retry_max_attempts=1)
+    transport.request("GET", LIST, params={"limit": 1})  # a quick round trip: what an answer costs
+    force_fault(sandbox, "slow", count=1, arg=1.5, path=LIST)
+    before = time.time()
+    with pytest.raises(RequestTimeoutError):
+        transport.request("GET", LIST, params={"limit": 1})
+    (log_file,) = (tmp_path / "state").glob("ratelimit-*.sqlite")
+    with sqlite3.connect(log_file) as con:
+        latest = con.execute("SELECT max(ts) FROM sends WHERE budget = 'general'").fetchone()[0]
+    assert latest - before >= 0.3, f"the timed-out send stayed at its send time (+{latest - before:.3f} s)"

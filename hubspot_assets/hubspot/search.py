@@ -21,6 +21,7 @@ import copy
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from hubspot_assets.hubspot.errors import HubSpotError
 from hubspot_assets.hubspot.paths import ApiPaths
 from hubspot_assets.hubspot.responses import body_object, next_after, records_of, unique
 from hubspot_assets.hubspot.transport import Budget, Transport
@@ -33,9 +34,10 @@ MAX_FILTERS = 18
 ID_PROPERTY = "hs_object_id"
 
 
-class SearchLimitError(ValueError):
+class SearchLimitError(HubSpotError, ValueError):
     """A search cannot be read completely within HubSpot's limits as written; the message says what to
-    change."""
+    change. A `HubSpotError` like every other client error, and a `ValueError`: the caller's arguments are what
+    must change, retrying cannot help."""
 
 
 def last_modified_property(object_type: str) -> str:

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
 from hubspot_assets.hubspot.errors import TokenStoreError
-from hubspot_assets.hubspot.logging import register_secret
+from hubspot_assets.hubspot.logging import AUTH_LOGGER, get_logger, register_secret
 from hubspot_assets.settings import Settings
 
 KEYRING_SERVICE = "hubspot-elt"
@@ -199,6 +199,7 @@ class TokenStore:
                 "data": fernet.encrypt(json.dumps(tokens.to_json()).encode()).decode(),
             }
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _warn_if_others_can_write(self.path.parent)
             fd, tmp = tempfile.mkstemp(prefix=".tokens-", suffix=".tmp", dir=self.path.parent)
             try:
                 os.fchmod(fd, 0o600)
@@ -239,3 +240,17 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _warn_if_others_can_write(folder: Path) -> None:
+    """The token file is 0600, but whoever can write its folder can swap it: say so once per save (a folder this
+    store created is 0700; an existing one is the user's to tighten, not ours to chmod)."""
+    try:
+        mode = folder.stat().st_mode
+    except OSError:
+        return
+    if os.name == "posix" and mode & 0o022:
+        get_logger(AUTH_LOGGER).warning(
+            "the token store's folder %s is writable by other users (mode %o): run `chmod 700 %s` or set "
+            "HUBSPOT_TOKEN_STORE_PATH to a private folder", folder, mode & 0o777, folder,
+        )

@@ -100,3 +100,20 @@ def test_the_os_keyring_keeps_the_store_key_when_no_key_is_set(tmp_path):
         assert TokenStore(tmp_path / "tokens.enc", key).load() == TOKENS
     finally:
         keyring.set_keyring(previous)
+
+
+def test_a_folder_others_can_write_is_reported_with_the_fix_and_a_new_one_is_private(tmp_path, caplog):
+    private = TokenStore(tmp_path / "new" / "tokens.enc", "a-long-key-for-tests")
+    with caplog.at_level("WARNING"):
+        private.save(TOKENS)
+    assert stat.S_IMODE(os.stat(private.path.parent).st_mode) == 0o700
+    assert "writable by other users" not in caplog.text
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    with caplog.at_level("WARNING"):
+        TokenStore(shared / "tokens.enc", "a-long-key-for-tests").save(TOKENS)
+    assert "writable by other users" in caplog.text and f"chmod 700 {shared}" in caplog.text
+    assert stat.S_IMODE(os.stat(shared).st_mode) == 0o777  # the user's folder is not changed behind their back
+    assert TOKENS.access_token not in caplog.text

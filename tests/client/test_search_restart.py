@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 
+from hubspot_assets.hubspot.errors import HubSpotError
 from hubspot_assets.hubspot.search import SearchLimitError
 from hubspot_assets.sandbox.config import SandboxConfig
 from hubspot_assets.sandbox.server import SandboxServer
@@ -128,8 +129,10 @@ def test_modified_since_reads_the_window_past_10000(big, live, tmp_path):
 def test_other_sort_past_the_cap_raises_a_clear_error(big, tmp_path):
     client = make_client(big, tmp_path)
     pages = client.search_records("contacts", sorts=["-createdate"])
-    with pytest.raises(SearchLimitError, match="drop the sort or narrow the filters"):
+    with pytest.raises(SearchLimitError, match="drop the sort or narrow the filters") as caught:
         next(pages)
+    # Caught with every other client error, and it is not worth retrying.
+    assert isinstance(caught.value, HubSpotError) and not caught.value.retryable
 
 
 def test_six_filter_group_past_the_cap_raises_before_a_bad_request(big, live, tmp_path):

@@ -313,6 +313,8 @@ def _object_resource(run_ref: dict, table: str, object_type: str | None = None) 
         if run is None:
             return
         name = object_type or custom_type_of(run.catalog, table)
+        if name is None or name not in run.catalog.all:
+            run.ended(table)
         if name is None:
             return
         try:

@@ -100,9 +100,9 @@ class Settings(BaseSettings):
         description="Read-only copy of the warehouse published after each successful run (default: <warehouse>.snapshot.duckdb).",
     )
     warehouse_memory_limit: str = Field(
-        default="512MB",
-        description="DuckDB memory while loading (it spills to disk past it); raise it for portals with thousands of "
-        "properties if a load stops with an out-of-memory error.",
+        default="256MB",
+        description="DuckDB memory while loading (it spills to disk past it; the process grows by about this much + "
+        "140 MB); enough for 1M contacts x 340 properties. Raise it if a load stops with an out-of-memory error.",
     )
     incremental_cron: str = Field(default="*/15 * * * *", description="Cron of the incremental sync schedule.")
     reconcile_cron: str = Field(default="0 3 * * *", description="Cron of the nightly reconciliation schedule.")

@@ -35,10 +35,12 @@ from hubspot_assets.sources.settings import DATASET_NAME, PIPELINE_NAME
 
 
 # How DuckDB loads: within HUBSPOT_WAREHOUSE_MEMORY_LIMIT (it would otherwise cache up to 80% of the machine's
-# memory, and spills to disk past the limit), one row group buffered before a bulk write instead of five, and no
-# insertion order to keep. Measured: 100,000 contacts x 340 columns load in 320MB (+310 MB resident) but 200MB
-# fails; the merge of 1,000,000 contacts needs more than 320MB and passes in 512MB, the default.
-LOAD_SETTINGS = {"write_buffer_row_group_count": 1, "preserve_insertion_order": False}
+# memory, and spills to disk past the limit; it uses all of it, so the process grows by about the limit + 140 MB),
+# one row group buffered before a bulk write instead of five, no insertion order to keep, and one thread: the merge
+# of a wide table numbers its rows per key (dlt's dedup window), and each thread holds its own share of that. Measured
+# on the merge of 1,000,000 contacts x 340 columns: 2 threads need more than 320MB (fail at 256MB and 320MB, pass at
+# 384MB in 61 s); 1 thread passes at 192MB (110 s) and 256MB (100 s, +400 MB resident), the default.
+LOAD_SETTINGS = {"write_buffer_row_group_count": 1, "preserve_insertion_order": False, "threads": 1}
 
 
 def warehouse_path(settings: Settings) -> Path:

@@ -13,6 +13,11 @@ pages coming in ascending id order, which the list side checks on every page: if
 the search side stops and the list side reads every id below what the search side already covered, so nothing is
 missed either way (a record read by both is then loaded once: the tables merge on the id).
 
+Many full reads run at once (one per type); `SearchLanes` gives the shared search budget to the read with the most
+work left, so the biggest type is not left to finish alone. List pages run ahead of their consumer on a thread of
+their own (`read_ahead`), and a wide type keeps two search pages in flight (`_search_down`'s waves): one chain of
+requests waiting for each answer cannot use a budget at HubSpot's latency.
+
 `map_ordered` runs one call per item (e.g. the messages of each thread) a few at a time, results in order.
 """
 

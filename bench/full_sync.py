@@ -183,9 +183,9 @@ def main() -> int:
     print(f"  rows, all tables     {sum(report.row_counts.values()):10,d}")
     print(f"  requests             {stats.get('total', 0):10,d}  ({100 * stats.get('total', 0) / max(records, 1):.2f} "
           f"per 100 records; general {general}, search {search}, association batches {assoc})")
-    if budget:
+    if budget:  # tier unlimited has no budgets to share
         print(f"  10-second budget     {100 * general / (budget / 10 * extract):9.0f} %  of {budget}/10 s during extract")
-    print(f"  search budget        {100 * search / (5 * extract):9.0f} %  of 5/s during extract")
+        print(f"  search budget        {100 * search / (5 * extract):9.0f} %  of 5/s during extract")
     print(f"  429s                 {stats.get('rate_limited', 0):10,d}")
     print(f"  peak memory (RSS)    {memory.peak / 2**20:10,.0f} MB  (" + ", ".join(
         f"{step} {memory.peak_between(*span) / 2**20:,.0f}" for step, span in report.phase_spans.items()) + ")")

@@ -96,8 +96,18 @@ class Changes:
         return self.max_updated_ms
 
     def add(self, records: Sequence[Mapping[str, Any]]) -> None:
-        self._add(records)
-        if not self.closed:
+        for record in records:
+            record_id = int(record["id"])
+            updated = epoch_ms(record.get("updatedAt"))
+            self.updated_ms.append(updated or 0)  # before the id: a reader taking the first n ids finds n times
+            self.ids.append(record_id)
+            if updated is not None and (self.max_updated_ms is None or updated > self.max_updated_ms):
+                self.max_updated_ms = updated
+            props = record.get("properties") or {}
+            extra = {name: props[name] for name in EXTRA_PROPERTIES if props.get(name)}
+            if extra:
+                self.extras[record_id] = extra
+        if not self.closed:  # work waiting for more ids of an open read (`wait_for_more`)
             with self.grown:
                 self.grown.notify_all()
 
@@ -112,19 +122,6 @@ class Changes:
         with self.grown:
             if not self.closed and len(self.ids) <= seen:
                 self.grown.wait(timeout)
-
-    def _add(self, records: Sequence[Mapping[str, Any]]) -> None:
-        for record in records:
-            record_id = int(record["id"])
-            updated = epoch_ms(record.get("updatedAt"))
-            self.updated_ms.append(updated or 0)  # before the id: a reader taking the first n ids finds n times
-            self.ids.append(record_id)
-            if updated is not None and (self.max_updated_ms is None or updated > self.max_updated_ms):
-                self.max_updated_ms = updated
-            props = record.get("properties") or {}
-            extra = {name: props[name] for name in EXTRA_PROPERTIES if props.get(name)}
-            if extra:
-                self.extras[record_id] = extra
 
     def id_array(self, start: int = 0, end: int | None = None) -> np.ndarray:
         """The ids (from position `start` to `end`, default all) as an int64 array (a copy: 8 bytes per record,

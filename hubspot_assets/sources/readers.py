@@ -227,57 +227,21 @@ def read_all_records(
     (default 2 for a wide type, whose answers are large and slow, else 1)."""
     props = list(properties)
     meeting = _Meeting()
-    found: queue.Queue = queue.Queue(maxsize=4)  # search pages waiting to be yielded (bounded: memory)
-    done = object()
-    searcher = None
+
+    def list_side() -> Iterator[list[dict]]:
+        yield from (page for page in _list_side(client, object_type, props, meeting, workers) if page)
+        meeting.stop.set()  # the list side has read everything below the meeting point: the search side stops
+
+    sides: list[Iterable[list[dict]]] = [list_side()]
     if use_search:
-        from hubspot_assets.sources.extraction import CALLER
-
-        caller = CALLER.resource
-
-        def search_side() -> None:
-            CALLER.resource = caller
-            try:
-                wave = search_wave or (2 if is_wide(props) else 1)
-                for page in _search_down(client, object_type, props, meeting, lanes, wave):
-                    found.put(page)
-            except BaseException as error:  # handed to the consumer, which raises it
-                found.put(error)
-            finally:
-                found.put(done)
-
-        searcher = threading.Thread(target=search_side, name=f"hubspot-search-{object_type}", daemon=True)
-        searcher.start()
-
-    def drain(block: bool) -> Iterator[list[dict]]:
-        nonlocal searcher
-        while searcher is not None:
-            try:
-                item = found.get(block=block, timeout=None)
-            except queue.Empty:
-                return
-            if item is done:
-                searcher.join()
-                searcher = None
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
+        wave = search_wave or (2 if is_wide(props) else 1)
+        sides.append(_search_down(client, object_type, props, meeting, lanes, wave))
     try:
-        for page in _list_side(client, object_type, props, meeting, workers):
-            if page:
-                yield page
-            yield from drain(block=False)
-        meeting.stop.set()  # the list side has read everything below the meeting point
-        yield from drain(block=True)
+        # Each side on a thread of its own (the next request goes out while the consumer works on the last answer),
+        # a few pages ahead at most (bounded: memory).
+        yield from (page for _, page in side_by_side(*sides, depth=3))
     finally:
         meeting.stop.set()
-        while searcher is not None and searcher.is_alive():  # unblock a search thread waiting to hand over a page
-            try:
-                found.get(timeout=0.1)
-            except queue.Empty:
-                pass
 
 
 def _list_side(client: Any, object_type: str, props: list[str], meeting: _Meeting, workers: int) -> Iterator[list[dict]]:
@@ -292,7 +256,7 @@ def _list_side(client: Any, object_type: str, props: list[str], meeting: _Meetin
                 if stop:
                     return
 
-        yield from read_ahead(pages())
+        yield from pages()
         return
 
     def blocks() -> Iterator[list[str]]:

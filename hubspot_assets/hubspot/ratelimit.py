@@ -17,8 +17,12 @@ arrive, so the window is kept longer by `rate_limit_margin` of it, and by at lea
 1.05 s by default): jitter between a send and its arrival (thread scheduling, a new connection, server
 queueing) up to the margin can then never squeeze `limit + 1` arrivals into one server window. The
 transport acquires right before it sends, so the logged time is the send time. A request whose round trip
-is much longer than usual may have waited before HubSpot counted it (a busy server or machine): `observe`
-then moves its entry later by the excess, so a late arrival cannot meet the next window's sends. When HubSpot's
+is much longer than the fastest recent one to the same path may have waited before HubSpot counted it (a busy
+server or machine): `observe` then moves its entry later by the excess, so a late arrival cannot meet the next
+window's sends. The round trip ends when the answer's headers arrive (the transport times it with a response hook):
+downloading and parsing a large answer happen after HubSpot counted the request. Comparing a path only with itself
+(contacts' searches with contacts' searches) keeps a request that always takes longer to answer (hundreds of
+properties) from being re-dated for its size; a 429, answered at once, is no sample. When HubSpot's
 `-Remaining` shows more use than this log knows of (another integration on the same app), phantom entries
 bring the log up to the server's count; a 429 fills the window so every worker pauses.
 
@@ -65,7 +69,7 @@ SEARCH_PER_SECOND = 5
 # The least margin on any window: a proportional 3% is only 30 ms on the 1 s search window, less than the
 # scheduling jitter of a busy machine. 50 ms still leaves 95% of the search budget usable.
 MIN_MARGIN_S = 0.05
-# A round trip this much longer than the recent fastest one moves the send's entry later (see `observe`).
+# A round trip this much longer than the recent fastest one to its path moves the send's entry later (see `observe`).
 RESTAMP_MIN_EXCESS_S = 0.02
 RTT_SAMPLES = 32
 DAILY_STATE_TTL_S = 600.0
@@ -110,7 +114,7 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._local = threading.local()
-        self._rtts: dict[str, deque[float]] = {}
+        self._rtts: dict[tuple[str, str | None], deque[float]] = {}
         self._rtts_lock = threading.Lock()
         self._conn()  # creates the file and schema up front, so the first request pays no setup cost
 
@@ -200,7 +204,7 @@ class RateLimiter:
                 used = con.execute("SELECT COUNT(*) FROM sends WHERE budget = ?", (name,)).fetchone()[0]
                 if used < count:
                     cursor = con.execute("INSERT INTO sends (budget, ts) VALUES (?, ?)", (name, now))
-                    self._local.sent = (name, cursor.lastrowid, now)
+                    self._local.sent = (name, cursor.lastrowid, now, endpoint)
                     self._count_daily(con)
                     self._set_remaining(name, count - used - 1)
                     return waited
@@ -213,22 +217,42 @@ class RateLimiter:
             self._sleep(delay)
             waited += delay
 
-    def observe(self, budget: Any, headers: Mapping[str, str], status: int | None = None) -> None:
-        """Learn from HubSpot's rate-limit headers (absent headers are fine). Call after every answered attempt,
-        from the thread that acquired for it: a slow round trip also re-dates that send (see the module doc)."""
-        name = getattr(budget, "value", budget)
-        self._observe(name, headers, self._restamp(name))
+    def now(self) -> float:
+        """The limiter's clock (what `observe`'s `answered_at` is measured on)."""
+        return self._clock()
 
-    def _restamp(self, name: str) -> tuple[int, float] | None:
+    def observe(
+        self,
+        budget: Any,
+        headers: Mapping[str, str],
+        status: int | None = None,
+        *,
+        answered_at: float | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Learn from HubSpot's rate-limit headers (absent headers are fine). Call after every answered attempt,
+        from the thread that acquired for it: a slow round trip also re-dates that send (see the module doc).
+        `answered_at`: when the answer's headers came in (`now()` then); by default, now (an attempt that got no
+        answer, or a caller that cannot tell). `path`: what the round trip is compared with (the same path's
+        recent ones; by default the endpoint given to `acquire`)."""
+        name = getattr(budget, "value", budget)
+        # A refusal is not counted by HubSpot and comes back at once: neither re-dated nor a round-trip sample.
+        restamp = self._restamp(name, answered_at, path) if status != 429 else self._forget_send()
+        self._observe(name, headers, restamp)
+
+    def _forget_send(self) -> None:
+        self._local.sent = None
+
+    def _restamp(self, name: str, answered_at: float | None, path: str | None) -> tuple[int, float] | None:
         """(rowid, later ts) for this thread's last send when its round trip took unusually long, else None."""
         sent = getattr(self._local, "sent", None)
         self._local.sent = None
         if sent is None or sent[0] != name:
             return None
-        _, rowid, sent_at = sent
-        rtt = self._clock() - sent_at
+        _, rowid, sent_at, endpoint = sent
+        rtt = (self._clock() if answered_at is None else answered_at) - sent_at
         with self._rtts_lock:
-            samples = self._rtts.setdefault(name, deque(maxlen=RTT_SAMPLES))
+            samples = self._rtts.setdefault((name, path or endpoint), deque(maxlen=RTT_SAMPLES))
             samples.append(rtt)
             fastest = min(samples)
         # The fastest recent round trip is what the answer itself costs; beyond it, the request may have

@@ -393,6 +393,9 @@ class Transport:
             if limit_wait:
                 self.metrics.add("rate_limit_wait_s", limit_wait)
         started = time.monotonic()
+        # When the answer's headers came in, on the limiter's clock (a response hook runs before the body is read).
+        clock = getattr(limiter, "now", None) or time.time
+        headers_at: list[float] = []
         status: int | None = None
         response: requests.Response | None = None
         error: HubSpotError | None
@@ -401,6 +404,7 @@ class Transport:
             response = self.session.request(
                 method, url, params=params, data=body if body is not None else data, headers=headers,
                 timeout=self._timeout, allow_redirects=False,
+                hooks={"response": lambda r, *args, **kwargs: headers_at.append(clock())},
             )
             status = response.status_code
             error, result = self._interpret(response, method, endpoint, ok, attempt, started)
@@ -437,7 +441,13 @@ class Transport:
         if limiter is not None and (response is not None or getattr(error, "request_sent", True)):
             # Also when the request went out but no answer came (a timeout, a dropped connection): it may have
             # reached HubSpot late, so its entry is re-dated like any slow round trip.
-            limiter.observe(budget, response.headers if response is not None else {}, status)
+            # The round trip ends with the answer's headers: HubSpot counted the request before it answered, so
+            # reading and parsing a large answer says nothing of when it arrived. It is compared with round trips to
+            # the same path (a search of contacts with the searches of contacts, ids masked).
+            limiter.observe(
+                budget, response.headers if response is not None else {}, status,
+                answered_at=headers_at[0] if headers_at else None, path=endpoint_template(urlsplit(url).path),
+            )
         return token, response, status, error, result, duration_ms
 
     def _retry_delay(self, error: HubSpotError, attempt: int) -> float:

@@ -94,3 +94,29 @@ def test_shared_state_is_keyed_by_a_hash_never_the_token(sandbox_factory, tmp_pa
     # Another transport with the same credentials shares the same budget file.
     again = Transport(client_settings(sandbox, tmp_path))
     assert again.rate_limiter.path == limiter.path
+
+
+def test_a_429_answered_at_once_does_not_become_the_round_trip_that_re_dates_other_sends(sandbox_factory, tmp_path):
+    """HubSpot refuses a request over the limit at once, without the latency a counted request has: taken as the
+    fastest round trip, it would re-date every later send by the whole latency and hold back a budget unused."""
+    import sqlite3
+
+    sandbox = sandbox_factory(tier="pro")
+    now = [1000.0]
+    limiter = RateLimiter(client_settings(sandbox, tmp_path), key="redate-test", tier="pro", clock=lambda: now[0])
+
+    def send(at: float, round_trip: float, status: int = 200) -> None:
+        now[0] = at
+        limiter.acquire("general")
+        limiter.observe("general", {}, status, answered_at=at + round_trip)
+
+    send(1000.0, 0.2)
+    send(1001.0, 0.003, status=429)
+    send(1002.0, 0.21)
+    with sqlite3.connect(limiter.path) as con:
+        times = [row[0] for row in con.execute("SELECT ts FROM sends WHERE budget = 'general' ORDER BY rowid")]
+    assert times[-1] == 1002.0, f"a send with the usual round trip was re-dated to {times[-1]}"
+    send(1003.0, 0.45)  # a round trip 0.25 s longer than usual: it may have reached HubSpot late
+    with sqlite3.connect(limiter.path) as con:
+        latest = con.execute("SELECT max(ts) FROM sends WHERE budget = 'general'").fetchone()[0]
+    assert abs(latest - 1003.25) < 1e-6

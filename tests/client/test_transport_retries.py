@@ -245,3 +245,34 @@ def test_a_request_that_timed_out_is_re_dated_in_the_rate_log_like_a_slow_answer
     with sqlite3.connect(log_file) as con:
         latest = con.execute("SELECT max(ts) FROM sends WHERE budget = 'general'").fetchone()[0]
     assert latest - before >= 0.3, f"the timed-out send stayed at its send time (+{latest - before:.3f} s)"
+
+
+def test_reading_and_parsing_a_large_answer_does_not_re_date_its_send(sandbox, tmp_path):
+    """HubSpot counts a request before it answers: the round trip that can re-date a send in the rate log ends
+    with the answer's headers. Time spent downloading and parsing the body (a page of hundreds of properties, a
+    busy machine) would otherwise re-date every large answer and waste the budget it holds back."""
+    import sqlite3
+
+    import requests
+
+    class SlowBodySession(requests.Session):
+        slow = False
+
+        def request(self, *args, **kwargs):
+            response = super().request(*args, **kwargs)
+            if self.slow:
+                time.sleep(0.4)  # what reading and parsing a large answer can take
+            return response
+
+    session = SlowBodySession()
+    settings = client_settings(sandbox, tmp_path, tier="pro")
+    transport = Transport(settings, session=session, breaker=CircuitBreaker("test", failure_threshold=100))
+    for _ in range(3):  # quick round trips: what an answer costs
+        transport.request("GET", LIST, params={"limit": 1})
+    session.slow = True
+    before = time.time()
+    transport.request("GET", LIST, params={"limit": 1})
+    (log_file,) = (tmp_path / "state").glob("ratelimit-*.sqlite")
+    with sqlite3.connect(log_file) as con:
+        latest = con.execute("SELECT max(ts) FROM sends WHERE budget = 'general'").fetchone()[0]
+    assert latest - before < 0.2, f"the send was re-dated by the time its body took (+{latest - before:.3f} s)"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from hubspot_assets.hubspot.associations import AssociationsApi
+from hubspot_assets.hubspot.associations import AssociationsApi, LinkRow
 from hubspot_assets.hubspot.conversations import ConversationsApi
 from hubspot_assets.hubspot.crm import MAX_URL_LENGTH, CrmApi
 from hubspot_assets.hubspot.models import (
@@ -286,6 +286,18 @@ class HubSpotClient:
         request with per-input paging; ids without links yield nothing. Other per-id errors are logged and
         appended to `errors` (if given), and readable in `association_errors` after iteration."""
         return self._associations.associations(from_type, to_type, ids, errors=errors)
+
+    def association_links(
+        self,
+        from_type: str,
+        to_type: str,
+        ids: Sequence[str | int],
+        *,
+        errors: list[BatchError] | None = None,
+    ) -> Iterator[LinkRow]:
+        """What `associations` reads, as `LinkRow` tuples of plain values (ids as ints), for bulk loads: no
+        model per link."""
+        return self._associations.link_rows(from_type, to_type, ids, errors=errors)
 
     @property
     def association_errors(self) -> list[BatchError]:

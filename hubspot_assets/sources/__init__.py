@@ -552,8 +552,8 @@ def hubspot(
             if task[0] == "done":
                 return task
             _, from_type, ids, to_type = task
-            links = run.client.associations(run.api_name(from_type), run.api_name(to_type), [str(i) for i in ids])
-            table = association_table(from_type, to_type, list(links), ids)
+            links = run.client.association_links(run.api_name(from_type), run.api_name(to_type), [str(i) for i in ids])
+            table = association_table(from_type, to_type, links, ids)
             run.note_delete_markers(TABLE_ASSOCIATIONS, pc.sum(table.column(HARD_DELETE_COLUMN)).as_py() or 0)
             return table
 

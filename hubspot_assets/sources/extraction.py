@@ -186,9 +186,10 @@ class CountingClient:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             result = attribute(*args, **kwargs)
-            if name in ("associations", "read_records"):  # batches of 1,000 / 100 ids per request
-                ids = args[2] if name == "associations" else (args[1] if len(args) > 1 else kwargs.get("ids", ()))
-                self._count(max(1, -(-len(ids) // (1000 if name == "associations" else 100))))
+            if name in ("associations", "association_links", "read_records"):  # 1,000 / 100 ids per request
+                links = name != "read_records"
+                ids = args[2] if links else (args[1] if len(args) > 1 else kwargs.get("ids", ()))
+                self._count(max(1, -(-len(ids) // (1000 if links else 100))))
                 return result
             if isinstance(result, Iterator):
                 return self._pages(result)

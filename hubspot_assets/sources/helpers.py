@@ -67,14 +67,14 @@ ASSOCIATION_SCHEMA = pa.schema(
 
 
 def association_table(
-    from_type: str, to_type: str, links: Iterable[Any], read_ids: Iterable[int | str]
+    from_type: str, to_type: str, links: Iterable[tuple[int, int, int, str, str | None]], read_ids: Iterable[int | str]
 ) -> pa.Table:
-    """One row per (link, association type); plus, for each id read that has no link left, a delete marker that
-    makes the merge drop the stale links of that id (merge key: from type, from id, to type)."""
+    """One row per (link, association type) from (from id, to id, type id, category, label) tuples (the client's
+    `LinkRow`s); plus, for each id read that has no link left, a delete marker that makes the merge drop the stale
+    links of that id (merge key: from type, from id, to type)."""
     rows: dict[tuple[int, int, int], tuple[str | None, str | None]] = {}
-    for link in links:
-        key = (int(_field(link, "from_id")), int(_field(link, "to_id")), int(_field(link, "type_id")))
-        rows[key] = (_field(link, "category"), _field(link, "label"))
+    for from_id, to_id, type_id, category, label in links:
+        rows[(from_id, to_id, type_id)] = (category, label)
     linked = {key[0] for key in rows}
     empty = sorted({int(i) for i in read_ids} - linked)
     keys = list(rows)

@@ -28,6 +28,11 @@ def test_batch_read_equals_per_record_reads_with_string_ids(sandbox, tmp_path):
             for a in client.record_associations("contacts", contact_id, "companies")
         }
         assert grouped.get(contact_id, set()) == single
+    rows = list(client.association_links("contacts", "companies", ids))  # the bulk form: plain values
+    assert all(isinstance(row.from_id, int) and isinstance(row.to_id, int) for row in rows)
+    assert sorted((str(r.from_id), str(r.to_id), r.type_id, r.category, r.label) for r in rows) == sorted(
+        (a.from_id, a.to_id, a.type_id, a.category, a.label) for a in links
+    )
 
 
 def test_sandbox_sends_numeric_to_object_ids(sandbox):

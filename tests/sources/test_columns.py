@@ -72,9 +72,8 @@ def test_non_string_values_take_the_forgiving_path():
 
 
 def test_association_table_adds_delete_markers_for_ids_without_links():
-    links = [{"from_id": "1", "to_id": "10", "type_id": 1, "category": "HUBSPOT_DEFINED", "label": "Primary"},
-             {"from_id": "1", "to_id": "10", "type_id": 1, "category": "HUBSPOT_DEFINED", "label": "Primary"},
-             {"from_id": "1", "to_id": "10", "type_id": 28, "category": "USER_DEFINED", "label": "Billing"}]
+    links = [(1, 10, 1, "HUBSPOT_DEFINED", "Primary"), (1, 10, 1, "HUBSPOT_DEFINED", "Primary"),
+             (1, 10, 28, "USER_DEFINED", "Billing")]
     rows = association_table("contacts", "companies", links, [1, 2]).to_pylist()
     live = [r for r in rows if not r["_hubspot_deleted"]]
     assert len(live) == 2, "one row per link and type, duplicates dropped"

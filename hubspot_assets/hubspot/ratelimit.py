@@ -22,7 +22,8 @@ server or machine): `observe` then moves its entry later by the excess, so a lat
 window's sends. The round trip ends when the answer's headers arrive (the transport times it with a response hook):
 downloading and parsing a large answer happen after HubSpot counted the request. Comparing a path only with itself
 (contacts' searches with contacts' searches) keeps a request that always takes longer to answer (hundreds of
-properties) from being re-dated for its size; a 429, answered at once, is no sample. When HubSpot's
+properties) from being re-dated for its size (until a path has a few samples, the budget's fastest round trip
+on any path is the measure); a 429, answered at once, is no sample. When HubSpot's
 `-Remaining` shows more use than this log knows of (another integration on the same app), phantom entries
 bring the log up to the server's count; a 429 fills the window so every worker pauses.
 
@@ -72,6 +73,7 @@ MIN_MARGIN_S = 0.05
 # A round trip this much longer than the recent fastest one to its path moves the send's entry later (see `observe`).
 RESTAMP_MIN_EXCESS_S = 0.02
 RTT_SAMPLES = 32
+PATH_SAMPLES_MIN = 4  # round trips to a path before it is compared with itself only
 DAILY_STATE_TTL_S = 600.0
 DAILY_OBSERVE_EVERY_S = 2.0  # how often HubSpot's daily count is written to the shared state  # after this long without fresh daily headers, let a request through to learn again
 
@@ -254,7 +256,11 @@ class RateLimiter:
         with self._rtts_lock:
             samples = self._rtts.setdefault((name, path or endpoint), deque(maxlen=RTT_SAMPLES))
             samples.append(rtt)
-            fastest = min(samples)
+            overall = self._rtts.setdefault((name, None), deque(maxlen=RTT_SAMPLES))
+            overall.append(rtt)
+            # A path seen only a few times (the start of a run, when many paths go out at once and may queue)
+            # is compared with the budget's fastest round trip, any path: never re-dated too little.
+            fastest = min(samples) if len(samples) >= PATH_SAMPLES_MIN else min(overall)
         # The fastest recent round trip is what the answer itself costs; beyond it, the request may have
         # queued before HubSpot counted it. Small excesses are within the window's margin.
         excess = rtt - fastest

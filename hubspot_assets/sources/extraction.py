@@ -13,7 +13,7 @@ import time
 from array import array
 from pathlib import Path
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -286,6 +286,7 @@ class Extraction:
         self._pipelines: dict[str, list[dict]] = {}
         self._warned: set[str] = set()
         self._lock = threading.RLock()
+        self._key_locks: dict[tuple[int, str], threading.Lock] = {}
         self._finished: dict[str, threading.Event] = {}
         self._selected: frozenset[str] | None = None
         self._done: set[str] = set()  # resources that have ended
@@ -344,23 +345,35 @@ class Extraction:
         return self.catalog.custom.get(object_type) or object_type
 
     # -- metadata caches -------------------------------------------------------------------------------------------
-    def properties(self, object_type: str) -> list[Any]:
+    def _cached(self, cache: dict[str, Any], key: str, read: Callable[[], Any]) -> Any:
+        """`cache[key]`, read once (by the first thread that asks; others asking for the same key wait for it).
+        One lock per key: the first requests of a run (every type's property definitions) go out side by side."""
         with self._lock:
-            if object_type not in self._properties:
-                self._properties[object_type] = list(self.client.properties(self.api_name(object_type)))
-            return self._properties[object_type]
+            if key in cache:
+                return cache[key]
+            lock = self._key_locks.setdefault((id(cache), key), threading.Lock())
+        with lock:
+            with self._lock:
+                if key in cache:
+                    return cache[key]
+            value = read()
+            with self._lock:
+                cache[key] = value
+            return value
+
+    def properties(self, object_type: str) -> list[Any]:
+        return self._cached(
+            self._properties, object_type, lambda: list(self.client.properties(self.api_name(object_type)))
+        )
 
     def layout(self, object_type: str) -> RecordLayout:
-        with self._lock:
-            if object_type not in self._layouts:
-                self._layouts[object_type] = RecordLayout.from_properties(object_type, self.properties(object_type))
-            return self._layouts[object_type]
+        return self._cached(
+            self._layouts, object_type,
+            lambda: RecordLayout.from_properties(object_type, self.properties(object_type)),
+        )
 
     def pipelines(self, object_type: str) -> list[dict]:
-        with self._lock:
-            if object_type not in self._pipelines:
-                self._pipelines[object_type] = list(self.client.pipelines(object_type))
-            return self._pipelines[object_type]
+        return self._cached(self._pipelines, object_type, lambda: list(self.client.pipelines(object_type)))
 
     # -- resources run in parallel: later ones wait for what earlier ones read ---------------------------------
     def _event(self, key: str) -> threading.Event:

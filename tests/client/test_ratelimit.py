@@ -120,3 +120,27 @@ def test_a_429_answered_at_once_does_not_become_the_round_trip_that_re_dates_oth
     with sqlite3.connect(limiter.path) as con:
         latest = con.execute("SELECT max(ts) FROM sends WHERE budget = 'general'").fetchone()[0]
     assert abs(latest - 1003.25) < 1e-6
+
+
+def test_a_path_seen_for_the_first_time_is_re_dated_against_the_budgets_fastest_round_trip(sandbox_factory, tmp_path):
+    """At the start of a run many paths go out at once and can queue before HubSpot counts them: a path with no
+    history of its own is measured against the fastest round trip of any path, else its first slow answer (the one
+    that queued) would be its own yardstick and never re-dated."""
+    import sqlite3
+
+    sandbox = sandbox_factory(tier="pro")
+    now = [1000.0]
+    limiter = RateLimiter(client_settings(sandbox, tmp_path), key="redate-path-test", tier="pro", clock=lambda: now[0])
+
+    def send(at: float, round_trip: float, path: str) -> float:
+        now[0] = at
+        limiter.acquire("general")
+        limiter.observe("general", {}, 200, answered_at=at + round_trip, path=path)
+        with sqlite3.connect(limiter.path) as con:
+            return con.execute("SELECT max(ts) FROM sends WHERE budget = 'general'").fetchone()[0]
+
+    send(1000.0, 0.1, "/crm/v3/properties/contacts")
+    assert abs(send(1000.5, 0.6, "/crm/v3/properties/companies") - 1001.0) < 1e-6
+    for i in range(4):  # once a path has its own history, its usual round trip is no excess
+        send(1002.0 + i, 0.6, "/crm/v3/objects/contacts/search")
+    assert send(1010.0, 0.61, "/crm/v3/objects/contacts/search") == 1010.0

@@ -29,6 +29,7 @@ from hubspot_assets.hubspot.models import (
 )
 from hubspot_assets.hubspot.owners import OwnersApi
 from hubspot_assets.hubspot.paths import ApiPaths
+from hubspot_assets.hubspot.record_pages import RecordPage
 from hubspot_assets.hubspot.pipelines import PipelinesApi
 from hubspot_assets.hubspot.properties import PropertiesApi
 from hubspot_assets.hubspot.search import SEARCH_CAP, SearchApi
@@ -175,6 +176,13 @@ class HubSpotClient:
             archived=archived,
         )
 
+    def read_record_page(
+        self, object_type: str, ids: Sequence[str | int], properties: Sequence[str], *, archived: bool = False
+    ) -> RecordPage:
+        """At most 100 records by id as an Arrow `RecordPage`, parsed outside the interpreter's lock: the bulk form
+        of `read_records` (ids HubSpot cannot find are left out)."""
+        return self._crm.read_record_page(object_type, ids, properties, archived=archived)
+
     def search_records(
         self,
         object_type: str,
@@ -201,6 +209,11 @@ class HubSpotClient:
         (records, `total` matching, next `after` or None). Spends the search budget (5/s); no restart past
         10,000 results (use `search_records` for that)."""
         return self._search.search_page(object_type, body)
+
+    def search_record_page(self, object_type: str, body: Mapping[str, Any]) -> tuple[RecordPage, int | None, str | None]:
+        """`search_page` with the records as an Arrow `RecordPage`, parsed outside the interpreter's lock: for bulk
+        reads of many properties."""
+        return self._search.search_record_page(object_type, body)
 
     def modified_since(
         self,

@@ -23,6 +23,7 @@ from typing import Any
 
 from hubspot_assets.hubspot.errors import HubSpotError
 from hubspot_assets.hubspot.paths import ApiPaths
+from hubspot_assets.hubspot.record_pages import ArrowAnswer, RecordPage, decoder
 from hubspot_assets.hubspot.responses import body_object, next_after, records_of, unique
 from hubspot_assets.hubspot.transport import Budget, Transport
 
@@ -125,6 +126,30 @@ class SearchApi:
         total = data.get("total")
         return (
             records_of(response, "POST", endpoint),
+            int(total)
+            if isinstance(total, (int, float)) or (isinstance(total, str) and total.isdigit())
+            else None,
+            next_after(response, "POST", endpoint),
+        )
+
+    def search_record_page(
+        self, object_type: str, body: Mapping[str, Any]
+    ) -> tuple[RecordPage, int | None, str | None]:
+        """One search request as an Arrow `RecordPage` (every value parsed outside the interpreter's lock, see
+        record_pages.py): (records, total, next after). `body["properties"]` are the page's properties."""
+        path, endpoint = self.paths.search(object_type)
+        names = unique(body.get("properties") or [])
+        response = self.transport.request(
+            "POST", path, endpoint=endpoint, json=dict(body), budget=Budget.SEARCH, idempotent=True,
+            decode=decoder(names, searched=True),
+        )
+        if isinstance(response.data, ArrowAnswer):
+            answer = response.data
+            return answer.page, answer.total, answer.after
+        data = body_object(response, "POST", endpoint)
+        total = data.get("total")
+        return (
+            RecordPage.from_dicts(records_of(response, "POST", endpoint), names),
             int(total)
             if isinstance(total, (int, float)) or (isinstance(total, str) and total.isdigit())
             else None,

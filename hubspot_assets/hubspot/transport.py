@@ -29,7 +29,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from enum import Enum
@@ -258,6 +258,7 @@ class Transport:
         auth: bool = True,
         ok: Collection[int] = (200, 201, 204, 207),
         idempotent: bool | None = None,
+        decode: Callable[[bytes], Any] | None = None,
     ) -> HubSpotResponse:
         """Send `method path` (path relative to the base URL) and return the parsed ok answer.
 
@@ -266,6 +267,8 @@ class Transport:
         the request twice is harmless (default: True for GET, HEAD, PUT, PATCH and DELETE, False for POST; pass
         True for POSTs that only read, such as search and batch/read). Raises a `HubSpotError` subclass; for a
         non-idempotent call whose outcome is unknown the error's `write_may_have_happened` is True.
+        `decode`: turns an ok answer's body into `data` instead of orjson (raising `ValueError` for a body that is
+        not what it should be: a malformed answer, retried like invalid JSON); error answers are always JSON.
         """
         method = method.upper()
         if idempotent is None:
@@ -297,7 +300,7 @@ class Transport:
                     self._warm.wait(timeout=settings.connect_timeout_s + settings.read_timeout_s)
             try:
                 token, response, status, error, result, duration_ms = self._attempt(
-                    method, url, endpoint, params, body, data, budget, auth, ok, attempt, limiter
+                    method, url, endpoint, params, body, data, budget, auth, ok, attempt, limiter, decode
                 )
             except BaseException as exc:  # the daily reserve, or no usable token: nothing was sent
                 # A half-open probe that never went out must free its slot, or the breaker stays half-open.
@@ -376,6 +379,7 @@ class Transport:
         ok: Collection[int],
         attempt: int,
         limiter: Any,
+        decode: Callable[[bytes], Any] | None = None,
     ) -> tuple[str | None, requests.Response | None, int | None, HubSpotError | None, HubSpotResponse | None, float]:
         """One HTTP attempt: wait for budget, send, read, and learn from the rate-limit headers."""
         settings = self.settings
@@ -407,7 +411,7 @@ class Transport:
                 hooks={"response": lambda r, *args, **kwargs: headers_at.append(clock())},
             )
             status = response.status_code
-            error, result = self._interpret(response, method, endpoint, ok, attempt, started)
+            error, result = self._interpret(response, method, endpoint, ok, attempt, started, decode)
         except requests.exceptions.ConnectTimeout as exc:  # no connection: the request never left
             error = ConnectionFailedError(
                 f"could not connect to {self.host} within {settings.connect_timeout_s:g} s ({type(exc).__name__})",
@@ -473,6 +477,7 @@ class Transport:
         ok: Collection[int],
         attempt: int,
         started: float,
+        decode: Callable[[bytes], Any] | None = None,
     ) -> tuple[HubSpotError | None, HubSpotResponse | None]:
         status = response.status_code
         headers = response.headers  # already case-insensitive
@@ -487,8 +492,8 @@ class Transport:
                 parse_failed = True
             else:
                 try:
-                    parsed = orjson.loads(raw)
-                except orjson.JSONDecodeError:
+                    parsed = decode(raw) if decode is not None and status in ok else orjson.loads(raw)
+                except ValueError:  # orjson.JSONDecodeError is one
                     parse_failed = True
         if status in ok:
             if parse_failed:

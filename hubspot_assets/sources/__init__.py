@@ -43,6 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.sources import DltResource
 
+from hubspot_assets.hubspot.record_pages import RecordPage
 from hubspot_assets.sources.extraction import (
     Changes,
     Extraction,
@@ -175,19 +176,23 @@ def _records(
     if reconcile:
         sources.append(run.client.list_records(run.api_name(object_type), list(layout.properties), archived=True))
     batch_rows = _batch_rows(layout)
-    buffer: list[dict] = []
+    buffer: list[RecordPage] = []  # pages as Arrow (see record_pages.py): typed a batch at a time
+    buffered = 0
     archived_parts: list[np.ndarray] = []
     for source, page in side_by_side(*sources):
+        if not isinstance(page, RecordPage):  # dicts (an incremental search, the archived listing)
+            page = RecordPage.from_dicts(page, layout.properties)
         if source == 0:
             changes.add(page)
         else:
-            archived_parts.append(np.array([int(r["id"]) for r in page], dtype=np.int64))
-        buffer.extend(page)
-        if len(buffer) >= batch_rows:
-            yield _arrow_hint(layout.table(buffer), table_name)
-            buffer = []
+            archived_parts.append(page.ids)
+        buffer.append(page)
+        buffered += len(page)
+        if buffered >= batch_rows:
+            yield _arrow_hint(layout.table(RecordPage.concat(buffer)), table_name)
+            buffer, buffered = [], 0
     if buffer:
-        yield _arrow_hint(layout.table(buffer), table_name)
+        yield _arrow_hint(layout.table(RecordPage.concat(buffer)), table_name)
     changes.close()
     run.remember(object_type, changes)
     if reconcile:

@@ -19,8 +19,11 @@ from datetime import date, datetime, timezone
 from decimal import Context, Decimal, Inexact, InvalidOperation
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from hubspot_assets.hubspot.record_pages import RecordPage
 
 from hubspot_assets.sources.settings import HARD_DELETE_COLUMN, PROPERTY_PREFIX_ON_CLASH, RECORD_COLUMNS
 
@@ -101,8 +104,11 @@ class RecordLayout:
             fields.append(pa.field(column_name(name), arrow_type_for(prop)))
         return cls(object_type, tuple(names), pa.schema(fields))
 
-    def table(self, records: Sequence[Mapping[str, Any]]) -> pa.Table:
-        """A typed Arrow table of HubSpot records (their shape: id, properties, createdAt, updatedAt, archived...)."""
+    def table(self, records: Sequence[Mapping[str, Any]] | RecordPage) -> pa.Table:
+        """A typed Arrow table of HubSpot records (their shape: id, properties, createdAt, updatedAt, archived...),
+        given as dicts or as a `RecordPage` (whose values are typed without a Python object per value)."""
+        if isinstance(records, RecordPage):
+            return self.page_table(records)
         columns: list[pa.Array] = [
             _to_int64([r.get("id") for r in records]),
             to_timestamp([r.get("createdAt") for r in records]),
@@ -121,6 +127,29 @@ class RecordLayout:
         for field, values in zip(fields, raw, strict=True):
             columns.append(convert_strings(values, field.type))
         return pa.Table.from_arrays(columns, schema=self.schema)
+
+
+    def page_table(self, page: RecordPage) -> pa.Table:
+        columns: list[pa.Array] = [
+            page.ids if len(page) else pa.array([], pa.int64()),
+            timestamps(page.field("createdAt")),
+            timestamps(page.field("updatedAt")),
+            pc.fill_null(page.field("archived"), False),
+            timestamps(page.field("archivedAt")),
+        ]
+        asked = set(page.property_names)
+        for name, field in zip(self.properties, list(self.schema)[5:], strict=True):
+            values = page.values(name) if name in asked else pa.nulls(len(page), pa.string())
+            columns.append(convert_strings(values, field.type))
+        return pa.Table.from_arrays([pa.array(c) if isinstance(c, np.ndarray) else c for c in columns],
+                                    schema=self.schema)
+
+
+def timestamps(values: pa.Array) -> pa.Array:
+    """HubSpot's time strings (ISO-8601, or epoch milliseconds) as UTC timestamps; unreadable ones null."""
+    if values.null_count == len(values):
+        return pa.nulls(len(values), TIMESTAMP)
+    return convert_strings(values, TIMESTAMP)
 
 
 def _text(value: Any) -> str | None:

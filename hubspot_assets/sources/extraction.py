@@ -19,8 +19,11 @@ from typing import Any
 
 import dlt
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from hubspot_assets.sources.columns import RecordLayout, _field, epoch_ms
+from hubspot_assets.hubspot.record_pages import RecordPage
+from hubspot_assets.sources.columns import RecordLayout, _field, epoch_ms, timestamps
 from hubspot_assets.sources.memory import release_free_memory
 from hubspot_assets.sources.readers import DEFAULT_WORKERS, SearchLanes, read_all_records
 from hubspot_assets.sources.settings import (
@@ -95,7 +98,10 @@ class Changes:
             return min(self.max_updated_ms, self.started_ms)
         return self.max_updated_ms
 
-    def add(self, records: Sequence[Mapping[str, Any]]) -> None:
+    def add(self, records: Sequence[Mapping[str, Any]] | RecordPage) -> None:
+        if isinstance(records, RecordPage):
+            self._add_page(records)
+            return
         for record in records:
             record_id = int(record["id"])
             updated = epoch_ms(record.get("updatedAt"))
@@ -108,6 +114,30 @@ class Changes:
             if extra:
                 self.extras[record_id] = extra
         if not self.closed:  # work waiting for more ids of an open read (`wait_for_more`)
+            with self.grown:
+                self.grown.notify_all()
+
+    def _add_page(self, page: RecordPage) -> None:
+        if not len(page):
+            return
+        updated = timestamps(page.field("updatedAt"))
+        millis = pc.fill_null(pc.divide(updated.cast(pa.int64()), 1000), 0).to_numpy(zero_copy_only=False)
+        self.updated_ms.extend(millis.astype(np.int64).tolist())  # before the ids (see `add`)
+        self.ids.extend(page.ids.tolist())
+        newest = pc.max(updated).as_py()
+        if newest is not None:
+            newest_ms = int(newest.timestamp() * 1000)
+            if self.max_updated_ms is None or newest_ms > self.max_updated_ms:
+                self.max_updated_ms = newest_ms
+        asked = set(page.property_names)
+        for name in EXTRA_PROPERTIES:
+            if name not in asked:
+                continue
+            values = page.values(name)
+            present = pc.and_(pc.is_valid(values), pc.not_equal(values, "")).to_numpy(zero_copy_only=False)
+            for index in np.flatnonzero(present):
+                self.extras.setdefault(int(page.ids[index]), {})[name] = values[int(index)].as_py()
+        if not self.closed:
             with self.grown:
                 self.grown.notify_all()
 

@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from hubspot_assets.hubspot.record_pages import RecordPage
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -197,18 +199,18 @@ class _Meeting:
                 self.listed_to = max(self.listed_to, max(keep))
             return keep, self.ordered and len(keep) < len(ids)
 
-    def claim_searched(self, page: list[dict], full: bool) -> tuple[list[dict], bool]:
+    def claim_searched(self, page: RecordPage, full: bool) -> tuple[RecordPage | None, bool]:
         """The records of one search page (descending ids; `full`: HubSpot answered a whole page) the search side
-        hands over, and whether it is done."""
+        hands over (None: none), and whether it is done."""
         with self.lock:
             if not self.ordered:  # the list side now reads everything below `searched_from`
-                return [], True
-            keep = [r for r in page if int(r["id"]) > self.listed_to]
-            if keep:
-                lowest = min(int(r["id"]) for r in keep)
+                return None, True
+            keep = page.take(page.ids > self.listed_to)
+            if len(keep):
+                lowest = int(keep.ids.min())
                 self.searched_from = lowest if self.searched_from is None else min(self.searched_from, lowest)
             # Done when the page reached the list side, or was short (nothing more between the two sides).
-            return keep, len(keep) < len(page) or not full
+            return (keep if len(keep) else None), len(keep) < len(page) or not full
 
 
 def read_all_records(
@@ -220,19 +222,19 @@ def read_all_records(
     use_search: bool = True,
     lanes: SearchLanes | None = None,
     search_wave: int | None = None,
-) -> Iterator[list[dict]]:
+) -> Iterator[RecordPage]:
     """Pages of every live record of `object_type` with all `properties`, read from both ends at once (see the
-    module doc). Pages come in no particular order. `lanes`: shared by the full reads running at the same time, so
+    module doc), as Arrow `RecordPage`s. Pages come in no particular order. `lanes`: shared by the full reads running at the same time, so
     the search budget goes to the one with the most work left. `search_wave`: search pages in flight at once
     (default 2 for a wide type, whose answers are large and slow, else 1)."""
     props = list(properties)
     meeting = _Meeting()
 
-    def list_side() -> Iterator[list[dict]]:
-        yield from (page for page in _list_side(client, object_type, props, meeting, workers) if page)
+    def list_side() -> Iterator[RecordPage]:
+        yield from (page for page in _list_side(client, object_type, props, meeting, workers) if len(page))
         meeting.stop.set()  # the list side has read everything below the meeting point: the search side stops
 
-    sides: list[Iterable[list[dict]]] = [list_side()]
+    sides: list[Iterable[RecordPage]] = [list_side()]
     if use_search:
         wave = search_wave or (2 if is_wide(props) else 1)
         sides.append(_search_down(client, object_type, props, meeting, lanes, wave))
@@ -244,15 +246,15 @@ def read_all_records(
         meeting.stop.set()
 
 
-def _list_side(client: Any, object_type: str, props: list[str], meeting: _Meeting, workers: int) -> Iterator[list[dict]]:
+def _list_side(client: Any, object_type: str, props: list[str], meeting: _Meeting, workers: int) -> Iterator[RecordPage]:
     """Pages climbing from the lowest id, up to the meeting point (list pages, or ids + batch reads when wide)."""
     if not is_wide(props):
 
-        def pages() -> Iterator[list[dict]]:
+        def pages() -> Iterator[RecordPage]:
             for page in client.list_records(object_type, props):
                 keep, stop = meeting.claim_listed([int(r["id"]) for r in page])
                 wanted = set(keep)
-                yield [r for r in page if int(r["id"]) in wanted]
+                yield RecordPage.from_dicts([r for r in page if int(r["id"]) in wanted], props)
                 if stop:
                     return
 
@@ -272,8 +274,8 @@ def _list_side(client: Any, object_type: str, props: list[str], meeting: _Meetin
         if held:
             yield held
 
-    def read(ids: list[str]) -> list[dict]:
-        return client.read_records(object_type, ids, props).results
+    def read(ids: list[str]) -> RecordPage:
+        return client.read_record_page(object_type, ids, props)
 
     # The id pages run ahead on their own thread: the batch reads, not the next id page, set the pace.
     # Twice the usual batch reads in flight: they wait on the general budget, not on the machine.
@@ -282,7 +284,7 @@ def _list_side(client: Any, object_type: str, props: list[str], meeting: _Meetin
 
 def _search_down(
     client: Any, object_type: str, props: list[str], meeting: _Meeting, lanes: SearchLanes | None, wave: int = 1
-) -> Iterator[list[dict]]:
+) -> Iterator[RecordPage]:
     """Pages coming down from the highest id until the range between the two sides is empty. Stops quietly on an
     error HubSpot gives (a type that cannot be searched, a failing search endpoint): the list side then reads
     what the search side did not.
@@ -299,13 +301,13 @@ def _search_down(
     weight = 2.0 if is_wide(props) else 1.0  # the list side reads a wide type at half the speed
     work_left = float("inf")  # not searched yet: first in line, its size is learned from the answer
 
-    def fetch(body: dict) -> tuple[list[dict], int | None] | None:
+    def fetch(body: dict) -> tuple[RecordPage, int | None] | None:
         CALLER.resource = caller
         ticket = lanes.acquire(work_left, meeting.stop) if lanes is not None else None
         if lanes is not None and ticket is None:
             return None  # the list side has finished the read
         try:
-            page, total, _ = client.search_page(object_type, body)
+            page, total, _ = client.search_record_page(object_type, body)
             return page, total
         finally:
             if ticket is not None:
@@ -345,16 +347,16 @@ def _search_down(
                     fresh = page
                     if total is not None:
                         work_left = weight * max(total - wave * SEARCH_PAGE, 0)
-                elif not page or int(page[0]["id"]) < lowest_before:
+                elif not len(page) or int(page.ids[0]) < lowest_before:
                     break  # not contiguous with the page before (or nothing more): the next query starts here
                 else:
-                    fresh = [r for r in page if int(r["id"]) < lowest_before]
+                    fresh = page.take(page.ids < lowest_before)
                 records, met = meeting.claim_searched(fresh, full=len(page) >= SEARCH_PAGE)
-                if records:
+                if records is not None:
                     yield records
                 if met:
                     return
-                lowest_before = int(page[-1]["id"])
+                lowest_before = int(page.ids[-1])
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)

@@ -149,13 +149,13 @@ def test_a_wave_of_searches_shifted_by_records_archived_meanwhile_skips_no_recor
 
         shifted = False
 
-        def search_page(self, object_type: str, body: dict) -> Any:
+        def search_record_page(self, object_type: str, body: dict) -> Any:
             if body.get("after") and not self.shifted:
                 self.shifted = True
                 assert first_answered.wait(30)
                 ops = [{"op": "archive", "objectType": "contacts", "id": str(i)} for i in archived]
                 server.admin("mutate", json={"operations": ops})
-            answer = client.search_page(object_type, body)
+            answer = client.search_record_page(object_type, body)
             first_answered.set()
             return answer
 

@@ -23,7 +23,8 @@ window's sends. The round trip ends when the answer's headers arrive (the transp
 downloading and parsing a large answer happen after HubSpot counted the request. Comparing a path only with itself
 (contacts' searches with contacts' searches) keeps a request that always takes longer to answer (hundreds of
 properties) from being re-dated for its size (until a path has a few samples, the budget's fastest round trip
-on any path is the measure); a 429, answered at once, is no sample. When HubSpot's
+on any path is the measure, and until the budget has a few, a send moves to when its answer came); a 429, answered
+at once, is no sample. When HubSpot's
 `-Remaining` shows more use than this log knows of (another integration on the same app), phantom entries
 bring the log up to the server's count; a 429 fills the window so every worker pauses.
 
@@ -72,7 +73,10 @@ SEARCH_PER_SECOND = 5
 MIN_MARGIN_S = 0.05
 # A round trip this much longer than the recent fastest one to its path moves the send's entry later (see `observe`).
 RESTAMP_MIN_EXCESS_S = 0.02
-RTT_SAMPLES = 32
+# Round trips remembered per path (and per budget): the yardstick is the fastest of them. Long enough (minutes of a
+# busy path) that a stretch where every request queues (a busy server or machine) does not become the yardstick
+# itself: that would re-date its sends too little.
+RTT_SAMPLES = 256
 PATH_SAMPLES_MIN = 4  # round trips to a path before it is compared with itself only
 DAILY_STATE_TTL_S = 600.0
 DAILY_OBSERVE_EVERY_S = 2.0  # how often HubSpot's daily count is written to the shared state  # after this long without fresh daily headers, let a request through to learn again
@@ -116,7 +120,8 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._local = threading.local()
-        self._rtts: dict[tuple[str, str | None], deque[float]] = {}
+        self._rtts: dict[tuple[str, str | None], deque[float]] = {}  # per (budget, path)
+        self._budget_rtts: dict[str, deque[float]] = {}  # per budget, any path
         self._rtts_lock = threading.Lock()
         self._conn()  # creates the file and schema up front, so the first request pays no setup cost
 
@@ -256,11 +261,16 @@ class RateLimiter:
         with self._rtts_lock:
             samples = self._rtts.setdefault((name, path or endpoint), deque(maxlen=RTT_SAMPLES))
             samples.append(rtt)
-            overall = self._rtts.setdefault((name, None), deque(maxlen=RTT_SAMPLES))
+            overall = self._budget_rtts.setdefault(name, deque(maxlen=RTT_SAMPLES))
             overall.append(rtt)
             # A path seen only a few times (the start of a run, when many paths go out at once and may queue)
-            # is compared with the budget's fastest round trip, any path: never re-dated too little.
-            fastest = min(samples) if len(samples) >= PATH_SAMPLES_MIN else min(overall)
+            # is compared with the budget's fastest round trip, any path: never re-dated too little. The first
+            # sends of a budget have no yardstick at all: they move to when their answer came (HubSpot counted
+            # them before it answered).
+            if len(samples) >= PATH_SAMPLES_MIN:
+                fastest = min(samples)
+            else:
+                fastest = min(overall) if len(overall) >= PATH_SAMPLES_MIN else 0.0
         # The fastest recent round trip is what the answer itself costs; beyond it, the request may have
         # queued before HubSpot counted it. Small excesses are within the window's margin.
         excess = rtt - fastest

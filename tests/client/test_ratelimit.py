@@ -110,6 +110,8 @@ def test_a_429_answered_at_once_does_not_become_the_round_trip_that_re_dates_oth
         limiter.acquire("general")
         limiter.observe("general", {}, status, answered_at=at + round_trip)
 
+    for i in range(4):  # the usual round trip
+        send(995.0 + i, 0.2)
     send(1000.0, 0.2)
     send(1001.0, 0.003, status=429)
     send(1002.0, 0.21)
@@ -139,7 +141,9 @@ def test_a_path_seen_for_the_first_time_is_re_dated_against_the_budgets_fastest_
         with sqlite3.connect(limiter.path) as con:
             return con.execute("SELECT max(ts) FROM sends WHERE budget = 'general'").fetchone()[0]
 
-    send(1000.0, 0.1, "/crm/v3/properties/contacts")
+    assert abs(send(995.0, 0.3, "/crm/v3/owners") - 995.3) < 1e-6, "a budget's first send moves to its answer"
+    for i in range(4):
+        send(996.0 + i, 0.1, "/crm/v3/properties/contacts")
     assert abs(send(1000.5, 0.6, "/crm/v3/properties/companies") - 1001.0) < 1e-6
     for i in range(4):  # once a path has its own history, its usual round trip is no excess
         send(1002.0 + i, 0.6, "/crm/v3/objects/contacts/search")

@@ -15,7 +15,7 @@ missed either way (a record read by both is then loaded once: the tables merge o
 
 Many full reads run at once (one per type); `SearchLanes` gives the shared search budget to the read with the most
 work left, so the biggest type is not left to finish alone. List pages run ahead of their consumer on a thread of
-their own (`read_ahead`), and a wide type keeps two search pages in flight (`_search_down`'s waves): one chain of
+their own (`read_ahead`), and a wide type keeps two search pages in flight (`_search_down`): one chain of
 requests waiting for each answer cannot use a budget at HubSpot's latency.
 
 `map_ordered` runs one call per item (e.g. the messages of each thread) a few at a time, results in order.
@@ -40,7 +40,8 @@ R = TypeVar("R")
 
 DEFAULT_WORKERS = 4
 SEARCH_PAGE = 200  # records per search request (HubSpot's maximum)
-SEARCH_OVERLAP = 10  # records shared by consecutive pages of one wave of searches (see `_search_down`)
+SEARCH_OVERLAP = 5  # records shared by consecutive pages of one query (see `_search_down`)
+QUERY_PAGES = 40  # pages asked of one search query (offsets up to 7,800: far from the 10,000 cap)
 WIDE_URL_CHARS = 6000
 
 
@@ -289,11 +290,12 @@ def _search_down(
     error HubSpot gives (a type that cannot be searched, a failing search endpoint): the list side then reads
     what the search side did not.
 
-    `wave` > 1 asks for that many pages of the same query at once (offsets 0, 190, 380...): one chain of requests
-    waits for each answer before the next, so a wide type, whose answers are large and slow, needs more than one to
-    use the search budget. Consecutive pages overlap by `SEARCH_OVERLAP` records: a page is used only if it reaches
-    up to the lowest id of the page before (records archived in between shift the offsets), else the wave stops
-    there and the next query starts below what was kept, so no record is skipped."""
+    `wave` > 1 keeps that many pages of one query in flight (offsets 0, 195, 390...; the next is asked as soon as
+    the oldest is answered, up to `QUERY_PAGES`): one chain of requests waits for each answer before the next, so a
+    wide type, whose answers are large and slow, needs more than one to use the search budget. Consecutive pages
+    overlap by `SEARCH_OVERLAP` records: a page is used only if it reaches up to the lowest id of the page before
+    (records archived in between shift the offsets), else the pages asked after it are dropped and a fresh query
+    starts below what was kept, so no record is skipped."""
     from hubspot_assets.hubspot.errors import HubSpotError
     from hubspot_assets.sources.extraction import CALLER
 
@@ -313,7 +315,11 @@ def _search_down(
             if ticket is not None:
                 lanes.release(ticket)
 
+    # One page per query when one is in flight (a fresh query below the last page read is exact); with more, the
+    # pages of one query at successive offsets, a new one asked as soon as the oldest is answered.
+    pages_per_query = 1 if wave <= 1 else QUERY_PAGES
     pool = ThreadPoolExecutor(max_workers=wave, thread_name_prefix="hubspot-search") if wave > 1 else None
+    pending: deque[Future] = deque()
     try:
         while not meeting.stop.is_set():
             with meeting.lock:
@@ -321,34 +327,44 @@ def _search_down(
             filters = [{"propertyName": "hs_object_id", "operator": "GT", "value": str(floor)}]
             if ceiling is not None:
                 filters.append({"propertyName": "hs_object_id", "operator": "LT", "value": str(ceiling)})
-            bodies = []
-            for i in range(wave):
-                body = {
-                    "filterGroups": [{"filters": filters}],
-                    "sorts": [{"propertyName": "hs_object_id", "direction": "DESCENDING"}],
-                    "properties": props,
-                    "limit": SEARCH_PAGE,
-                }
-                if i:
-                    body["after"] = str(i * (SEARCH_PAGE - SEARCH_OVERLAP))
-                bodies.append(body)
-            try:
-                futures = [pool.submit(fetch, body) for body in bodies] if pool is not None else []
-                answers = [f.result() for f in futures] if futures else [fetch(bodies[0])]
-            except HubSpotError as error:
-                log.info("%s: reading by search stopped (%s); the list side reads the rest", object_type, error)
-                return
+            asked = 0
             lowest_before: int | None = None
-            for answer in answers:
+            while True:
+                while len(pending) < wave and asked < pages_per_query:
+                    body = {
+                        "filterGroups": [{"filters": filters}],
+                        "sorts": [{"propertyName": "hs_object_id", "direction": "DESCENDING"}],
+                        "properties": props,
+                        "limit": SEARCH_PAGE,
+                    }
+                    if asked:
+                        body["after"] = str(asked * (SEARCH_PAGE - SEARCH_OVERLAP))
+                    asked += 1
+                    if pool is not None:
+                        pending.append(pool.submit(fetch, body))
+                    else:
+                        done: Future = Future()
+                        try:
+                            done.set_result(fetch(body))
+                        except BaseException as error:  # raised below, where pooled errors are
+                            done.set_exception(error)
+                        pending.append(done)
+                if not pending:
+                    break  # every page of this query was read: a fresh query below the last one
+                try:
+                    answer = pending.popleft().result()
+                except HubSpotError as error:
+                    log.info("%s: reading by search stopped (%s); the list side reads the rest", object_type, error)
+                    return
                 if answer is None:
                     return
                 page, total = answer
-                if lowest_before is None:  # the first page of the wave
+                if lowest_before is None:  # the first page of this query
                     fresh = page
                     if total is not None:
-                        work_left = weight * max(total - wave * SEARCH_PAGE, 0)
+                        work_left = weight * max(total - pages_per_query * SEARCH_PAGE, 0)
                 elif not len(page) or int(page.ids[0]) < lowest_before:
-                    break  # not contiguous with the page before (or nothing more): the next query starts here
+                    break  # not contiguous with the page before (or nothing more): a fresh query starts here
                 else:
                     fresh = page.take(page.ids < lowest_before)
                 records, met = meeting.claim_searched(fresh, full=len(page) >= SEARCH_PAGE)
@@ -357,6 +373,11 @@ def _search_down(
                 if met:
                     return
                 lowest_before = int(page.ids[-1])
+            for future in pending:  # asked of a query that broke off: their answers are not used
+                future.cancel()
+            pending.clear()
     finally:
+        for future in pending:
+            future.cancel()
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)

@@ -15,7 +15,7 @@ missed either way (a record read by both is then loaded once: the tables merge o
 
 Many full reads run at once (one per type); `SearchLanes` gives the shared search budget to the read with the most
 work left, so the biggest type is not left to finish alone. List pages run ahead of their consumer on a thread of
-their own (`read_ahead`), and a wide type keeps two search pages in flight (`_search_down`): one chain of
+their own (`read_ahead`), and a wide type keeps three search pages in flight (`_search_down`): one chain of
 requests waiting for each answer cannot use a budget at HubSpot's latency.
 
 `map_ordered` runs one call per item (e.g. the messages of each thread) a few at a time, results in order.
@@ -227,7 +227,7 @@ def read_all_records(
     """Pages of every live record of `object_type` with all `properties`, read from both ends at once (see the
     module doc), as Arrow `RecordPage`s. Pages come in no particular order. `lanes`: shared by the full reads running at the same time, so
     the search budget goes to the one with the most work left. `search_wave`: search pages in flight at once
-    (default 2 for a wide type, whose answers are large and slow, else 1)."""
+    (default 3 for a wide type, whose answers are large and slow, else 1)."""
     props = list(properties)
     meeting = _Meeting()
 
@@ -237,7 +237,7 @@ def read_all_records(
 
     sides: list[Iterable[RecordPage]] = [list_side()]
     if use_search:
-        wave = search_wave or (2 if is_wide(props) else 1)
+        wave = search_wave or (3 if is_wide(props) else 1)
         sides.append(_search_down(client, object_type, props, meeting, lanes, wave))
     try:
         # Each side on a thread of its own (the next request goes out while the consumer works on the last answer),

@@ -34,11 +34,8 @@ OBJECT_ASSOCIATIONS_PAGE = 500
 NO_ASSOCIATIONS = "NO_ASSOCIATIONS_FOUND"
 
 
-def _is_no_associations(error: BatchError) -> bool:
-    return NO_ASSOCIATIONS in (error.sub_category or "") or NO_ASSOCIATIONS in (error.category or "")
-
-
 def _says_no_associations(raw: Mapping[str, Any]) -> bool:
+    """Whether a batch error only says an id has no links (zero links, not a failure)."""
     return any(isinstance(raw.get(key), str) and NO_ASSOCIATIONS in raw[key] for key in ("subCategory", "category"))
 
 
@@ -159,8 +156,6 @@ class AssociationsApi:
                 if not isinstance(raw, Mapping) or _says_no_associations(raw):
                     continue  # most ids of a big read have no link of a type: no model for each
                 error = parse_model(BatchError, raw, response, "POST", endpoint)
-                if _is_no_associations(error):
-                    continue
                 self.last_errors.append(error)
                 if errors is not None:
                     errors.append(error)

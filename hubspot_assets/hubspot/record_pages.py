@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -120,9 +120,17 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def parse_answer(raw: bytes, properties: Sequence[str], *, searched: bool = False) -> tuple[RecordPage, dict] | None:
-    """(records, {"total", "after"}) of a batch-read or search answer, parsed by pyarrow's JSON reader; None when
-    the body does not have the expected types (the caller then parses it the usual way). Raises nothing."""
+class ArrowAnswer(NamedTuple):
+    """An answer `parse_answer` took: its records and, for a search, its `total` and next `after`."""
+
+    page: RecordPage
+    total: int | None = None
+    after: str | None = None
+
+
+def parse_answer(raw: bytes, properties: Sequence[str], *, searched: bool = False) -> ArrowAnswer | None:
+    """A batch-read or search answer parsed by pyarrow's JSON reader; None when the body does not have the expected
+    types (the caller then parses it the usual way). Raises nothing."""
     fields = [pa.field("results", pa.list_(record_type(properties)))]
     if searched:
         fields.append(pa.field("total", pa.int64()))
@@ -149,21 +157,10 @@ def parse_answer(raw: bytes, properties: Sequence[str], *, searched: bool = Fals
         page.ids  # every id must be a number
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-    extra: dict[str, Any] = {}
-    if searched:
-        total = table.column("total")[0].as_py()
-        after = table.column("paging").combine_chunks().field("next").field("after")[0].as_py()
-        extra = {"total": total, "after": after or None}
-    return page, extra
-
-
-class ArrowAnswer:
-    """An answer `parse_answer` took: its records and the search's `total` and next `after`."""
-
-    __slots__ = ("page", "total", "after")
-
-    def __init__(self, page: RecordPage, total: int | None, after: str | None) -> None:
-        self.page, self.total, self.after = page, total, after
+    if not searched:
+        return ArrowAnswer(page)
+    after = table.column("paging").combine_chunks().field("next").field("after")[0].as_py()
+    return ArrowAnswer(page, table.column("total")[0].as_py(), after or None)
 
 
 def decoder(properties: Sequence[str], *, searched: bool = False) -> Any:
@@ -172,10 +169,7 @@ def decoder(properties: Sequence[str], *, searched: bool = False) -> Any:
     names = list(properties)
 
     def decode(raw: bytes) -> Any:
-        parsed = parse_answer(raw, names, searched=searched)
-        if parsed is not None:
-            page, extra = parsed
-            return ArrowAnswer(page, extra.get("total"), extra.get("after"))
-        return orjson.loads(raw)
+        answer = parse_answer(raw, names, searched=searched)
+        return answer if answer is not None else orjson.loads(raw)
 
     return decode

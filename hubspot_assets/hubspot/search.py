@@ -41,6 +41,16 @@ class SearchLimitError(HubSpotError, ValueError):
     must change, retrying cannot help."""
 
 
+def _page_parts(response: Any, endpoint: str) -> tuple[list[dict[str, Any]], int | None, str | None]:
+    """(records, total, next after) of one search answer parsed as JSON, checked."""
+    total = body_object(response, "POST", endpoint).get("total")
+    return (
+        records_of(response, "POST", endpoint),
+        int(total) if isinstance(total, (int, float)) or (isinstance(total, str) and total.isdigit()) else None,
+        next_after(response, "POST", endpoint),
+    )
+
+
 def last_modified_property(object_type: str) -> str:
     """The last-modified property of a type: `lastmodifieddate` on contacts, `hs_lastmodifieddate`
     elsewhere."""
@@ -122,15 +132,7 @@ class SearchApi:
         response = self.transport.request(
             "POST", path, endpoint=endpoint, json=dict(body), budget=Budget.SEARCH, idempotent=True
         )
-        data = body_object(response, "POST", endpoint)
-        total = data.get("total")
-        return (
-            records_of(response, "POST", endpoint),
-            int(total)
-            if isinstance(total, (int, float)) or (isinstance(total, str) and total.isdigit())
-            else None,
-            next_after(response, "POST", endpoint),
-        )
+        return _page_parts(response, endpoint)
 
     def search_record_page(
         self, object_type: str, body: Mapping[str, Any]
@@ -144,17 +146,9 @@ class SearchApi:
             decode=decoder(names, searched=True),
         )
         if isinstance(response.data, ArrowAnswer):
-            answer = response.data
-            return answer.page, answer.total, answer.after
-        data = body_object(response, "POST", endpoint)
-        total = data.get("total")
-        return (
-            RecordPage.from_dicts(records_of(response, "POST", endpoint), names),
-            int(total)
-            if isinstance(total, (int, float)) or (isinstance(total, str) and total.isdigit())
-            else None,
-            next_after(response, "POST", endpoint),
-        )
+            return response.data
+        records, total, after = _page_parts(response, endpoint)
+        return RecordPage.from_dicts(records, names), total, after
 
     def search_records(
         self,

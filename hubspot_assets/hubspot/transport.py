@@ -443,11 +443,10 @@ class Transport:
         if status is not None:
             self.metrics.count("by_status", status)
         if limiter is not None and (response is not None or getattr(error, "request_sent", True)):
-            # Also when the request went out but no answer came (a timeout, a dropped connection): it may have
-            # reached HubSpot late, so its entry is re-dated like any slow round trip.
-            # The round trip ends with the answer's headers: HubSpot counted the request before it answered, so
-            # reading and parsing a large answer says nothing of when it arrived. It is compared with round trips to
-            # the same path (a search of contacts with the searches of contacts, ids masked).
+            # The round trip ends with the answer's headers (HubSpot counted the request before it answered: reading
+            # and parsing a large answer says nothing of when it arrived) and is compared with round trips to the same
+            # path, ids masked. Also when the request went out but no answer came (a timeout, a dropped connection):
+            # it may have reached HubSpot late, so its entry is re-dated like any slow round trip.
             limiter.observe(
                 budget, response.headers if response is not None else {}, status,
                 answered_at=headers_at[0] if headers_at else None, path=endpoint_template(urlsplit(url).path),

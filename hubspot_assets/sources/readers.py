@@ -225,8 +225,8 @@ def read_all_records(
     search_wave: int | None = None,
 ) -> Iterator[RecordPage]:
     """Pages of every live record of `object_type` with all `properties`, read from both ends at once (see the
-    module doc), as Arrow `RecordPage`s. Pages come in no particular order. `lanes`: shared by the full reads running at the same time, so
-    the search budget goes to the one with the most work left. `search_wave`: search pages in flight at once
+    module doc), as Arrow `RecordPage`s. Pages come in no particular order. `lanes`: shared by the full reads running
+    at the same time, so the search budget goes to the one with the most work left. `search_wave`: search pages in flight at once
     (default 3 for a wide type, whose answers are large and slow, else 1)."""
     props = list(properties)
     meeting = _Meeting()

@@ -18,9 +18,9 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from typing import Any
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import dlt
 import duckdb

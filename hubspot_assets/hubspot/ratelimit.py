@@ -9,24 +9,25 @@ Budgets (per app, keyed by `TokenProvider.rate_limit_key`, a hash, never the tok
 - daily: from `X-HubSpot-RateLimit-Daily` / `-Daily-Remaining`; `acquire` raises `DailyLimitError` once only
   the reserve (`daily_reserve` share of the daily quota) is left, so other integrations keep working.
 
-How: a sliding-window log in one SQLite file per app under `Settings.state_dir` (WAL mode). `acquire` takes
-SQLite's write lock (`BEGIN IMMEDIATE`, which serializes processes and threads alike), drops entries older
-than the window, and records the send if fewer than `limit` remain, else computes exactly when the oldest
-blocking entry expires and sleeps that long without holding the lock. HubSpot counts requests when they
-arrive, so the window is kept longer by `rate_limit_margin` of it, and by at least `MIN_MARGIN_S` (10.3 s and
-1.05 s by default): jitter between a send and its arrival (thread scheduling, a new connection, server
-queueing) up to the margin can then never squeeze `limit + 1` arrivals into one server window. The
-transport acquires right before it sends, so the logged time is the send time. A request whose round trip
-is much longer than the fastest recent one to the same path may have waited before HubSpot counted it (a busy
-server or machine): `observe` then moves its entry later by the excess, so a late arrival cannot meet the next
-window's sends. The round trip ends when the answer's headers arrive (the transport times it with a response hook):
-downloading and parsing a large answer happen after HubSpot counted the request. Comparing a path only with itself
-(contacts' searches with contacts' searches) keeps a request that always takes longer to answer (hundreds of
-properties) from being re-dated for its size (until a path has a few samples, the budget's fastest round trip
-on any path is the measure, and until the budget has a few, a send moves to when its answer came); a 429, answered
-at once, is no sample. When HubSpot's
-`-Remaining` shows more use than this log knows of (another integration on the same app), phantom entries
-bring the log up to the server's count; a 429 fills the window so every worker pauses.
+How: a sliding-window log in one SQLite file per app under `Settings.state_dir` (WAL mode). `acquire` takes SQLite's
+write lock (`BEGIN IMMEDIATE`, which serializes processes and threads alike), drops entries older than the window,
+and records the send if fewer than `limit` remain, else computes exactly when the oldest blocking entry expires and
+sleeps that long without holding the lock. HubSpot counts requests when they arrive, so the window is kept longer by
+`rate_limit_margin` of it, and by at least `MIN_MARGIN_S` (10.3 s and 1.05 s by default): jitter between a send and
+its arrival (thread scheduling, a new connection, server queueing) up to the margin can then never squeeze `limit +
+1` arrivals into one server window. The transport acquires right before it sends, so the logged time is the send
+time. A request whose round trip is much longer than the fastest recent one to the same path may have waited before
+HubSpot counted it (a busy server or machine): `observe` then moves its entry later by what that excess goes beyond
+the window's margin (the margin already allows for the rest), so a late arrival cannot meet the next window's sends.
+The round trip ends when the answer's headers arrive (the transport times it with a response hook): downloading and
+parsing a large answer happen after HubSpot counted the request. Comparing a path only with itself (contacts'
+searches with contacts' searches) keeps a request that always takes longer to answer (hundreds of properties) from
+being re-dated for its size (until a path has a few samples, the budget's fastest round trip on any path is the
+measure, and until the budget has a few, a send moves to when its answer came, less the margin); a 429, answered at
+once, is no sample. When HubSpot's `-Remaining` shows more use than this log knows of (another integration on the
+same app), phantom entries bring the log up to the server's count; a 429 fills the window so every worker pauses.
+The 10-second budget is also paced (`GENERAL_PACE`): spread over its window rather than spent in one burst at the
+start of each.
 
 Why not pyrate-limiter's SQLiteBucket (read, v4.5): its blocking path re-dates a waiting item to
 "original timestamp + planned sleep" instead of the time it really goes out, so when a sleep overruns (a busy
@@ -39,6 +40,7 @@ processes (tests/client/test_ratelimit.py; bench/client_throughput.py measures ~
 
 from __future__ import annotations
 
+import math
 import os
 import sqlite3
 import threading
@@ -71,13 +73,20 @@ SEARCH_PER_SECOND = 5
 # The least margin on any window: a proportional 3% is only 30 ms on the 1 s search window, less than the
 # scheduling jitter of a busy machine. 50 ms still leaves 95% of the search budget usable.
 MIN_MARGIN_S = 0.05
-# A round trip this much longer than the recent fastest one to its path moves the send's entry later (see `observe`).
-RESTAMP_MIN_EXCESS_S = 0.02
+# A send is moved later in the log (see `observe`) only when it may have reached HubSpot at least this much later
+# than the window's margin allows for.
+RESTAMP_MIN_S = 0.005
 # Round trips remembered per path (and per budget): the yardstick is the fastest of them. Long enough (minutes of a
 # busy path) that a stretch where every request queues (a busy server or machine) does not become the yardstick
 # itself: that would re-date its sends too little.
 RTT_SAMPLES = 256
 PATH_SAMPLES_MIN = 4  # round trips to a path before it is compared with itself only
+# The 10-second budget is also paced: at most this much above its average rate in any `GENERAL_PACE_WINDOW_S`. A bare
+# sliding window lets a full budget go out in the first second of a run and then replays that burst every window,
+# so the work its answers bring (hundreds of pages to parse at once) arrives in bursts that starve the other budget's
+# requests of the machine; paced, the same budget goes out evenly and no less of it is used.
+GENERAL_PACE = 1.1
+GENERAL_PACE_WINDOW_S = 1.0
 DAILY_STATE_TTL_S = 600.0
 DAILY_OBSERVE_EVERY_S = 2.0  # how often HubSpot's daily count is written to the shared state  # after this long without fresh daily headers, let a request through to learn again
 
@@ -209,20 +218,39 @@ class RateLimiter:
                 count, window = limit
                 con.execute("DELETE FROM sends WHERE budget = ? AND ts <= ?", (name, now - window))
                 used = con.execute("SELECT COUNT(*) FROM sends WHERE budget = ?", (name,)).fetchone()[0]
-                if used < count:
+                delay = self._wait(con, name, count, window, now, used)
+                if delay is None and name == "general":
+                    delay = self._pace(con, count, window, now)
+                if delay is None:
                     cursor = con.execute("INSERT INTO sends (budget, ts) VALUES (?, ?)", (name, now))
                     self._local.sent = (name, cursor.lastrowid, now, endpoint)
                     self._count_daily(con)
                     self._set_remaining(name, count - used - 1)
                     return waited
-                # The entry whose expiry frees a slot: the (used - count + 1)-th oldest.
-                row = con.execute(
-                    "SELECT ts FROM sends WHERE budget = ? ORDER BY ts LIMIT 1 OFFSET ?", (name, used - count)
-                ).fetchone()
-                delay = max(0.001, row[0] + window - now) if row else 0.001
-                self._set_remaining(name, 0)
+                self._set_remaining(name, max(count - used, 0))
             self._sleep(delay)
             waited += delay
+
+    @staticmethod
+    def _wait(con: sqlite3.Connection, name: str, count: int, span: float, now: float, used: int) -> float | None:
+        """Seconds until a send fits `count` per `span` given `used` sends in the span, or None if it fits now."""
+        if used < count:
+            return None
+        # The entry whose expiry frees a slot: the (used - count + 1)-th oldest in the span.
+        row = con.execute(
+            "SELECT ts FROM sends WHERE budget = ? AND ts > ? ORDER BY ts LIMIT 1 OFFSET ?",
+            (name, now - span, used - count),
+        ).fetchone()
+        return max(0.001, row[0] + span - now) if row else 0.001
+
+    def _pace(self, con: sqlite3.Connection, count: int, window: float, now: float) -> float | None:
+        """Seconds until the 10-second budget's pace allows a send (see `GENERAL_PACE`), or None."""
+        span = GENERAL_PACE_WINDOW_S
+        paced = max(1, math.ceil(count * span / window * GENERAL_PACE))
+        used = con.execute(
+            "SELECT COUNT(*) FROM sends WHERE budget = 'general' AND ts > ?", (now - span,)
+        ).fetchone()[0]
+        return self._wait(con, "general", paced, span, now, used)
 
     def now(self) -> float:
         """The limiter's clock (what `observe`'s `answered_at` is measured on)."""
@@ -271,10 +299,21 @@ class RateLimiter:
                 fastest = min(samples)
             else:
                 fastest = min(overall) if len(overall) >= PATH_SAMPLES_MIN else 0.0
-        # The fastest recent round trip is what the answer itself costs; beyond it, the request may have
-        # queued before HubSpot counted it. Small excesses are within the window's margin.
-        excess = rtt - fastest
-        return (rowid, sent_at + excess) if excess > RESTAMP_MIN_EXCESS_S else None
+        # The fastest recent round trip is what the answer itself costs; beyond it, the request may have queued
+        # before HubSpot counted it, by at most the excess. The window is already kept longer by its margin for
+        # exactly that: only what goes beyond the margin moves the entry (moving it by the whole excess would hold
+        # the same delay back twice, a slot's worth of budget lost every few sends).
+        late = rtt - fastest - self._margin(name)
+        return (rowid, sent_at + late) if late > RESTAMP_MIN_S else None
+
+    def _margin(self, name: str) -> float:
+        """What the window of budget `name` is kept longer by (see `_with_margin`)."""
+        if name == "search":
+            base = 1.0
+        else:
+            interval = self._meta(self._conn(), "general_interval_ms")  # a read: no write lock
+            base = interval[0] / 1000.0 if interval else GENERAL_WINDOW_S
+        return self._with_margin(base) - base
 
     def _observe(self, name: str, headers: Mapping[str, str], restamp: tuple[int, float] | None = None) -> None:
         limit_max = _header_int(headers, "X-HubSpot-RateLimit-Max")

@@ -118,10 +118,10 @@ def test_a_429_answered_at_once_does_not_become_the_round_trip_that_re_dates_oth
     with sqlite3.connect(limiter.path) as con:
         times = [row[0] for row in con.execute("SELECT ts FROM sends WHERE budget = 'general' ORDER BY rowid")]
     assert times[-1] == 1002.0, f"a send with the usual round trip was re-dated to {times[-1]}"
-    send(1003.0, 0.45)  # a round trip 0.25 s longer than usual: it may have reached HubSpot late
+    send(1003.0, 0.75)  # a round trip 0.55 s longer than usual: it may have reached HubSpot late
     with sqlite3.connect(limiter.path) as con:
         latest = con.execute("SELECT max(ts) FROM sends WHERE budget = 'general'").fetchone()[0]
-    assert abs(latest - 1003.25) < 1e-6
+    assert abs(latest - 1003.25) < 1e-6, "moved by what the excess goes beyond the 10.3 s window's 0.3 s margin"
 
 
 def test_a_path_seen_for_the_first_time_is_re_dated_against_the_budgets_fastest_round_trip(sandbox_factory, tmp_path):
@@ -141,10 +141,37 @@ def test_a_path_seen_for_the_first_time_is_re_dated_against_the_budgets_fastest_
         with sqlite3.connect(limiter.path) as con:
             return con.execute("SELECT max(ts) FROM sends WHERE budget = 'general'").fetchone()[0]
 
-    assert abs(send(995.0, 0.3, "/crm/v3/owners") - 995.3) < 1e-6, "a budget's first send moves to its answer"
+    # Moves are less the 0.3 s margin the 10-second window is kept longer by (it allows for that much delay).
+    first = send(995.0, 0.7, "/crm/v3/owners")
+    assert abs(first - 995.4) < 1e-6, "a budget's first send moves to its answer, less the margin"
     for i in range(4):
         send(996.0 + i, 0.1, "/crm/v3/properties/contacts")
-    assert abs(send(1000.5, 0.6, "/crm/v3/properties/companies") - 1001.0) < 1e-6
+    assert abs(send(1000.5, 0.9, "/crm/v3/properties/companies") - 1001.0) < 1e-6
     for i in range(4):  # once a path has its own history, its usual round trip is no excess
-        send(1002.0 + i, 0.6, "/crm/v3/objects/contacts/search")
-    assert send(1010.0, 0.61, "/crm/v3/objects/contacts/search") == 1010.0
+        send(1002.0 + i, 0.9, "/crm/v3/objects/contacts/search")
+    assert send(1010.0, 0.95, "/crm/v3/objects/contacts/search") == 1010.0
+
+
+def test_the_ten_second_budget_is_paced_not_spent_in_one_burst(sandbox_factory, tmp_path):
+    """A sliding window alone lets the whole 10-second budget go out in the first instant and replays that burst
+    every window; the work the answers bring then comes in bursts too. Paced, no second carries more than a little
+    over the average rate, and the budget is still used in full."""
+    sandbox = sandbox_factory(tier="pro")
+    now = [1000.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    limiter = RateLimiter(client_settings(sandbox, tmp_path), key="pace-test", tier="pro", clock=lambda: now[0],
+                          sleep=sleep)
+    count, window = limiter.limit("general")
+    sends = []
+    for _ in range(count * 2):
+        limiter.acquire("general")
+        sends.append(now[0])
+    per_second = max(sum(1 for t in sends if start <= t < start + 1.0) for start in sends)
+    assert per_second <= count / window * 1.25, f"{per_second} sends in one second"
+    # Paced, yet no slower than the budget: `count` sends in every window, the second window as full as the first.
+    assert sends[count - 1] - sends[0] < window
+    assert sum(1 for t in sends if t < sends[0] + 2 * window) >= 2 * count - 1
+    assert all(b - a >= window - 1e-9 for a, b in zip(sends, sends[count:])), "more than the budget in one window"

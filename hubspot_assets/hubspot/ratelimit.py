@@ -14,20 +14,22 @@ write lock (`BEGIN IMMEDIATE`, which serializes processes and threads alike), dr
 and records the send if fewer than `limit` remain, else computes exactly when the oldest blocking entry expires and
 sleeps that long without holding the lock. HubSpot counts requests when they arrive, so the window is kept longer by
 `rate_limit_margin` of it, and by at least `MIN_MARGIN_S` (10.3 s and 1.05 s by default): jitter between a send and
-its arrival (thread scheduling, a new connection, server queueing) up to the margin can then never squeeze `limit +
-1` arrivals into one server window. The transport acquires right before it sends, so the logged time is the send
-time. A request whose round trip is much longer than the fastest recent one to the same path may have waited before
-HubSpot counted it (a busy server or machine): `observe` then moves its entry later by what that excess goes beyond
-the window's margin (the margin already allows for the rest), so a late arrival cannot meet the next window's sends.
-The round trip ends when the answer's headers arrive (the transport times it with a response hook): downloading and
-parsing a large answer happen after HubSpot counted the request. Comparing a path only with itself (contacts'
-searches with contacts' searches) keeps a request that always takes longer to answer (hundreds of properties) from
-being re-dated for its size (until a path has a few samples, the budget's fastest round trip on any path is the
-measure, and until the budget has a few, a send moves to when its answer came, less the margin); a 429, answered at
-once, is no sample. When HubSpot's `-Remaining` shows more use than this log knows of (another integration on the
-same app), phantom entries bring the log up to the server's count; a 429 fills the window so every worker pauses.
-The 10-second budget is also paced (`GENERAL_PACE`): spread over its window rather than spent in one burst at the
-start of each.
+its arrival (thread scheduling, a new connection, server queueing) up to the margin can then never squeeze
+`limit + 1` arrivals into one server window. The transport acquires right before it sends, so the logged time is the
+send time. A request whose round trip is much longer than the fastest recent one to the same path may have waited
+before HubSpot counted it (a busy server or machine): `observe` then moves its entry later by what that excess goes
+beyond the window's margin (the margin already allows for the rest), so a late arrival cannot meet the next window's
+sends. Until its answer comes, a send keeps its place in the log even past the window (it may still be on its way):
+a send that queued longer than a window would otherwise expire unanswered and let the next window's sends meet it in
+HubSpot's count; one that never left (no connection) gives its place back. The round trip ends when the answer's
+headers arrive (the transport times it with a response hook): downloading and parsing a large answer happen after
+HubSpot counted the request. Comparing a path only with itself (contacts' searches with contacts' searches) keeps a
+request that always takes longer to answer (hundreds of properties) from being re-dated for its size (until a path
+has a few samples, the budget's fastest round trip on any path is the measure, and until the budget has a few, a
+send moves to when its answer came, less the margin); a 429, answered at once, is no sample. When HubSpot's
+`-Remaining` shows more use than this log knows of (another integration on the same app), phantom entries bring the
+log up to the server's count; a 429 fills the window so every worker pauses. The 10-second budget is also paced
+(`GENERAL_PACE`): spread over its window rather than spent in one burst at the start of each.
 
 Why not pyrate-limiter's SQLiteBucket (read, v4.5): its blocking path re-dates a waiting item to
 "original timestamp + planned sleep" instead of the time it really goes out, so when a sleep overruns (a busy
@@ -87,11 +89,14 @@ PATH_SAMPLES_MIN = 4  # round trips to a path before it is compared with itself 
 # requests of the machine; paced, the same budget goes out evenly and no less of it is used.
 GENERAL_PACE = 1.1
 GENERAL_PACE_WINDOW_S = 1.0
+# A send still waiting for its answer keeps its place in the log past the window (HubSpot may not have counted it yet);
+# while it blocks the next send, that send checks again this often.
+IN_FLIGHT_POLL_S = 0.02
 DAILY_STATE_TTL_S = 600.0
 DAILY_OBSERVE_EVERY_S = 2.0  # how often HubSpot's daily count is written to the shared state  # after this long without fresh daily headers, let a request through to learn again
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS sends (budget TEXT NOT NULL, ts REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS sends (budget TEXT NOT NULL, ts REAL NOT NULL, open INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS sends_budget_ts ON sends (budget, ts);
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v REAL NOT NULL, at REAL NOT NULL);
 """
@@ -132,6 +137,9 @@ class RateLimiter:
         self._rtts: dict[tuple[str, str | None], deque[float]] = {}  # per (budget, path)
         self._budget_rtts: dict[str, deque[float]] = {}  # per budget, any path
         self._rtts_lock = threading.Lock()
+        # A send whose answer never came back to `observe` (a crash between the two) stops holding its place after
+        # the longest a request can wait for an answer.
+        self.in_flight_max_s = settings.connect_timeout_s + settings.read_timeout_s
         self._conn()  # creates the file and schema up front, so the first request pays no setup cost
 
     # -- storage --------------------------------------------------------------------------------------------
@@ -144,6 +152,8 @@ class RateLimiter:
             with FileLock(str(self.path) + ".init.lock", thread_local=False):
                 con.execute("PRAGMA journal_mode=WAL")
                 con.executescript(_SCHEMA)
+                if "open" not in {row[1] for row in con.execute("PRAGMA table_info(sends)")}:  # a log of 0.x
+                    con.execute("ALTER TABLE sends ADD COLUMN open INTEGER NOT NULL DEFAULT 0")
             con.execute("PRAGMA synchronous=OFF")  # the log is disposable state; losing it costs one window
             self._local.con = con
             self._local.pid = os.getpid()
@@ -216,13 +226,18 @@ class RateLimiter:
                     self._set_remaining(name, None)
                     return waited
                 count, window = limit
-                con.execute("DELETE FROM sends WHERE budget = ? AND ts <= ?", (name, now - window))
+                # Expired entries go, except sends still waiting for their answer: one that queued before HubSpot
+                # counted it may arrive now, so it holds its place until its answer re-dates it (see `observe`).
+                con.execute(
+                    "DELETE FROM sends WHERE budget = ? AND ts <= ? AND (open = 0 OR ts <= ?)",
+                    (name, now - window, now - self.in_flight_max_s),
+                )
                 used = con.execute("SELECT COUNT(*) FROM sends WHERE budget = ?", (name,)).fetchone()[0]
                 delay = self._wait(con, name, count, window, now, used)
                 if delay is None and name == "general":
                     delay = self._pace(con, count, window, now)
                 if delay is None:
-                    cursor = con.execute("INSERT INTO sends (budget, ts) VALUES (?, ?)", (name, now))
+                    cursor = con.execute("INSERT INTO sends (budget, ts, open) VALUES (?, ?, 1)", (name, now))
                     self._local.sent = (name, cursor.lastrowid, now, endpoint)
                     self._count_daily(con)
                     self._set_remaining(name, count - used - 1)
@@ -232,25 +247,29 @@ class RateLimiter:
             waited += delay
 
     @staticmethod
-    def _wait(con: sqlite3.Connection, name: str, count: int, span: float, now: float, used: int) -> float | None:
-        """Seconds until a send fits `count` per `span` given `used` sends in the span, or None if it fits now."""
+    def _wait(
+        con: sqlite3.Connection, name: str, count: int, span: float, now: float, used: int, since: float | None = None
+    ) -> float | None:
+        """Seconds until a send fits `count` per `span` given the `used` sends in the log (those after `since`), or
+        None if it fits now."""
         if used < count:
             return None
-        # The entry whose expiry frees a slot: the (used - count + 1)-th oldest in the span.
+        # The entry whose expiry frees a slot: the (used - count + 1)-th oldest. A send kept past the span while it
+        # waits for its answer frees its slot only when the answer comes: check again shortly.
         row = con.execute(
             "SELECT ts FROM sends WHERE budget = ? AND ts > ? ORDER BY ts LIMIT 1 OFFSET ?",
-            (name, now - span, used - count),
+            (name, -math.inf if since is None else since, used - count),
         ).fetchone()
-        return max(0.001, row[0] + span - now) if row else 0.001
+        expiry = row[0] + span - now if row else 0.0
+        return expiry if expiry > 0 else IN_FLIGHT_POLL_S
 
     def _pace(self, con: sqlite3.Connection, count: int, window: float, now: float) -> float | None:
         """Seconds until the 10-second budget's pace allows a send (see `GENERAL_PACE`), or None."""
         span = GENERAL_PACE_WINDOW_S
         paced = max(1, math.ceil(count * span / window * GENERAL_PACE))
-        used = con.execute(
-            "SELECT COUNT(*) FROM sends WHERE budget = 'general' AND ts > ?", (now - span,)
-        ).fetchone()[0]
-        return self._wait(con, "general", paced, span, now, used)
+        since = now - span
+        used = con.execute("SELECT COUNT(*) FROM sends WHERE budget = 'general' AND ts > ?", (since,)).fetchone()[0]
+        return self._wait(con, "general", paced, span, now, used, since)
 
     def now(self) -> float:
         """The limiter's clock (what `observe`'s `answered_at` is measured on)."""
@@ -272,14 +291,25 @@ class RateLimiter:
         recent ones; by default the endpoint given to `acquire`)."""
         name = getattr(budget, "value", budget)
         # A refusal is not counted by HubSpot and comes back at once: neither re-dated nor a round-trip sample.
-        restamp = self._restamp(name, answered_at, path) if status != 429 else self._forget_send()
-        self._observe(name, headers, restamp)
+        answer = self._restamp(name, answered_at, path) if status != 429 else self._answered(name)
+        self._observe(name, headers, answer)
 
-    def _forget_send(self) -> None:
+    def unsent(self, budget: Any) -> None:
+        """The request this thread acquired for never went out (no connection): its entry goes, freeing its slot."""
+        sent = self._answered(getattr(budget, "value", budget))
+        if sent is not None:
+            with self._tx() as con:
+                con.execute("DELETE FROM sends WHERE rowid = ?", (sent[0],))
+
+    def _answered(self, name: str) -> tuple[int, None] | None:
+        """(rowid, None) for this thread's last send on `name` (its answer came: it no longer waits), else None."""
+        sent = getattr(self._local, "sent", None)
         self._local.sent = None
+        return (sent[1], None) if sent is not None and sent[0] == name else None
 
-    def _restamp(self, name: str, answered_at: float | None, path: str | None) -> tuple[int, float] | None:
-        """(rowid, later ts) for this thread's last send when its round trip took unusually long, else None."""
+    def _restamp(self, name: str, answered_at: float | None, path: str | None) -> tuple[int, float | None] | None:
+        """(rowid, later ts or None) for this thread's last send: a later ts when its round trip took unusually
+        long. None when this thread has no send on `name` to settle."""
         sent = getattr(self._local, "sent", None)
         self._local.sent = None
         if sent is None or sent[0] != name:
@@ -304,7 +334,7 @@ class RateLimiter:
         # exactly that: only what goes beyond the margin moves the entry (moving it by the whole excess would hold
         # the same delay back twice, a slot's worth of budget lost every few sends).
         late = rtt - fastest - self._margin(name)
-        return (rowid, sent_at + late) if late > RESTAMP_MIN_S else None
+        return rowid, (sent_at + late if late > RESTAMP_MIN_S else None)
 
     def _margin(self, name: str) -> float:
         """What the window of budget `name` is kept longer by (see `_with_margin`)."""
@@ -315,13 +345,17 @@ class RateLimiter:
             base = interval[0] / 1000.0 if interval else GENERAL_WINDOW_S
         return self._with_margin(base) - base
 
-    def _observe(self, name: str, headers: Mapping[str, str], restamp: tuple[int, float] | None = None) -> None:
+    def _observe(
+        self, name: str, headers: Mapping[str, str], answer: tuple[int, float | None] | None = None
+    ) -> None:
+        """`answer`: (rowid, later ts or None) of the send this answer settles (it stops waiting, and moves to the
+        later ts if one is given)."""
         limit_max = _header_int(headers, "X-HubSpot-RateLimit-Max")
         interval_ms = _header_int(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
         remaining = _header_int(headers, "X-HubSpot-RateLimit-Remaining")
         daily = _header_int(headers, "X-HubSpot-RateLimit-Daily")
         daily_remaining = _header_int(headers, "X-HubSpot-RateLimit-Daily-Remaining")
-        if limit_max is None and daily_remaining is None and restamp is None:
+        if limit_max is None and daily_remaining is None and answer is None:
             return
         now = self._clock()
         general = name == "general" and limit_max is not None
@@ -332,11 +366,12 @@ class RateLimiter:
         learn = general and self._learned_changed(con, limit_max, interval_ms)
         foreign = general and remaining is not None and self._foreign(con, limit_max, remaining, window, now) > 0
         daily_due = daily_remaining is not None and self._daily_due(con, daily, now)
-        if not (restamp or learn or foreign or daily_due):
+        if not (answer or learn or foreign or daily_due):
             return
         with self._tx() as con:
-            if restamp is not None:
-                con.execute("UPDATE sends SET ts = MAX(ts, ?) WHERE rowid = ?", (restamp[1], restamp[0]))
+            if answer is not None:
+                rowid, later = answer
+                con.execute("UPDATE sends SET open = 0, ts = MAX(ts, COALESCE(?, ts)) WHERE rowid = ?", (later, rowid))
             if learn:
                 log.info("rate limit learned from HubSpot: %d requests per window", limit_max)
                 self._set_meta(con, "general_max", limit_max, now)  # type: ignore[arg-type]

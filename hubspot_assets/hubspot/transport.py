@@ -397,9 +397,18 @@ class Transport:
             if limit_wait:
                 self.metrics.add("rate_limit_wait_s", limit_wait)
         started = time.monotonic()
-        # When the answer's headers came in, on the limiter's clock (a response hook runs before the body is read).
-        clock = getattr(limiter, "now", None) or time.time
-        headers_at: list[float] = []
+        path = endpoint_template(urlsplit(url).path)
+        observed: list[bool] = []
+
+        def answered(answer: requests.Response, *args: Any, **kwargs: Any) -> None:
+            # A response hook runs when the answer's headers come in, before the body is read: the round trip that
+            # can re-date the send in the rate log ends here (HubSpot counted the request before it answered;
+            # reading and parsing a large answer say nothing of when it arrived), compared with round trips to the
+            # same path, ids masked. The send also stops holding its place in the log as one still unanswered.
+            if limiter is not None:
+                limiter.observe(budget, answer.headers, answer.status_code, answered_at=limiter.now(), path=path)
+                observed.append(True)
+
         status: int | None = None
         response: requests.Response | None = None
         error: HubSpotError | None
@@ -408,7 +417,7 @@ class Transport:
             response = self.session.request(
                 method, url, params=params, data=body if body is not None else data, headers=headers,
                 timeout=self._timeout, allow_redirects=False,
-                hooks={"response": lambda r, *args, **kwargs: headers_at.append(clock())},
+                hooks={"response": answered},
             )
             status = response.status_code
             error, result = self._interpret(response, method, endpoint, ok, attempt, started, decode)
@@ -442,15 +451,13 @@ class Transport:
         self.metrics.add("requests")
         if status is not None:
             self.metrics.count("by_status", status)
-        if limiter is not None and (response is not None or getattr(error, "request_sent", True)):
-            # The round trip ends with the answer's headers (HubSpot counted the request before it answered: reading
-            # and parsing a large answer says nothing of when it arrived) and is compared with round trips to the same
-            # path, ids masked. Also when the request went out but no answer came (a timeout, a dropped connection):
-            # it may have reached HubSpot late, so its entry is re-dated like any slow round trip.
-            limiter.observe(
-                budget, response.headers if response is not None else {}, status,
-                answered_at=headers_at[0] if headers_at else None, path=endpoint_template(urlsplit(url).path),
-            )
+        if limiter is not None and not observed:
+            if response is not None or getattr(error, "request_sent", True):
+                # The request went out but no answer came (a timeout, a dropped connection): it may have reached
+                # HubSpot late, so its entry is re-dated like any slow round trip, up to now.
+                limiter.observe(budget, {}, status, path=path)
+            else:
+                limiter.unsent(budget)  # it never left: its slot is free again
         return token, response, status, error, result, duration_ms
 
     def _retry_delay(self, error: HubSpotError, attempt: int) -> float:

@@ -10,6 +10,8 @@ Grammar (`--faults` on the CLI, `SandboxConfig.faults`, or `POST /_sandbox/fault
            | 477          "Migration in progress", arg = Retry-After seconds (default 1)
            | reset        connection closed (RST) without any answer
            | slow         answer delayed by arg seconds (default 6), then served normally
+           | queue        held arg seconds (default 1) before HubSpot sees it (a congested network or edge), then
+           |              counted against the rate limits and served: an arrival later than its send
            | burst429     this and the next arg-1 matching requests answer 429 TEN_SECONDLY_ROLLING
            |              (default 5)
            | 429          a single 429 TEN_SECONDLY_ROLLING (same as burst429=1; optional Retry-After arg)
@@ -36,14 +38,14 @@ from dataclasses import asdict, dataclass
 
 FAULTS_HELP = (
     "Faults: comma-separated KIND[=ARG]:RATE[@PATH], KIND one of 500 502 503 504 521-524 423, "
-    "477[=retry_after_s], reset, slow[=seconds], burst429[=count], 429, truncate, html[=status]; "
+    "477[=retry_after_s], reset, slow[=seconds], queue[=seconds], burst429[=count], 429, truncate, html[=status]; "
     "RATE in 0..1; PATH a prefix or glob; status kinds, 423 and 429 take an optional =retry_after_s. "
     "Example: 500:0.05,reset:0.01,slow=6:0.02,burst429=5:0.01,truncate:0.01"
 )
 
 STATUS_KINDS = frozenset({"423", "500", "502", "503", "504", "521", "522", "523", "524"})
-DEFAULT_ARGS: dict[str, float] = {"477": 1, "slow": 6, "burst429": 5, "html": 502}
-KINDS = STATUS_KINDS | {"477", "reset", "slow", "burst429", "429", "truncate", "html"}
+DEFAULT_ARGS: dict[str, float] = {"477": 1, "slow": 6, "queue": 1, "burst429": 5, "html": 502}
+KINDS = STATUS_KINDS | {"477", "reset", "slow", "queue", "burst429", "429", "truncate", "html"}
 
 
 @dataclass(frozen=True)

@@ -417,6 +417,11 @@ class PlatformMiddleware:
 
         policy: str | None = None
         try:
+            fault = platform.faults.decide(path)
+            if fault is not None and fault.kind == "queue":  # held before HubSpot sees it: counted when it gets in
+                scope["hubspot_fault"] = fault.kind
+                await asyncio.sleep(float(fault.arg or 0))
+                fault = None
             auth: dict | None = None
             if not path.startswith(UNAUTHENTICATED_PREFIXES):
                 auth_header = None
@@ -451,7 +456,6 @@ class PlatformMiddleware:
                                        b"application/json;charset=utf-8")
                     return
 
-            fault = platform.faults.decide(path)
             if fault is not None:
                 handled = await self._apply_fault(
                     fault, scope, receive, send, send_with_headers, corr_id, auth, extra_headers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -9,7 +10,14 @@ import requests
 from hubspot_assets.hubspot.breaker import CircuitBreaker
 from hubspot_assets.hubspot.ratelimit import RateLimiter
 from hubspot_assets.hubspot.transport import Budget, Transport
-from tests.client.c1_support import client_settings, request_stats, reset_stats, run_workers, set_platform
+from tests.client.c1_support import (
+    client_settings,
+    force_fault,
+    request_stats,
+    reset_stats,
+    run_workers,
+    set_platform,
+)
 
 LIST = "/crm/v3/objects/contacts"
 
@@ -168,6 +176,7 @@ def test_the_ten_second_budget_is_paced_not_spent_in_one_burst(sandbox_factory, 
     sends = []
     for _ in range(count * 2):
         limiter.acquire("general")
+        limiter.observe("general", {}, 200, answered_at=now[0])  # answered at once
         sends.append(now[0])
     per_second = max(sum(1 for t in sends if start <= t < start + 1.0) for start in sends)
     assert per_second <= count / window * 1.25, f"{per_second} sends in one second"
@@ -175,3 +184,39 @@ def test_the_ten_second_budget_is_paced_not_spent_in_one_burst(sandbox_factory, 
     assert sends[count - 1] - sends[0] < window
     assert sum(1 for t in sends if t < sends[0] + 2 * window) >= 2 * count - 1
     assert all(b - a >= window - 1e-9 for a, b in zip(sends, sends[count:])), "more than the budget in one window"
+
+
+def test_a_send_that_reaches_hubspot_late_keeps_its_place_until_answered(sandbox_factory, tmp_path):
+    """A request held on its way (a congested network) is counted by HubSpot when it gets in, maybe after its own
+    window has passed. Its entry must not expire unanswered: the next window's sends would meet it in HubSpot's
+    count. The sandbox holds one search 1.5 s before counting it; five more searches 1.2 s after it must not all go
+    at once."""
+    import threading
+
+    sandbox = sandbox_factory(tier="pro")
+    transport = Transport(client_settings(sandbox, tmp_path), breaker=CircuitBreaker("t", failure_threshold=100))
+    search_path = "/crm/v3/objects/contacts/search"
+
+    def search(_: object = None) -> None:
+        transport.request("POST", search_path, json={"limit": 1}, budget=Budget.SEARCH)
+
+    for _ in range(5):  # the usual round trip, to measure lateness by
+        search()
+    time.sleep(1.1)
+    reset_stats(sandbox)
+    force_fault(sandbox, "queue", count=1, arg=1.5, path=search_path)
+    started = time.monotonic()
+    held = threading.Thread(target=search)
+    held.start()
+    time.sleep(0.05)
+    for _ in range(4):
+        search()
+    time.sleep(max(0.0, started + 1.2 - time.monotonic()))
+    with ThreadPoolExecutor(5) as pool:
+        list(pool.map(search, range(5)))
+    held.join()
+    stats = request_stats(sandbox)
+    assert stats["rate_limited"] == 0, stats
+    assert stats["by_status"].get("200") == 10
+    # The fifth of the late batch waited for the held search's answer, then for a slot of the window after it.
+    assert time.monotonic() - started > 2.0

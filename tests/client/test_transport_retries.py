@@ -277,3 +277,26 @@ def test_reading_and_parsing_a_large_answer_does_not_re_date_its_send(sandbox, t
     with sqlite3.connect(log_file) as con:
         latest = con.execute("SELECT max(ts) FROM sends WHERE budget = 'general'").fetchone()[0]
     assert latest - before < 0.2, f"the send was re-dated by the time its body took (+{latest - before:.3f} s)"
+
+
+def test_a_request_that_never_left_gives_its_place_in_the_rate_log_back(sandbox, tmp_path):
+    """No connection could be opened: HubSpot never saw the request, so its entry leaves the shared rate log (a
+    send still waiting for its answer would otherwise hold a slot until it went stale)."""
+    import socket
+    import sqlite3
+
+    from hubspot_assets.hubspot.errors import ConnectionFailedError
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    transport = make_transport(sandbox, tmp_path, tier="pro", base_url=dead, retry_max_attempts=2)
+    with pytest.raises(ConnectionFailedError):
+        transport.request("GET", LIST, params={"limit": 1})
+    with sqlite3.connect(transport.rate_limiter.path) as con:
+        assert con.execute("SELECT count(*) FROM sends").fetchone()[0] == 0
+    # A request that went out and was answered stays in the log, no longer waiting.
+    answered = make_transport(sandbox, tmp_path, tier="pro")
+    answered.request("GET", LIST, params={"limit": 1})
+    with sqlite3.connect(answered.rate_limiter.path) as con:
+        assert con.execute("SELECT count(*), sum(open) FROM sends").fetchone() == (1, 0)

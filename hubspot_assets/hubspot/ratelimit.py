@@ -15,21 +15,23 @@ and records the send if fewer than `limit` remain, else computes exactly when th
 sleeps that long without holding the lock. HubSpot counts requests when they arrive, so the window is kept longer by
 `rate_limit_margin` of it, and by at least `MIN_MARGIN_S` (10.3 s and 1.05 s by default): jitter between a send and
 its arrival (thread scheduling, a new connection, server queueing) up to the margin can then never squeeze
-`limit + 1` arrivals into one server window. The transport acquires right before it sends, so the logged time is the
-send time. A request whose round trip is much longer than the fastest recent one to the same path may have waited
-before HubSpot counted it (a busy server or machine): `observe` then moves its entry later by what that excess goes
-beyond the window's margin (the margin already allows for the rest), so a late arrival cannot meet the next window's
-sends. Until its answer comes, a send keeps its place in the log even past the window (it may still be on its way):
-a send that queued longer than a window would otherwise expire unanswered and let the next window's sends meet it in
-HubSpot's count; one that never left (no connection) gives its place back. The round trip ends when the answer's
-headers arrive (the transport times it with a response hook): downloading and parsing a large answer happen after
-HubSpot counted the request. Comparing a path only with itself (contacts' searches with contacts' searches) keeps a
-request that always takes longer to answer (hundreds of properties) from being re-dated for its size (until a path
-has a few samples, the budget's fastest round trip on any path is the measure, and until the budget has a few, a
-send moves to when its answer came, less the margin); a 429, answered at once, is no sample. When HubSpot's
-`-Remaining` shows more use than this log knows of (another integration on the same app), phantom entries bring the
-log up to the server's count; a 429 fills the window so every worker pauses. The 10-second budget is also paced
-(`GENERAL_PACE`): spread over its window rather than spent in one burst at the start of each.
+`limit + 1` arrivals into one server window. The transport acquires right before it sends, and its HTTP adapter
+tells the limiter when the request really goes out (`sending`: a thread can wait long after it was allowed, for the
+interpreter lock or a pooled connection); the entry moves to that time when the answer comes, and round trips are
+measured from it. A request whose round trip is much longer than the fastest recent one to the same path may have
+waited before HubSpot counted it (a busy server or machine): `observe` then moves its entry later by what that
+excess goes beyond the window's margin (the margin already allows for the rest), so a late arrival cannot meet the
+next window's sends. Until its answer comes, a send keeps its place in the log even past the window (it may still be
+on its way): a send that queued longer than a window would otherwise expire unanswered and let the next window's
+sends meet it in HubSpot's count; one that never left (no connection) gives its place back. The round trip ends when
+the answer's headers arrive (the transport times it with a response hook): downloading and parsing a large answer
+happen after HubSpot counted the request. Comparing a path only with itself (contacts' searches with contacts'
+searches) keeps a request that always takes longer to answer (hundreds of properties) from being re-dated for its
+size (until a path has a few samples, the budget's fastest round trip on any path is the measure, and until the
+budget has a few, a send moves to when its answer came, less the margin); a 429, answered at once, is no sample.
+When HubSpot's `-Remaining` shows more use than this log knows of (another integration on the same app), phantom
+entries bring the log up to the server's count; a 429 fills the window so every worker pauses. The 10-second budget
+is also paced (`GENERAL_PACE`): spread over its window rather than spent in one burst at the start of each.
 
 Why not pyrate-limiter's SQLiteBucket (read, v4.5): its blocking path re-dates a waiting item to
 "original timestamp + planned sleep" instead of the time it really goes out, so when a sleep overruns (a busy
@@ -239,6 +241,7 @@ class RateLimiter:
                 if delay is None:
                     cursor = con.execute("INSERT INTO sends (budget, ts, open) VALUES (?, ?, 1)", (name, now))
                     self._local.sent = (name, cursor.lastrowid, now, endpoint)
+                    self._local.sending_at = None
                     self._count_daily(con)
                     self._set_remaining(name, count - used - 1)
                     return waited
@@ -274,6 +277,13 @@ class RateLimiter:
     def now(self) -> float:
         """The limiter's clock (what `observe`'s `answered_at` is measured on)."""
         return self._clock()
+
+    def sending(self) -> None:
+        """This thread's request is going out now (the transport's adapter calls this right before the send). The
+        log holds when the send was allowed; a thread can wait long after that (the interpreter lock, a pooled
+        connection), and an entry older than its send expires before HubSpot's window of it has passed. When the
+        answer comes, `observe` moves the entry to this time and measures the round trip from it."""
+        self._local.sending_at = self._clock()
 
     def observe(
         self,
@@ -314,7 +324,10 @@ class RateLimiter:
         self._local.sent = None
         if sent is None or sent[0] != name:
             return None
-        _, rowid, sent_at, endpoint = sent
+        _, rowid, logged, endpoint = sent
+        went = getattr(self._local, "sending_at", None)
+        self._local.sending_at = None
+        sent_at = went if went is not None and went > logged else logged
         rtt = (self._clock() if answered_at is None else answered_at) - sent_at
         with self._rtts_lock:
             samples = self._rtts.setdefault((name, path or endpoint), deque(maxlen=RTT_SAMPLES))
@@ -334,7 +347,8 @@ class RateLimiter:
         # exactly that: only what goes beyond the margin moves the entry (moving it by the whole excess would hold
         # the same delay back twice, a slot's worth of budget lost every few sends).
         late = rtt - fastest - self._margin(name)
-        return rowid, (sent_at + late if late > RESTAMP_MIN_S else None)
+        later = sent_at + late if late > RESTAMP_MIN_S else sent_at
+        return rowid, (later if later > logged + RESTAMP_MIN_S else None)
 
     def _margin(self, name: str) -> float:
         """What the window of budget `name` is kept longer by (see `_with_margin`)."""

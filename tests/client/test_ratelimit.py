@@ -220,3 +220,32 @@ def test_a_send_that_reaches_hubspot_late_keeps_its_place_until_answered(sandbox
     assert stats["by_status"].get("200") == 10
     # The fifth of the late batch waited for the held search's answer, then for a slot of the window after it.
     assert time.monotonic() - started > 2.0
+
+
+def test_an_entry_is_dated_when_its_request_really_went_out(sandbox_factory, tmp_path):
+    """The log records a send when the limiter allows it; the thread may leave much later (waiting for the
+    interpreter lock while other threads parse answers: 0.2 s was seen on a busy machine). An entry older than
+    its request would expire before HubSpot's window of it has passed: it moves to the real send."""
+    import sqlite3
+
+    sandbox = sandbox_factory(tier="pro")
+    settings = client_settings(sandbox, tmp_path)
+
+    class StalledAfterAcquire(RateLimiter):
+        stall = 0.0
+
+        def acquire(self, budget, **kwargs):
+            waited = super().acquire(budget, **kwargs)
+            time.sleep(self.stall)  # what a thread can wait between being allowed and sending
+            return waited
+
+    limiter = StalledAfterAcquire(settings, key="send-clock-test", tier="pro")
+    transport = Transport(settings, rate_limiter=limiter, breaker=CircuitBreaker("t", failure_threshold=100))
+    for _ in range(5):  # the usual round trip
+        transport.request("GET", LIST, params={"limit": 1})
+    limiter.stall = 0.4
+    allowed = time.time()
+    transport.request("GET", LIST, params={"limit": 1})
+    with sqlite3.connect(limiter.path) as con:
+        latest = con.execute("SELECT max(ts) FROM sends WHERE budget = 'general'").fetchone()[0]
+    assert latest - allowed >= 0.35, f"the entry stayed {latest - allowed:.3f} s after the send was allowed"

@@ -31,7 +31,8 @@ size (until a path has a few samples, the budget's fastest round trip on any pat
 budget has a few, a send moves to when its answer came, less the margin); a 429, answered at once, is no sample.
 When HubSpot's `-Remaining` shows more use than this log knows of (another integration on the same app), phantom
 entries bring the log up to the server's count; a 429 fills the window so every worker pauses. The 10-second budget
-is also paced (`GENERAL_PACE`): spread over its window rather than spent in one burst at the start of each.
+is also paced (`GENERAL_PACE`): spread over its window rather than spent in one burst at the start of each (its first
+quarter excepted: the first requests of a run, or all of a short one, go out at once).
 
 Why not pyrate-limiter's SQLiteBucket (read, v4.5): its blocking path re-dates a waiting item to
 "original timestamp + planned sleep" instead of the time it really goes out, so when a sleep overruns (a busy
@@ -89,8 +90,11 @@ PATH_SAMPLES_MIN = 4  # round trips to a path before it is compared with itself 
 # sliding window lets a full budget go out in the first second of a run and then replays that burst every window,
 # so the work its answers bring (hundreds of pages to parse at once) arrives in bursts that starve the other budget's
 # requests of the machine; paced, the same budget goes out evenly and no less of it is used.
+# The first quarter of the budget in a window goes unpaced: a run's first requests (metadata of every object type,
+# which everything else waits for) and a short run (an incremental sync with nothing to fetch) go out at once.
 GENERAL_PACE = 1.1
 GENERAL_PACE_WINDOW_S = 1.0
+GENERAL_UNPACED = 0.25
 # A send still waiting for its answer keeps its place in the log past the window (HubSpot may not have counted it yet);
 # while it blocks the next send, that send checks again this often.
 IN_FLIGHT_POLL_S = 0.02
@@ -237,7 +241,7 @@ class RateLimiter:
                 used = con.execute("SELECT COUNT(*) FROM sends WHERE budget = ?", (name,)).fetchone()[0]
                 delay = self._wait(con, name, count, window, now, used)
                 if delay is None and name == "general":
-                    delay = self._pace(con, count, window, now)
+                    delay = self._pace(con, count, window, now, used)
                 if delay is None:
                     cursor = con.execute("INSERT INTO sends (budget, ts, open) VALUES (?, ?, 1)", (name, now))
                     self._local.sent = (name, cursor.lastrowid, now, endpoint)
@@ -266,8 +270,11 @@ class RateLimiter:
         expiry = row[0] + span - now if row else 0.0
         return expiry if expiry > 0 else IN_FLIGHT_POLL_S
 
-    def _pace(self, con: sqlite3.Connection, count: int, window: float, now: float) -> float | None:
-        """Seconds until the 10-second budget's pace allows a send (see `GENERAL_PACE`), or None."""
+    def _pace(self, con: sqlite3.Connection, count: int, window: float, now: float, used: int) -> float | None:
+        """Seconds until the 10-second budget's pace allows a send (see `GENERAL_PACE`), or None. `used`: sends in
+        the window."""
+        if used < count * GENERAL_UNPACED:
+            return None
         span = GENERAL_PACE_WINDOW_S
         paced = max(1, math.ceil(count * span / window * GENERAL_PACE))
         since = now - span

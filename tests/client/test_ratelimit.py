@@ -162,8 +162,8 @@ def test_a_path_seen_for_the_first_time_is_re_dated_against_the_budgets_fastest_
 
 def test_the_ten_second_budget_is_paced_not_spent_in_one_burst(sandbox_factory, tmp_path):
     """A sliding window alone lets the whole 10-second budget go out in the first instant and replays that burst
-    every window; the work the answers bring then comes in bursts too. Paced, no second carries more than a little
-    over the average rate, and the budget is still used in full."""
+    every window; the work the answers bring then comes in bursts too. Paced, no second after the first quarter of
+    the budget carries more than a little over the average rate, and the budget is still used in full."""
     sandbox = sandbox_factory(tier="pro")
     now = [1000.0]
 
@@ -178,7 +178,10 @@ def test_the_ten_second_budget_is_paced_not_spent_in_one_burst(sandbox_factory, 
         limiter.acquire("general")
         limiter.observe("general", {}, 200, answered_at=now[0])  # answered at once
         sends.append(now[0])
-    per_second = max(sum(1 for t in sends if start <= t < start + 1.0) for start in sends)
+    # The first quarter of the budget goes at once (a run's metadata, or all of a short run), then the pace holds.
+    burst = count // 4
+    assert sends[burst - 1] == sends[0]
+    per_second = max(sum(1 for t in sends if start <= t < start + 1.0) for start in sends if start > sends[0])
     assert per_second <= count / window * 1.25, f"{per_second} sends in one second"
     # Paced, yet no slower than the budget: `count` sends in every window, the second window as full as the first.
     assert sends[count - 1] - sends[0] < window

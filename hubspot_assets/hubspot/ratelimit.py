@@ -86,20 +86,20 @@ RESTAMP_MIN_S = 0.005
 # itself: that would re-date its sends too little.
 RTT_SAMPLES = 256
 PATH_SAMPLES_MIN = 4  # round trips to a path before it is compared with itself only
-# The 10-second budget is also paced: at most this much above its average rate in any `GENERAL_PACE_WINDOW_S`. A bare
-# sliding window lets a full budget go out in the first second of a run and then replays that burst every window,
-# so the work its answers bring (hundreds of pages to parse at once) arrives in bursts that starve the other budget's
-# requests of the machine; paced, the same budget goes out evenly and no less of it is used.
-# The first quarter of the budget in a window goes unpaced: a run's first requests (metadata of every object type,
-# which everything else waits for) and a short run (an incremental sync with nothing to fetch) go out at once.
+# The 10-second budget is also paced: at most `GENERAL_PACE` times its average rate in any `GENERAL_PACE_WINDOW_S`. A
+# bare sliding window lets a full budget go out in the first second of a run and then replays that burst every
+# window, so the work its answers bring (hundreds of pages to parse at once) arrives in bursts that starve the
+# search budget's requests of the machine; paced, the same budget goes out evenly and no less of it is used. The first
+# `GENERAL_UNPACED` of the budget in a window goes unpaced: a run's first requests (every type's metadata, which
+# everything else waits for) and a short run (an incremental sync with nothing to fetch) go out at once.
 GENERAL_PACE = 1.1
 GENERAL_PACE_WINDOW_S = 1.0
 GENERAL_UNPACED = 0.25
-# A send still waiting for its answer keeps its place in the log past the window (HubSpot may not have counted it yet);
-# while it blocks the next send, that send checks again this often.
+# A send still waiting for its answer keeps its place in the log past the window (HubSpot may not have counted it
+# yet); while it blocks the next send, that send checks again this often.
 IN_FLIGHT_POLL_S = 0.02
-DAILY_STATE_TTL_S = 600.0
-DAILY_OBSERVE_EVERY_S = 2.0  # how often HubSpot's daily count is written to the shared state  # after this long without fresh daily headers, let a request through to learn again
+DAILY_STATE_TTL_S = 600.0  # after this long without fresh daily headers, let a request through to learn again
+DAILY_OBSERVE_EVERY_S = 2.0  # how often HubSpot's daily count is written to the shared state
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sends (budget TEXT NOT NULL, ts REAL NOT NULL, open INTEGER NOT NULL DEFAULT 0);
@@ -392,7 +392,9 @@ class RateLimiter:
         with self._tx() as con:
             if answer is not None:
                 rowid, later = answer
-                con.execute("UPDATE sends SET open = 0, ts = MAX(ts, COALESCE(?, ts)) WHERE rowid = ?", (later, rowid))
+                con.execute(
+                    "UPDATE sends SET open = 0, ts = MAX(ts, COALESCE(?, ts)) WHERE rowid = ?", (later, rowid)
+                )
             if learn:
                 log.info("rate limit learned from HubSpot: %d requests per window", limit_max)
                 self._set_meta(con, "general_max", limit_max, now)  # type: ignore[arg-type]

@@ -23,16 +23,17 @@ waited before HubSpot counted it (a busy server or machine): `observe` then move
 excess goes beyond the window's margin (the margin already allows for the rest), so a late arrival cannot meet the
 next window's sends. Until its answer comes, a send keeps its place in the log even past the window (it may still be
 on its way): a send that queued longer than a window would otherwise expire unanswered and let the next window's
-sends meet it in HubSpot's count; one that never left (no connection) gives its place back. The round trip ends when
-the answer's headers arrive (the transport times it with a response hook): downloading and parsing a large answer
-happen after HubSpot counted the request. Comparing a path only with itself (contacts' searches with contacts'
-searches) keeps a request that always takes longer to answer (hundreds of properties) from being re-dated for its
-size (until a path has a few samples, the budget's fastest round trip on any path is the measure, and until the
-budget has a few, a send moves to when its answer came, less the margin); a 429, answered at once, is no sample.
-When HubSpot's `-Remaining` shows more use than this log knows of (another integration on the same app), phantom
-entries bring the log up to the server's count; a 429 fills the window so every worker pauses. The 10-second budget
-is also paced (`GENERAL_PACE`): spread over its window rather than spent in one burst at the start of each (its first
-quarter excepted: the first requests of a run, or all of a short one, go out at once).
+sends meet it in HubSpot's count; one that never left (no connection) gives its place back, and one whose process
+ended unanswered (a cancelled run) stops holding it. The round trip ends when the answer's headers arrive (the
+transport times it with a response hook): downloading and parsing a large answer happen after HubSpot counted the
+request. Comparing a path only with itself (contacts' searches with contacts' searches) keeps a request that always
+takes longer to answer (hundreds of properties) from being re-dated for its size (until a path has a few samples,
+the budget's fastest round trip on any path is the measure, and until the budget has a few, a send moves to when its
+answer came, less the margin); a 429, answered at once, is no sample. When HubSpot's `-Remaining` shows more use
+than this log knows of (another integration on the same app), phantom entries bring the log up to the server's
+count; a 429 fills the window so every worker pauses. The 10-second budget is also paced (`GENERAL_PACE`): spread
+over its window rather than spent in one burst at the start of each (its first quarter excepted: the first requests
+of a run, or all of a short one, go out at once).
 
 Why not pyrate-limiter's SQLiteBucket (read, v4.5): its blocking path re-dates a waiting item to
 "original timestamp + planned sleep" instead of the time it really goes out, so when a sleep overruns (a busy
@@ -102,10 +103,25 @@ DAILY_STATE_TTL_S = 600.0  # after this long without fresh daily headers, let a 
 DAILY_OBSERVE_EVERY_S = 2.0  # how often HubSpot's daily count is written to the shared state
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS sends (budget TEXT NOT NULL, ts REAL NOT NULL, open INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS sends (
+    budget TEXT NOT NULL, ts REAL NOT NULL, open INTEGER NOT NULL DEFAULT 0, pid INTEGER NOT NULL DEFAULT 0
+);
 CREATE INDEX IF NOT EXISTS sends_budget_ts ON sends (budget, ts);
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v REAL NOT NULL, at REAL NOT NULL);
 """
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` runs on this machine (the log lives on a local disk: its pids are this machine's)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _header_int(headers: Mapping[str, str], name: str) -> int | None:
@@ -143,8 +159,8 @@ class RateLimiter:
         self._rtts: dict[tuple[str, str | None], deque[float]] = {}  # per (budget, path)
         self._budget_rtts: dict[str, deque[float]] = {}  # per budget, any path
         self._rtts_lock = threading.Lock()
-        # A send whose answer never came back to `observe` (a crash between the two) stops holding its place after
-        # the longest a request can wait for an answer.
+        # A send whose answer never came back to `observe` stops holding its place once its process is gone (a
+        # cancelled run), else after the longest a request can wait for an answer.
         self.in_flight_max_s = settings.connect_timeout_s + settings.read_timeout_s
         self._conn()  # creates the file and schema up front, so the first request pays no setup cost
 
@@ -158,8 +174,10 @@ class RateLimiter:
             with FileLock(str(self.path) + ".init.lock", thread_local=False):
                 con.execute("PRAGMA journal_mode=WAL")
                 con.executescript(_SCHEMA)
-                if "open" not in {row[1] for row in con.execute("PRAGMA table_info(sends)")}:  # a log of 0.x
-                    con.execute("ALTER TABLE sends ADD COLUMN open INTEGER NOT NULL DEFAULT 0")
+                columns = {row[1] for row in con.execute("PRAGMA table_info(sends)")}
+                for column in ("open", "pid"):  # a log written by an earlier version
+                    if column not in columns:
+                        con.execute(f"ALTER TABLE sends ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
             con.execute("PRAGMA synchronous=OFF")  # the log is disposable state; losing it costs one window
             self._local.con = con
             self._local.pid = os.getpid()
@@ -239,11 +257,15 @@ class RateLimiter:
                     (name, now - window, now - self.in_flight_max_s),
                 )
                 used = con.execute("SELECT COUNT(*) FROM sends WHERE budget = ?", (name,)).fetchone()[0]
+                if used >= count:
+                    used -= self._drop_orphans(con, name, now - window)
                 delay = self._wait(con, name, count, window, now, used)
                 if delay is None and name == "general":
                     delay = self._pace(con, count, window, now, used)
                 if delay is None:
-                    cursor = con.execute("INSERT INTO sends (budget, ts, open) VALUES (?, ?, 1)", (name, now))
+                    cursor = con.execute(
+                        "INSERT INTO sends (budget, ts, open, pid) VALUES (?, ?, 1, ?)", (name, now, os.getpid())
+                    )
                     self._local.sent = (name, cursor.lastrowid, now, endpoint)
                     self._local.sending_at = None
                     self._count_daily(con)
@@ -252,6 +274,18 @@ class RateLimiter:
                 self._set_remaining(name, max(count - used, 0))
             self._sleep(delay)
             waited += delay
+
+    @staticmethod
+    def _drop_orphans(con: sqlite3.Connection, name: str, expired: float) -> int:
+        """Drop sends held past the window (`ts <= expired`) for an answer that will never come: their process has
+        ended (a cancelled run killed mid-request). Returns how many went."""
+        held = con.execute(
+            "SELECT rowid, pid FROM sends WHERE budget = ? AND open = 1 AND ts <= ? AND pid != ?",
+            (name, expired, os.getpid()),
+        ).fetchall()
+        gone = [(rowid,) for rowid, pid in held if not _alive(pid)]
+        con.executemany("DELETE FROM sends WHERE rowid = ?", gone)
+        return len(gone)
 
     @staticmethod
     def _wait(

@@ -252,3 +252,37 @@ def test_an_entry_is_dated_when_its_request_really_went_out(sandbox_factory, tmp
     with sqlite3.connect(limiter.path) as con:
         latest = con.execute("SELECT max(ts) FROM sends WHERE budget = 'general'").fetchone()[0]
     assert latest - allowed >= 0.35, f"the entry stayed {latest - allowed:.3f} s after the send was allowed"
+
+
+def test_a_send_whose_process_ended_unanswered_stops_holding_its_place(sandbox_factory, tmp_path):
+    """A cancelled run can be killed mid-request: its send never gets an answer to settle it. Once that process is
+    gone, the send stops holding its place after the window, instead of holding a search slot for a minute."""
+    import multiprocessing
+    import os
+
+    sandbox = sandbox_factory(tier="pro")
+    settings = client_settings(sandbox, tmp_path)
+
+    def killed_mid_request() -> None:
+        RateLimiter(settings, key="orphan-test", tier="pro").acquire("search")
+        os._exit(0)  # no answer, no `observe`
+
+    child = multiprocessing.get_context("fork").Process(target=killed_mid_request)
+    child.start()
+    child.join()
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        assert sum(waits) < 3.0, "still held by a send whose process has ended"
+        time.sleep(seconds)
+
+    limiter = RateLimiter(settings, key="orphan-test", tier="pro", sleep=sleep)
+    for _ in range(4):
+        limiter.acquire("search")
+        limiter.observe("search", {}, 200)
+    time.sleep(1.1)  # past the window of all five
+    for _ in range(5):  # the whole budget again: the dead process's send no longer counts
+        limiter.acquire("search")
+        limiter.observe("search", {}, 200)
+    assert sum(waits) < 0.5

@@ -29,9 +29,9 @@ from hubspot_assets.hubspot.models import (
 )
 from hubspot_assets.hubspot.owners import OwnersApi
 from hubspot_assets.hubspot.paths import ApiPaths
-from hubspot_assets.hubspot.record_pages import RecordPage
 from hubspot_assets.hubspot.pipelines import PipelinesApi
 from hubspot_assets.hubspot.properties import PropertiesApi
+from hubspot_assets.hubspot.record_pages import RecordPage
 from hubspot_assets.hubspot.search import SEARCH_CAP, SearchApi
 from hubspot_assets.hubspot.transcripts import TranscriptsApi
 from hubspot_assets.hubspot.transport import Transport

@@ -342,28 +342,35 @@ class RateLimiter:
         recent ones; by default the endpoint given to `acquire`)."""
         name = getattr(budget, "value", budget)
         # A refusal is not counted by HubSpot and comes back at once: neither re-dated nor a round-trip sample.
-        answer = self._restamp(name, answered_at, path) if status != 429 else self._answered(name)
+        if status == 429:
+            sent = self._take_send(name)
+            answer = None if sent is None else (sent[1], None)
+        else:
+            interval_ms = _header_int(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
+            answer = self._settle(name, answered_at, path, interval_ms)
         self._observe(name, headers, answer)
 
     def unsent(self, budget: Any) -> None:
         """The request this thread acquired for never went out (no connection): its entry goes, freeing its slot."""
-        sent = self._answered(getattr(budget, "value", budget))
+        sent = self._take_send(getattr(budget, "value", budget))
         if sent is not None:
             with self._tx() as con:
-                con.execute("DELETE FROM sends WHERE rowid = ?", (sent[0],))
+                con.execute("DELETE FROM sends WHERE rowid = ?", (sent[1],))
 
-    def _answered(self, name: str) -> tuple[int, None] | None:
-        """(rowid, None) for this thread's last send on `name` (its answer came: it no longer waits), else None."""
+    def _take_send(self, name: str) -> tuple[str, int, float, str | None] | None:
+        """This thread's last send on `name` (budget, rowid, logged time, endpoint), now settled; else None."""
         sent = getattr(self._local, "sent", None)
         self._local.sent = None
-        return (sent[1], None) if sent is not None and sent[0] == name else None
+        return sent if sent is not None and sent[0] == name else None
 
-    def _restamp(self, name: str, answered_at: float | None, path: str | None) -> tuple[int, float | None] | None:
-        """(rowid, later ts or None) for this thread's last send: a later ts when its round trip took unusually
-        long. None when this thread has no send on `name` to settle."""
-        sent = getattr(self._local, "sent", None)
-        self._local.sent = None
-        if sent is None or sent[0] != name:
+    def _settle(
+        self, name: str, answered_at: float | None, path: str | None, interval_ms: int | None
+    ) -> tuple[int, float | None] | None:
+        """(rowid, later ts or None) for this thread's last send: a later ts when it went out late or its round trip
+        took unusually long. None when this thread has no send on `name` to settle. `interval_ms`: the window
+        HubSpot's headers gave, if any."""
+        sent = self._take_send(name)
+        if sent is None:
             return None
         _, rowid, logged, endpoint = sent
         went = getattr(self._local, "sending_at", None)
@@ -387,14 +394,17 @@ class RateLimiter:
         # before HubSpot counted it, by at most the excess. The window is already kept longer by its margin for
         # exactly that: only what goes beyond the margin moves the entry (moving it by the whole excess would hold
         # the same delay back twice, a slot's worth of budget lost every few sends).
-        late = rtt - fastest - self._margin(name)
+        late = rtt - fastest - self._margin(name, interval_ms)
         later = sent_at + late if late > RESTAMP_MIN_S else sent_at
         return rowid, (later if later > logged + RESTAMP_MIN_S else None)
 
-    def _margin(self, name: str) -> float:
-        """What the window of budget `name` is kept longer by (see `_with_margin`)."""
+    def _margin(self, name: str, interval_ms: int | None) -> float:
+        """What the window of budget `name` is kept longer by (see `_with_margin`). `interval_ms`: the 10-second
+        window's length as the answer's headers gave it (HubSpot sends it on every answer: no read of the log)."""
         if name == "search":
             base = 1.0
+        elif interval_ms:
+            base = interval_ms / 1000.0
         else:
             interval = self._meta(self._conn(), "general_interval_ms")  # a read: no write lock
             base = interval[0] / 1000.0 if interval else GENERAL_WINDOW_S

@@ -32,7 +32,7 @@ from hubspot_assets.hubspot.errors import (
     oauth_token_error,
 )
 from hubspot_assets.hubspot.logging import AUTH_LOGGER, get_logger, register_secret
-from hubspot_assets.settings import Settings
+from hubspot_assets.hubspot.settings import ClientSettings
 
 if TYPE_CHECKING:
     from hubspot_assets.hubspot.token_store import StoredTokens, TokenStore
@@ -98,7 +98,7 @@ class OAuthTokenProvider:
 
     kind = "oauth"
 
-    def __init__(self, settings: Settings, store: TokenStore | None = None, *, transport: Transport | None = None) -> None:
+    def __init__(self, settings: ClientSettings, store: TokenStore | None = None, *, transport: Transport | None = None) -> None:
         from hubspot_assets.hubspot.token_store import TokenStore
 
         if not settings.client_id or settings.client_secret is None:
@@ -215,12 +215,12 @@ class _NoToken:
         return False
 
 
-def token_path(settings: Settings) -> str:
+def token_path(settings: ClientSettings) -> str:
     """The token endpoint for the configured API version family."""
     return "/oauth/2026-03/token" if settings.api_version == "2026-03" else "/oauth/v1/token"
 
 
-def _token_call(settings: Settings, transport: Transport, form: dict[str, str]) -> dict[str, Any]:
+def _token_call(settings: ClientSettings, transport: Transport, form: dict[str, str]) -> dict[str, Any]:
     from hubspot_assets.hubspot.transport import Budget
 
     for key in ("code", "refresh_token", "client_secret"):
@@ -244,7 +244,7 @@ def _token_call(settings: Settings, transport: Transport, form: dict[str, str]) 
     return data
 
 
-def refresh_tokens(settings: Settings, transport: Transport, refresh_token: str) -> dict[str, Any]:
+def refresh_tokens(settings: ClientSettings, transport: Transport, refresh_token: str) -> dict[str, Any]:
     """Trade a refresh token for a new access token (the token answer as a dict)."""
     assert settings.client_id and settings.client_secret is not None
     return _token_call(
@@ -259,7 +259,7 @@ def refresh_tokens(settings: Settings, transport: Transport, refresh_token: str)
     )
 
 
-def exchange_code(settings: Settings, transport: Transport, code: str, redirect_uri: str) -> dict[str, Any]:
+def exchange_code(settings: ClientSettings, transport: Transport, code: str, redirect_uri: str) -> dict[str, Any]:
     """Trade an authorization code (single use) for tokens (the token answer as a dict)."""
     if not settings.client_id or settings.client_secret is None:
         raise ConfigurationError("OAuth needs HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET")
@@ -276,7 +276,7 @@ def exchange_code(settings: Settings, transport: Transport, code: str, redirect_
     )
 
 
-def provider_from_settings(settings: Settings) -> TokenProvider:
+def provider_from_settings(settings: ClientSettings) -> TokenProvider:
     """The private-app provider when HUBSPOT_ACCESS_TOKEN is set, else OAuth when an app and a store exist."""
     if settings.access_token is not None and settings.access_token.get_secret_value():
         return PrivateAppTokenProvider(settings.access_token.get_secret_value(), base_url=settings.base_url)

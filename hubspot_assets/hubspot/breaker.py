@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 
 from hubspot_assets.hubspot.errors import CircuitOpenError
 from hubspot_assets.hubspot.logging import BREAKER_LOGGER, get_logger
-from hubspot_assets.settings import Settings
+from hubspot_assets.hubspot.settings import ClientSettings
 
 log = get_logger(BREAKER_LOGGER)
 
@@ -129,7 +129,7 @@ _breakers: dict[tuple[str, int, float], CircuitBreaker] = {}
 _breakers_lock = threading.Lock()
 
 
-def breaker_for(host: str, settings: Settings) -> CircuitBreaker:
+def breaker_for(host: str, settings: ClientSettings) -> CircuitBreaker:
     """The process-wide breaker for `host` (one per host and breaker settings)."""
     key = (host, settings.breaker_failure_threshold, settings.breaker_open_s)
     with _breakers_lock:

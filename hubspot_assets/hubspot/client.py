@@ -8,7 +8,7 @@ One client per process is enough (it is thread-safe through its transport, which
 the rate budget with every other process using the same credentials). Record-shaped data comes back as plain
 dicts in HubSpot's shape (`id`, `properties`, `createdAt`, `updatedAt`, `archived`, ...); metadata as pydantic
 models from `models.py`. Every call may raise the typed errors of `errors.py`; partial batch failures (207)
-are returned in `BatchResult`, not raised. `Settings.api_version` picks the legacy (v3/v4) or dated (2026-03)
+are returned in `BatchResult`, not raised. `ClientSettings.api_version` picks the legacy (v3/v4) or dated (2026-03)
 paths.
 """
 
@@ -37,7 +37,7 @@ from hubspot_assets.hubspot.transcripts import TranscriptsApi
 from hubspot_assets.hubspot.transport import Transport
 from hubspot_assets.hubspot.usage import UsageApi
 from hubspot_assets.hubspot.webhooks_api import DeveloperKey, WebhooksApi
-from hubspot_assets.settings import Settings
+from hubspot_assets.hubspot.settings import ClientSettings
 
 Record = dict[str, Any]
 
@@ -49,14 +49,14 @@ class HubSpotClient:
 
     def __init__(
         self,
-        settings: Settings | None = None,
+        settings: ClientSettings | None = None,
         *,
         transport: Transport | None = None,
         max_url_length: int = MAX_URL_LENGTH,
         search_cap: int = SEARCH_CAP,
     ) -> None:
         if settings is None:
-            settings = transport.settings if transport is not None else Settings()
+            settings = transport.settings if transport is not None else ClientSettings()
         self.settings = settings
         self.transport = transport if transport is not None else Transport(settings)
         self.paths = ApiPaths(settings.api_version)
@@ -72,7 +72,7 @@ class HubSpotClient:
         self._usage = UsageApi(self.transport, self.paths)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> HubSpotClient:
+    def from_settings(cls, settings: ClientSettings) -> HubSpotClient:
         """A client with its own transport (auth, rate limits, retries, breaker) built from settings."""
         return cls(settings)
 

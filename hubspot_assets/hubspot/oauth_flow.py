@@ -27,7 +27,7 @@ from hubspot_assets.hubspot.auth import exchange_code
 from hubspot_assets.hubspot.errors import AuthenticationError, ConfigurationError, HubSpotError
 from hubspot_assets.hubspot.logging import AUTH_LOGGER, get_logger, register_secret
 from hubspot_assets.hubspot.token_store import StoredTokens, TokenStore
-from hubspot_assets.settings import Settings
+from hubspot_assets.hubspot.settings import ClientSettings
 
 log = get_logger(AUTH_LOGGER)
 
@@ -42,7 +42,7 @@ class OAuthFlowError(HubSpotError):
     hint = "run `hubspot-elt auth login` again"
 
 
-def authorize_endpoint(settings: Settings) -> str:
+def authorize_endpoint(settings: ClientSettings) -> str:
     """Where users approve the app: the setting, else HubSpot's page, else `<base_url>/oauth/authorize`."""
     if settings.oauth_authorize_url:
         return settings.oauth_authorize_url
@@ -57,7 +57,7 @@ def redirect_uri_for(port: int) -> str:
 
 
 def authorize_url(
-    settings: Settings, *, redirect_uri: str, state: str, scopes: Sequence[str], optional_scopes: Sequence[str] = ()
+    settings: ClientSettings, *, redirect_uri: str, state: str, scopes: Sequence[str], optional_scopes: Sequence[str] = ()
 ) -> str:
     """The URL to open in a browser to approve the app."""
     if not settings.client_id:
@@ -148,7 +148,7 @@ class RedirectCatcher:
 
 
 def login(
-    settings: Settings,
+    settings: ClientSettings,
     *,
     port: int | None = None,
     scopes: Sequence[str] | None = None,
@@ -201,7 +201,7 @@ def login(
     return tokens
 
 
-def introspect(settings: Settings, transport: Any, access_token: str) -> dict[str, Any]:
+def introspect(settings: ClientSettings, transport: Any, access_token: str) -> dict[str, Any]:
     """HubSpot's metadata for an access token (hub_id, scopes, expires_in, ...)."""
     from hubspot_assets.hubspot.transport import Budget
 
@@ -213,7 +213,7 @@ def introspect(settings: Settings, transport: Any, access_token: str) -> dict[st
     return response.data if isinstance(response.data, dict) else {}
 
 
-def status(settings: Settings, store: TokenStore | None = None, *, check: bool = True) -> dict[str, Any]:
+def status(settings: ClientSettings, store: TokenStore | None = None, *, check: bool = True) -> dict[str, Any]:
     """What is stored (hub id, scopes, expiry; never a token), and with `check`, whether HubSpot accepts it."""
     from hubspot_assets.hubspot.auth import _NoToken
     from hubspot_assets.hubspot.transport import Transport
@@ -244,7 +244,7 @@ def status(settings: Settings, store: TokenStore | None = None, *, check: bool =
     return info
 
 
-def logout(settings: Settings, store: TokenStore | None = None) -> dict[str, Any]:
+def logout(settings: ClientSettings, store: TokenStore | None = None) -> dict[str, Any]:
     """Revoke the refresh token at HubSpot (best effort) and delete the store."""
     from hubspot_assets.hubspot.auth import _NoToken
     from hubspot_assets.hubspot.transport import Transport, Budget

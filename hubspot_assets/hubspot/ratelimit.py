@@ -9,7 +9,7 @@ Budgets (per app, keyed by `TokenProvider.rate_limit_key`, a hash, never the tok
 - daily: from `X-HubSpot-RateLimit-Daily` / `-Daily-Remaining`; `acquire` raises `DailyLimitError` once only
   the reserve (`daily_reserve` share of the daily quota) is left, so other integrations keep working.
 
-How: a sliding-window log in one SQLite file per app under `Settings.state_dir` (WAL mode). `acquire` takes SQLite's
+How: a sliding-window log in one SQLite file per app under `ClientSettings.state_dir` (WAL mode). `acquire` takes SQLite's
 write lock (`BEGIN IMMEDIATE`, which serializes processes and threads alike), drops entries older than the window,
 and records the send if fewer than `limit` remain, else computes exactly when the oldest blocking entry expires and
 sleeps that long without holding the lock. HubSpot counts requests when they arrive, so the window is kept longer by
@@ -60,7 +60,7 @@ from filelock import FileLock
 
 from hubspot_assets.hubspot.errors import DailyLimitError
 from hubspot_assets.hubspot.logging import RATELIMIT_LOGGER, get_logger
-from hubspot_assets.settings import Settings
+from hubspot_assets.hubspot.settings import ClientSettings
 
 log = get_logger(RATELIMIT_LOGGER)
 
@@ -139,7 +139,7 @@ class RateLimiter:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: ClientSettings,
         *,
         key: str,
         tier: str | None = None,

@@ -1,6 +1,6 @@
 """The OAuth token store: encrypted at rest, private to the user, replaced atomically.
 
-File (`Settings.token_store_path`, mode 0600 in a 0700 directory) holds a small JSON envelope:
+File (`ClientSettings.token_store_path`, mode 0600 in a 0700 directory) holds a small JSON envelope:
 `{"v": 1, "kdf": "pbkdf2-sha256", "iterations": N, "salt": "<b64>", "data": "<Fernet token>"}`.
 The Fernet key is derived from `HUBSPOT_TOKEN_KEY` with PBKDF2 and a random salt per file. Without
 `HUBSPOT_TOKEN_KEY`, the OS keyring (the optional `keyring` package) keeps a random key; with neither, the
@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
 from hubspot_assets.hubspot.errors import TokenStoreError
 from hubspot_assets.hubspot.logging import AUTH_LOGGER, get_logger, register_secret
-from hubspot_assets.settings import Settings
+from hubspot_assets.hubspot.settings import ClientSettings
 
 KEYRING_SERVICE = "hubspot-elt"
 KEYRING_USER = "token-store-key"
@@ -120,7 +120,7 @@ class TokenStore:
         register_secret(key)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TokenStore:
+    def from_settings(cls, settings: ClientSettings) -> TokenStore:
         key = settings.token_key.get_secret_value() if settings.token_key is not None else None
         return cls(settings.absolute(settings.token_store_path), key)
 

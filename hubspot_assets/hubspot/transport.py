@@ -57,7 +57,7 @@ from hubspot_assets.hubspot.errors import (
     error_from_response,
 )
 from hubspot_assets.hubspot.logging import HTTP_LOGGER, get_logger, redact, register_secrets
-from hubspot_assets.settings import Settings
+from hubspot_assets.hubspot.settings import ClientSettings
 
 log = get_logger(HTTP_LOGGER)
 
@@ -183,7 +183,7 @@ class Transport:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: ClientSettings,
         *,
         token_provider: Any | None = None,
         session: requests.Session | None = None,

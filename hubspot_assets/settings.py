@@ -1,9 +1,10 @@
 """Settings of the whole app read from the environment (or `.env`) for the command line, the demo and the benchmarks.
 
 `Settings` is the client's `ClientSettings` (hubspot/settings.py) plus what a sync needs besides HubSpot: the
-warehouse, what to extract, the webhook queue and the schedules. Each field is read from `HUBSPOT_<NAME>`.
-In Dagster the same variables reach the runs through the resources' fields (`defs/resources.py`, set with
-`dg.EnvVar`), which build the same `Settings` without reading the environment themselves.
+warehouse, what to extract, the webhook queue and the schedules. It is a plain model: building one reads nothing.
+`load_settings()` reads each field from `HUBSPOT_<NAME>` (the environment, or `.env`) for the command line, the demo
+and the benchmarks. In Dagster the same variables reach the runs through the resources' fields (`defs/resources.py`,
+set with `dg.EnvVar`), which build the same `Settings` without reading the environment themselves.
 Secrets are `SecretStr`, so they never print in a repr, a log line or an error.
 """
 
@@ -20,16 +21,8 @@ from hubspot_assets.hubspot.settings import ApiVersion, ClientSettings, Tier
 __all__ = ["ApiVersion", "ClientSettings", "Settings", "Tier", "load_settings"]
 
 
-class Settings(BaseSettings, ClientSettings):
+class Settings(ClientSettings):
     """hubspot-elt settings: the client's, then the warehouse's, the extraction's and the schedules'."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="HUBSPOT_",
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        case_sensitive=False,
-    )
 
     # The warehouse (hubspot_raw and the models) and its read-only snapshot.
     warehouse_path: Path = Field(default=Path("data/warehouse.duckdb"), description="DuckDB warehouse file.")
@@ -68,6 +61,19 @@ class Settings(BaseSettings, ClientSettings):
         return text
 
 
+class _EnvironmentSettings(BaseSettings, Settings):
+    """`Settings` read from `HUBSPOT_*` variables and `.env`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HUBSPOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment, with explicit overrides (tests, CLI flags) taking precedence."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """Settings from the environment (or `.env`), with explicit overrides (tests, CLI flags) taking precedence."""
+    read = _EnvironmentSettings(**{k: v for k, v in overrides.items() if v is not None})
+    return Settings.model_validate({name: getattr(read, name) for name in Settings.model_fields})

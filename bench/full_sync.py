@@ -123,7 +123,7 @@ def sync_once(scale: str, tier: str, latency_ms: float, resources: list[str] | N
             # Every resource of the source the run builds (one per custom object too), minus the excluded ones.
             from hubspot_assets.sources.pipeline import prepare
 
-            every = prepare(settings, mode=mode).source(settings).resources
+            every = prepare(settings, mode=mode).source().resources
             resources = [r for r in every if r not in exclude]
         server.admin("stats/reset", json={})
         started = time.time()

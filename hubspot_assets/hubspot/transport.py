@@ -434,7 +434,9 @@ class Transport:
             response = self.session.request(
                 method, url, params=params, data=body if body is not None else data, headers=headers,
                 timeout=self._timeout, allow_redirects=False,
-                hooks={"response": answered},
+                # A request's own hooks replace the session's in requests: the session's (e.g. a caller counting
+                # answers) are passed along.
+                hooks={"response": [answered, *self.session.hooks.get("response", ())]},
             )
             status = response.status_code
             error, result = self._interpret(response, method, endpoint, ok, attempt, started, decode)

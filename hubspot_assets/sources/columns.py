@@ -49,7 +49,7 @@ INTEGER_NUMBER_PROPERTIES = frozenset({"hs_object_id"})
 ID_DECIMAL = pa.decimal128(38, 9)
 
 
-def _field(obj: Any, name: str, default: Any = None) -> Any:
+def field_value(obj: Any, name: str, default: Any = None) -> Any:
     """Read `name` from a pydantic model, a dataclass or a dict (the client returns models; tests may pass dicts)."""
     if isinstance(obj, Mapping):
         return obj.get(name, default)
@@ -58,8 +58,8 @@ def _field(obj: Any, name: str, default: Any = None) -> Any:
 
 def arrow_type_for(prop: Any) -> pa.DataType:
     """The Arrow type of one HubSpot property definition (`name`, `type` as in GET /crm/v3/properties)."""
-    name = _field(prop, "name")
-    hs_type = (_field(prop, "type") or "string").lower()
+    name = field_value(prop, "name")
+    hs_type = (field_value(prop, "type") or "string").lower()
     if hs_type == "number" and name in INTEGER_NUMBER_PROPERTIES:
         return pa.int64()
     if hs_type == "number" and str(name).endswith("_id"):
@@ -94,8 +94,8 @@ class RecordLayout:
         ]
         seen: set[str] = set()
         for prop in properties:
-            name = _field(prop, "name")
-            if not name or name in seen or _field(prop, "archived", False):
+            name = field_value(prop, "name")
+            if not name or name in seen or field_value(prop, "archived", False):
                 continue
             seen.add(name)
             names.append(name)
@@ -191,8 +191,8 @@ def to_timestamp(values: list[Any]) -> pa.Array:
     """ISO-8601 strings (or epoch-millisecond numbers/strings, or date-only strings) -> UTC timestamps."""
     cleaned = [None if v is None or v == "" else v for v in values]
     if all(v is None or isinstance(v, str) for v in cleaned):
-        return _cast_or_parse(cleaned, TIMESTAMP, _parse_datetime)
-    return pa.array([_parse_datetime(v) for v in cleaned], TIMESTAMP)
+        return _cast_or_parse(cleaned, TIMESTAMP, parse_datetime)
+    return pa.array([parse_datetime(v) for v in cleaned], TIMESTAMP)
 
 
 def _to_int64(values: list[Any]) -> pa.Array:
@@ -259,7 +259,7 @@ def _parse_bool(value: Any) -> bool | None:
     return None
 
 
-def _parse_datetime(value: Any) -> datetime | None:
+def parse_datetime(value: Any) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -281,11 +281,11 @@ def _parse_date(value: Any) -> date | None:
             return date.fromisoformat(value)
         except ValueError:
             return None
-    moment = _parse_datetime(value)
+    moment = parse_datetime(value)
     return moment.date() if moment else None
 
 
 def epoch_ms(value: Any) -> int | None:
     """An ISO-8601 string, datetime or epoch-ms value -> epoch milliseconds (None when unreadable)."""
-    moment = _parse_datetime(value)
+    moment = parse_datetime(value)
     return int(moment.timestamp() * 1000) if moment else None

@@ -1,8 +1,9 @@
-"""The state of one extraction run shared by the resources of the HubSpot source.
+"""The run context of one extraction: what the resources of the HubSpot source share while they run side by side.
 
-Resources are extracted one after another (dlt's `fifo` mode), so what one resource learned (the ids of the
-records that changed, the property definitions) is reused by the next instead of asked from HubSpot again: a
-run with no changes costs about one search per object type plus the metadata calls.
+Resources run in dlt's extract threads at the same time. What one resource learns (the records that changed, the
+property definitions) is reused by the others instead of asked from HubSpot again: those that work from another's
+records wait for it (`wait_for`, `changes`) or take its ids as they come (`streaming`), so a run with no changes
+costs about one search per object type plus the metadata calls.
 """
 
 from __future__ import annotations
@@ -10,276 +11,29 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from array import array
-from pathlib import Path
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dlt
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from hubspot_assets.hubspot.record_pages import RecordPage
-from hubspot_assets.sources.columns import RecordLayout, _field, epoch_ms, timestamps
+from hubspot_assets.sources.catalog import ObjectCatalog
+from hubspot_assets.sources.changes import EXTRA_PROPERTIES, Changes, Progress
+from hubspot_assets.sources.columns import RecordLayout, field_value
 from hubspot_assets.sources.memory import release_free_memory
+from hubspot_assets.sources.metering import RequestCounter, working_for
 from hubspot_assets.sources.readers import DEFAULT_WORKERS, SearchLanes, read_all_records
-from hubspot_assets.sources.settings import (
-    ASSOCIATION_HUBS,
-    DATASET_NAME,
-    LINE_ITEM_TARGETS,
-    PIPELINE_OBJECTS,
-    STANDARD_OBJECTS,
-)
+from hubspot_assets.sources.settings import MESSAGES_RAW_RESOURCE
+from hubspot_assets.sources.stored import StoredTables
 
 log = logging.getLogger(__name__)
 
-# Properties read alongside ids because other tables need them (transcripts, merges).
-EXTRA_PROPERTIES = ("hs_call_transcription_id", "hs_merged_object_ids")
-
-
-@dataclass(frozen=True)
-class ObjectCatalog:
-    """The object types a run loads: standard ones and the custom objects the account has (name -> type id)."""
-
-    standard: tuple[str, ...]
-    custom: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def all(self) -> tuple[str, ...]:
-        return (*self.standard, *self.custom)
-
-    def association_plan(self) -> dict[str, tuple[str, ...]]:
-        """from type -> to types, so each link between two loaded types is read once, from one side."""
-        loaded = set(self.all)
-        plan: dict[str, list[str]] = {}
-        hubs = [h for h in ASSOCIATION_HUBS if h in loaded]
-        for i, left in enumerate(hubs):
-            plan.setdefault(left, []).extend(hubs[i + 1 :])
-        for name in self.all:
-            if name in ASSOCIATION_HUBS:
-                continue
-            if name == "line_items":
-                targets = [t for t in LINE_ITEM_TARGETS if t in loaded]
-            elif name == "products":  # products link to nothing; their line items link to deals
-                targets = []
-            else:  # engagements, quotes, custom objects
-                targets = hubs
-            plan.setdefault(name, []).extend(targets)
-        return {k: tuple(v) for k, v in plan.items() if v}
-
-
-@dataclass
-class Changes:
-    """Records seen for one object type in this run: all live ones (`complete`) or those modified since `since_ms`.
-
-    Ids and last-modified times are kept in compact arrays (a full sync of a large portal sees millions)."""
-
-    complete: bool
-    since_ms: int | None
-    ids: array = field(default_factory=lambda: array("q"))
-    updated_ms: array = field(default_factory=lambda: array("q"))  # 0 when unknown
-    max_updated_ms: int | None = None
-    extras: dict[int, dict[str, Any]] = field(default_factory=dict)
-    started_ms: int | None = field(default_factory=lambda: int(time.time() * 1000))  # when the read began
-    # False while the record resource of this run is still adding records (see `Extraction.stream`): work that
-    # only needs the ids (associations) takes them block by block as they come, instead of after the whole read.
-    closed: bool = True
-    grown: threading.Condition = field(default_factory=threading.Condition, repr=False, compare=False)
-
-    @property
-    def newest_ms(self) -> int | None:
-        """The cursor these records justify: the newest last-modified time seen, but for a complete read no later
-        than the read's start. A record changed while a long full read ran may have been read before it changed;
-        its new last-modified time is after the start, so the next incremental run finds it."""
-        if self.complete and self.max_updated_ms is not None and self.started_ms is not None:
-            return min(self.max_updated_ms, self.started_ms)
-        return self.max_updated_ms
-
-    def add(self, records: Sequence[Mapping[str, Any]] | RecordPage) -> None:
-        if isinstance(records, RecordPage):
-            self._add_page(records)
-            return
-        for record in records:
-            record_id = int(record["id"])
-            updated = epoch_ms(record.get("updatedAt"))
-            self.updated_ms.append(updated or 0)  # before the id: a reader taking the first n ids finds n times
-            self.ids.append(record_id)
-            if updated is not None and (self.max_updated_ms is None or updated > self.max_updated_ms):
-                self.max_updated_ms = updated
-            props = record.get("properties") or {}
-            extra = {name: props[name] for name in EXTRA_PROPERTIES if props.get(name)}
-            if extra:
-                self.extras[record_id] = extra
-        if not self.closed:  # work waiting for more ids of an open read (`wait_for_more`)
-            with self.grown:
-                self.grown.notify_all()
-
-    def _add_page(self, page: RecordPage) -> None:
-        if not len(page):
-            return
-        updated = timestamps(page.field("updatedAt"))
-        millis = pc.fill_null(pc.divide(updated.cast(pa.int64()), 1000), 0).to_numpy(zero_copy_only=False)
-        self.updated_ms.extend(millis.astype(np.int64).tolist())  # before the ids (see `add`)
-        self.ids.extend(page.ids.tolist())
-        newest = pc.max(updated).as_py()
-        if newest is not None:
-            newest_ms = int(newest.timestamp() * 1000)
-            if self.max_updated_ms is None or newest_ms > self.max_updated_ms:
-                self.max_updated_ms = newest_ms
-        asked = set(page.property_names)
-        for name in EXTRA_PROPERTIES:
-            if name not in asked:
-                continue
-            values = page.values(name)
-            present = pc.and_(pc.is_valid(values), pc.not_equal(values, "")).to_numpy(zero_copy_only=False)
-            for index in np.flatnonzero(present):
-                self.extras.setdefault(int(page.ids[index]), {})[name] = values[int(index)].as_py()
-        if not self.closed:
-            with self.grown:
-                self.grown.notify_all()
-
-    def close(self) -> None:
-        """Every record of the read has been added."""
-        with self.grown:
-            self.closed = True
-            self.grown.notify_all()
-
-    def wait_for_more(self, seen: int, timeout: float) -> None:
-        """Return once more than `seen` ids are there, the read is closed, or `timeout` has passed."""
-        with self.grown:
-            if not self.closed and len(self.ids) <= seen:
-                self.grown.wait(timeout)
-
-    def id_array(self, start: int = 0, end: int | None = None) -> np.ndarray:
-        """The ids (from position `start` to `end`, default all) as an int64 array (a copy: 8 bytes per record,
-        where a set of Python ints costs about 60). Safe while the read still adds records (see `_copy`)."""
-        return _copy(self.ids, start, end)
-
-    def updated_array(self, start: int = 0, end: int | None = None) -> np.ndarray:
-        return _copy(self.updated_ms, start, end)
-
-    def with_extra(self, name: str, among: np.ndarray | None = None) -> list[tuple[int, Any]]:
-        """(id, value) of the records that carry the extra property `name`, in id order; only ids in `among` when
-        given. Few records do (merged records, calls with a transcript), so this never walks every id."""
-        hits = sorted((i, extra[name]) for i, extra in self.extras.items() if extra.get(name))
-        if among is None or not hits:
-            return hits
-        keep = np.isin(np.fromiter((i for i, _ in hits), dtype=np.int64, count=len(hits)), among)
-        return [hit for hit, kept in zip(hits, keep.tolist(), strict=True) if kept]
-
-    def covers(self, since_ms: int | None) -> bool:
-        """True when these records include every record modified since `since_ms` (None: every live record)."""
-        if self.complete:
-            return True
-        return since_ms is not None and self.since_ms is not None and self.since_ms <= since_ms
-
-
-def _copy(values: array, start: int, end: int | None) -> np.ndarray:
-    """`values[start:end]` as an int64 array. The slice is taken in one step under the GIL; numpy then reads the
-    private slice, never `values` itself: an array that exports its buffer cannot grow, and another thread may be
-    appending to it."""
-    part = values[start:end]
-    return np.frombuffer(part, dtype=np.int64) if len(part) else np.zeros(0, dtype=np.int64)
-
-
-class _Caller(threading.local):
-    resource: str | None = None
-
-
-# The resource a thread is working for (set by `Extraction.metered`, carried into reader threads by map_ordered).
-CALLER = _Caller()
-
-
-class CountingClient:
-    """The HubSpot client, counting the calls each resource makes (one per call or per page of results)."""
-
-    def __init__(self, client: Any, counter: Counter) -> None:
-        self._client = client
-        self._counter = counter
-        self._lock = threading.Lock()
-
-    @property
-    def transport(self) -> Any:
-        return getattr(self._client, "transport", None)
-
-    def _count(self, calls: int = 1) -> None:
-        with self._lock:
-            self._counter[CALLER.resource or "other"] += calls
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._client, name)
-        if not callable(attribute):
-            return attribute
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            result = attribute(*args, **kwargs)
-            if name in ("associations", "association_links", "read_records"):  # 1,000 / 100 ids per request
-                links = name != "read_records"
-                ids = args[2] if links else (args[1] if len(args) > 1 else kwargs.get("ids", ()))
-                self._count(max(1, -(-len(ids) // (1000 if links else 100))))
-                return result
-            if isinstance(result, Iterator):
-                return self._pages(result)
-            self._count()
-            return result
-
-        return call
-
-    def _pages(self, items: Iterator[Any]) -> Iterator[Any]:
-        """Pages (lists) count one call each; single items (owners, inboxes...) one call per 100."""
-        seen = 0
-        for item in items:
-            if isinstance(item, list) or seen % 100 == 0:
-                self._count()
-            seen += 1
-            yield item
-
-
-class Progress:
-    """The cursor of one (resource, object type) in dlt resource state, stored in the warehouse with each load:
-    `cursor_ms` (newest last-modified time handled) and `recent` (id -> last-modified of the records handled inside
-    the look-back window), so the overlap re-read for search's lag does not redo records already handled."""
-
-    def __init__(self, entry: dict[str, Any], lookback_ms: int, *, frozen: bool = False) -> None:
-        self.entry = entry
-        self.lookback_ms = lookback_ms
-        self.frozen = frozen  # a partial refresh reads chosen records and never moves the cursors
-
-    @property
-    def cursor_ms(self) -> int | None:
-        return self.entry.get("cursor_ms")
-
-    def pending(self, changes: Changes, start: int = 0, end: int | None = None) -> np.ndarray:
-        """Ids of `changes` (those from position `start` to `end`, default all) not handled yet at their current
-        last-modified time (all of them for a complete read), sorted and unique, as an int64 array (a full sync of a
-        large portal has millions)."""
-        ids = changes.id_array(start, end)
-        recent = self.entry.get("recent") or {}
-        if changes.complete or not recent or self.frozen:
-            return np.unique(ids)
-        updated = changes.updated_array(start, end).tolist()
-        keep = [recent.get(str(i)) != (u or None) for i, u in zip(ids.tolist(), updated, strict=True)]
-        return np.unique(ids[np.array(keep, dtype=bool)])
-
-    def advance(self, changes: Changes) -> None:
-        """Move the cursor past `changes` (never backwards) and remember what was handled near it."""
-        newest = max(filter(None, (self.cursor_ms, changes.newest_ms)), default=None)
-        if newest is None or self.frozen:
-            return
-        floor = newest - self.lookback_ms
-        recent = {k: v for k, v in (self.entry.get("recent") or {}).items() if v is not None and v >= floor}
-        updated = changes.updated_array()
-        near = (updated >= floor) & (updated > 0)
-        recent.update(zip(map(str, changes.id_array()[near].tolist()), updated[near].tolist(), strict=True))
-        self.entry["cursor_ms"] = newest
-        self.entry["recent"] = recent
-
 
 class Extraction:
-    """What one run knows: the client, the mode, the catalog and the caches the resources share."""
+    """What one run knows: the client, the mode, the catalog, the records read so far and the caches the resources
+    share. Every resource factory of the source takes it (None: a source built without a client, whose resources
+    yield nothing: the Dagster definitions)."""
 
     def __init__(
         self,
@@ -292,18 +46,27 @@ class Extraction:
         warehouse: Path | str | None = None,
         refresh: Mapping[str, Sequence[int | str]] | None = None,
         credentials_id: str | None = None,
+        property_history: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        self.warehouse = warehouse
+        self.stored = StoredTables(warehouse)
+        # object type -> properties whose history to load (HUBSPOT_PROPERTY_HISTORY).
+        self.property_history = {t: tuple(props) for t, props in (property_history or {}).items()}
         # Which credentials this run uses (a short hash, never the token): transcripts skipped for lack of scope are
         # retried on a no-change run only when these differ from the credentials that were refused.
         self.credentials_id = credentials_id
         # A partial refresh: only these records (object type -> ids) are read, cursors stay where they are.
         self.refresh = None if refresh is None else {t: sorted({int(i) for i in ids}) for t, ids in refresh.items()}
-        self.api_calls: Counter[str] = Counter()  # API calls (requests, pages) per resource, for asset metadata
+        # HTTP answers per resource, for asset metadata, counted by a hook on the client's session.
+        self.requests = RequestCounter()
+        session = getattr(getattr(client, "transport", None), "session", None)
+        if session is not None:
+            self.requests.attach(session)
         # Rows per table that only tell the merge to delete (records gone from HubSpot, links no longer there): dlt
         # counts them among the rows it normalized, but they add nothing to the table.
         self.delete_markers: Counter[str] = Counter()
-        self.client = CountingClient(client, self.api_calls)
+        # Tables this run writes nothing to, and why (property history off, a scope missing): not "loaded" at all.
+        self.skipped: dict[str, str] = {}
+        self.client = client
         self.workers = workers
         self.search_lanes = SearchLanes()  # full reads running side by side share the search budget by work left
         self.catalog = catalog
@@ -319,22 +82,36 @@ class Extraction:
         self._key_locks: dict[tuple[int, str], threading.Lock] = {}
         self._finished: dict[str, threading.Event] = {}
         self._selected: frozenset[str] | None = None
+        self._subset = False
         self._done: set[str] = set()  # resources that have ended
         # object type -> the resource that reads its records, when not named after the type (custom objects: their
         # table's resource, or the catch-all `custom_objects`); set by the source.
         self.readers: dict[str, str] = {}
+        # The threads the `threads` resource listed (since, thread id -> latest message ms, newest ms): the messages
+        # resource reads their messages instead of listing them again.
+        self.threads_read: tuple[int | None, dict[str, int | None], int | None] | None = None
         self.aborted = threading.Event()
         self.warnings: list[str] = []
         self.created = time.monotonic()
 
+    @property
+    def api_calls(self) -> Counter[str]:
+        """HTTP requests answered per resource (retries and 429s included: they cost budget too)."""
+        return self.requests.counts
+
+    def close(self) -> None:
+        """Stop counting the client's requests for this run (the client may serve later runs)."""
+        session = getattr(getattr(self.client, "transport", None), "session", None)
+        if session is not None:
+            self.requests.detach(session)
+
     def metered(self, name: str, items: Iterator[Any]) -> Iterator[Any]:
-        """Pass `items` through; the API calls made while producing them count for `api_calls[name]`."""
+        """Pass `items` through; the requests made while producing them count for `api_calls[name]`."""
         iterator = iter(items)
         while True:
-            previous = CALLER.resource
-            CALLER.resource = name
             try:
-                item = next(iterator)
+                with working_for(name):
+                    item = next(iterator)
             except StopIteration as stop:
                 self.ended(name)
                 release_free_memory()  # what this resource held (pages, buffers) goes back to the system
@@ -344,8 +121,6 @@ class Extraction:
             except BaseException:
                 self.aborted.set()  # resources waiting for this one must not wait forever
                 raise
-            finally:
-                CALLER.resource = previous
             yield item
 
     def ended(self, name: str) -> None:
@@ -363,6 +138,11 @@ class Extraction:
         """How many object types' records (ids, last-modified times) this run still holds."""
         with self._lock:
             return len(self._changes.keys() | self._streams.keys())
+
+    def skip(self, table: str, reason: str) -> None:
+        """Table `table` gets nothing from this run, for `reason` (shown instead of a row count)."""
+        with self._lock:
+            self.skipped[table] = reason
 
     def note_delete_markers(self, table: str, rows: int) -> None:
         """Count `rows` delete markers written to `table` (see `delete_markers`)."""
@@ -416,12 +196,27 @@ class Extraction:
 
     def selected(self, resource_name: str) -> bool:
         """Whether this run extracts `resource_name` (a Dagster subset or `with_resources` may leave it out)."""
-        if self._selected is None:
-            try:
-                self._selected = frozenset(dlt.current.source().selected_resources)
-            except Exception:  # not inside an extraction: nothing to wait for
-                self._selected = frozenset()
+        self._read_selection()
         return resource_name in self._selected
+
+    def reads_area(self, named: bool) -> bool:
+        """Whether an area that HUBSPOT_OBJECTS can leave out (owners, conversations) is read: when it is `named`
+        (or nothing narrows the run), or when this run was asked for some tables only (a Dagster selection,
+        `resources=`): the tables asked for are read."""
+        self._read_selection()
+        return named or self._subset
+
+    def _read_selection(self) -> None:
+        if self._selected is not None:
+            return
+        try:
+            source = dlt.current.source()
+        except Exception:  # not inside an extraction: nothing to wait for
+            self._selected, self._subset = frozenset(), False
+            return
+        self._selected = frozenset(source.selected_resources)
+        # Resources built unselected (the raw messages, pulled in by their transformers) say nothing of a subset.
+        self._subset = any(name not in self._selected and name != MESSAGES_RAW_RESOURCE for name in source.resources)
 
     def wait_for(self, key: str, resource_name: str | None = None) -> None:
         """Block until the resource reading `key` has finished, when it runs in this extraction: its records are
@@ -433,9 +228,6 @@ class Extraction:
         while not event.wait(0.2):
             if self.aborted.is_set():
                 raise RuntimeError(f"stopped waiting for {name}: another resource of this run failed")
-
-    def pipeline_objects(self) -> tuple[str, ...]:
-        return tuple(t for t in PIPELINE_OBJECTS if t in self.catalog.all)
 
     def warn_once(self, key: str, message: str) -> None:
         """Record a note for the run's report the first time `key` is seen (e.g. a missing scope), never again.
@@ -507,7 +299,7 @@ class Extraction:
         if known is not None and known.covers(since):
             return known
         wanted = ["hs_object_id"]
-        names = {_field(p, "name") for p in self.properties(object_type)}
+        names = {field_value(p, "name") for p in self.properties(object_type)}
         wanted += [name for name in EXTRA_PROPERTIES if name in names]
         changes = Changes(complete=since is None, since_ms=since)
         for page in self.record_pages(object_type, wanted, since):
@@ -525,122 +317,3 @@ class Extraction:
             return read_all_records(self.client, self.api_name(object_type), properties, workers=self.workers,
                                     lanes=self.search_lanes)
         return self.client.modified_since(self.api_name(object_type), since_ms, list(properties))
-
-    # -- the warehouse as it stands (reconciliation compares it with HubSpot) ---------------------------------------
-    def warehouse_query(self, sql_template: str, table: str, *args: Any) -> list[tuple]:
-        """Rows of a read-only query on a `hubspot_raw` table (`{table}` in the template, `?` parameters); [] when
-        the warehouse or the table does not exist yet (first run) or no warehouse was given.
-
-        Opens its own read-only DuckDB connection: resources run in threads, and dlt's own SQL client is not
-        safe to use from several threads at once. No writer holds the file while dlt extracts.
-        """
-        result = self._warehouse_execute(sql_template, table, args)
-        return [] if result is None else result.fetchall()
-
-    def warehouse_ids(self, sql_template: str, table: str, *args: Any) -> np.ndarray:
-        """The first column of a read-only query (ids, cast to BIGINT in the SQL) as a sorted int64 array; empty
-        when the warehouse or the table does not exist yet. For id sets of millions of records."""
-        columns = self.warehouse_columns(sql_template, table, *args)
-        column = next(iter(columns.values()), np.empty(0))
-        return np.unique(np.asarray(column, dtype=np.int64))
-
-    def warehouse_columns(self, sql_template: str, table: str, *args: Any) -> dict[str, np.ndarray]:
-        """The columns of a read-only query as numpy arrays (no NULLs: coalesce them in the SQL); {} when the
-        warehouse or the table does not exist yet."""
-        result = self._warehouse_execute(sql_template, table, args)
-        return {} if result is None else result.fetchnumpy()
-
-    def _warehouse_execute(self, sql_template: str, table: str, args: Sequence[Any]) -> Any:
-        if self.warehouse is None or not Path(self.warehouse).exists():
-            return None
-        import duckdb
-
-        connection = duckdb.connect(str(self.warehouse), read_only=True)
-        try:
-            sql = sql_template.format(table=f'{DATASET_NAME}."{table}"')
-            return _Detached(connection, connection.execute(sql, list(args)))
-        except duckdb.CatalogException:  # the table does not exist yet
-            connection.close()
-            return None
-
-
-class _Detached:
-    """A DuckDB result that closes its connection once fetched."""
-
-    def __init__(self, connection: Any, result: Any) -> None:
-        self._connection, self._result = connection, result
-
-    def fetchall(self) -> list[tuple]:
-        try:
-            return self._result.fetchall()
-        finally:
-            self._connection.close()
-
-    def fetchnumpy(self) -> dict[str, np.ndarray]:
-        try:
-            return self._result.fetchnumpy()
-        finally:
-            self._connection.close()
-
-
-def discover_catalog(client: Any, objects: Sequence[str] | None = None) -> ObjectCatalog:
-    """Ask HubSpot which object types exist (standard + custom schemas) and check the requested ones.
-
-    Raises ValueError naming the unknown types and the valid ones when `objects` (HUBSPOT_OBJECTS) names a type the
-    account does not have. This is the first call of every run, so a wrong token or base URL fails here, fast.
-    """
-    types = list(client.object_types())
-    custom: dict[str, str] = {}
-    known_names: dict[str, str] = {}
-    for object_type in types:
-        name = _field(object_type, "name")
-        type_id = str(_field(object_type, "object_type_id") or _field(object_type, "objectTypeId") or "")
-        known_names[name] = name
-        if type_id:
-            known_names[type_id] = name
-        if type_id.startswith("2-") or (name not in STANDARD_OBJECTS and _field(object_type, "custom", False)):
-            custom[name] = type_id
-    for name in STANDARD_OBJECTS:
-        known_names.setdefault(name, name)
-    if objects:
-        wanted = [o.strip() for o in objects if o and o.strip()]
-        unknown = [o for o in wanted if o not in known_names]
-        if unknown:
-            valid = ", ".join(sorted({*STANDARD_OBJECTS, *custom}))
-            raise ValueError(
-                f"Unknown HubSpot object type(s) in HUBSPOT_OBJECTS / --objects: {', '.join(unknown)}. "
-                f"Set it to a comma-separated list of: {valid}"
-            )
-        names = [known_names[o] for o in wanted]
-        return ObjectCatalog(
-            standard=tuple(n for n in STANDARD_OBJECTS if n in names),
-            custom={n: custom[n] for n in names if n in custom},
-        )
-    return ObjectCatalog(standard=STANDARD_OBJECTS, custom=custom)
-
-
-def parse_property_history(spec: str | None, catalog: ObjectCatalog | None = None) -> dict[str, tuple[str, ...]]:
-    """'contacts:lifecyclestage,email;deals:dealstage' -> {"contacts": ("lifecyclestage", "email"), ...}.
-
-    Raises ValueError with the expected format (or the unknown object type) for a bad HUBSPOT_PROPERTY_HISTORY.
-    """
-    result: dict[str, tuple[str, ...]] = {}
-    for part in (spec or "").split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        object_type, sep, names = part.partition(":")
-        props = tuple(n.strip() for n in names.split(",") if n.strip())
-        if not sep or not object_type.strip() or not props:
-            raise ValueError(
-                f"HUBSPOT_PROPERTY_HISTORY entry {part!r} is not '<object type>:<property>[,<property>...]' "
-                "(example: 'contacts:lifecyclestage,email;deals:dealstage')"
-            )
-        object_type = object_type.strip()
-        if catalog is not None and object_type not in catalog.all:
-            raise ValueError(
-                f"HUBSPOT_PROPERTY_HISTORY names object type {object_type!r}, which this run does not load; "
-                f"use one of: {', '.join(catalog.all)}"
-            )
-        result[object_type] = props
-    return result

@@ -20,7 +20,9 @@ from typing import Any
 
 from hubspot_assets.settings import Settings
 from hubspot_assets.sources import hubspot
-from hubspot_assets.sources.extraction import Extraction, ObjectCatalog, discover_catalog, parse_property_history
+from hubspot_assets.sources.catalog import ObjectCatalog, discover_catalog, parse_property_history
+from hubspot_assets.sources.columns import field_value
+from hubspot_assets.sources.extraction import Extraction
 from hubspot_assets.sources.settings import MODES
 from hubspot_assets.sources.warehouse import make_pipeline, publish_snapshot, writer_lock
 
@@ -42,20 +44,12 @@ class Prepared:
     mode: str
     extraction: Extraction
 
-    def source(self, settings: Settings, custom_tables: Sequence[str] | None = None) -> Any:
+    def source(self, custom_tables: Sequence[str] | None = None) -> Any:
         """The dlt source of this run (call once per run: the extraction state is shared by its resources).
 
         `custom_tables`: the custom object tables that get a resource each (see `hubspot(custom_tables=)`); None:
         one per custom object of the catalog."""
-        return hubspot(
-            client=self.client,
-            catalog=self.catalog,
-            mode=self.mode,
-            lookback_s=settings.lookback_s,
-            property_history=self.property_history,
-            extraction=self.extraction,
-            custom_tables=custom_tables,
-        )
+        return hubspot(extraction=self.extraction, mode=self.mode, custom_tables=custom_tables)
 
 
 def split_objects(value: str | Sequence[str] | None) -> list[str] | None:
@@ -98,6 +92,7 @@ def prepare(settings: Settings, *, mode: str = "incremental", objects: str | Seq
         warehouse=settings.absolute(settings.warehouse_path),
         refresh=record_ids,
         credentials_id=credentials_id(settings),
+        property_history=history,
     )
     _check_history_properties(extraction, history)
     return Prepared(client, catalog, history, mode, extraction)
@@ -106,10 +101,8 @@ def prepare(settings: Settings, *, mode: str = "incremental", objects: str | Seq
 def _check_history_properties(extraction: Extraction, history: Mapping[str, Sequence[str]]) -> None:
     """Fail fast on a property name in HUBSPOT_PROPERTY_HISTORY that the object type does not have (a typo would
     otherwise load nothing, silently). The definitions are cached for the run, so this costs no extra request."""
-    from hubspot_assets.sources.columns import _field
-
     for object_type, names in history.items():
-        known = {_field(p, "name") for p in extraction.properties(object_type)}
+        known = {field_value(p, "name") for p in extraction.properties(object_type)}
         unknown = [n for n in names if n not in known]
         if unknown:
             raise SetupError(
@@ -221,6 +214,8 @@ class SyncReport:
     phase_spans: dict[str, tuple[float, float]] = field(default_factory=dict)  # step -> (start, end) epoch seconds
     # Rows of `row_counts` that only delete (records gone from HubSpot, stale links), per table.
     delete_markers: dict[str, int] = field(default_factory=dict)
+    # Tables this run wrote nothing to, and why (property history off, a scope missing, not in HUBSPOT_OBJECTS).
+    skipped: dict[str, str] = field(default_factory=dict)
 
     def rows_loaded(self, table: str) -> int:
         """Rows of `table` this run wrote (inserted or updated), delete markers left out."""
@@ -266,6 +261,7 @@ class SyncSession:
             phases={step: end - start for step, (start, end) in spans.items()},
             phase_spans=spans,
             delete_markers=dict(self.prepared.extraction.delete_markers),
+            skipped=dict(self.prepared.extraction.skipped),
         )
 
 
@@ -297,8 +293,11 @@ def sync_session(
     with writer_lock(settings), _explained_warehouse_errors(settings):
         pipeline = make_pipeline(settings, progress=progress)
         finish_pending(pipeline)
-        session = SyncSession(settings, prepared, pipeline, prepared.source(settings, custom_tables), started)
-        yield session
+        session = SyncSession(settings, prepared, pipeline, prepared.source(custom_tables), started)
+        try:
+            yield session
+        finally:
+            prepared.extraction.close()
         session.snapshot = publish_snapshot(settings) if snapshot else None
 
 

@@ -31,7 +31,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from hubspot_assets.hubspot.errors import HubSpotError
 from hubspot_assets.hubspot.record_pages import RecordPage
+from hubspot_assets.sources.metering import carry
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +57,7 @@ def map_ordered(fn: Callable[[T], R], items: Iterable[T], workers: int = DEFAULT
     if workers <= 1:
         yield from (fn(item) for item in items)
         return
-    from hubspot_assets.sources.extraction import CALLER
-
-    caller = CALLER.resource
-
-    def as_caller(item: T) -> R:  # API calls made in the pool count for the resource that asked
-        CALLER.resource = caller
-        return fn(item)
-
+    as_caller = carry(fn)  # requests made in the pool count for the resource that asked
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hubspot-read") as pool:
         pending: deque[Future] = deque()
         try:
@@ -89,9 +84,6 @@ def side_by_side(*sources: Iterable[T], depth: int = 2) -> Iterator[tuple[int, T
     in the order the items come: independent request chains (a type's live records and its archived ones) overlap
     instead of one waiting for the other to end. Errors reach the consumer; when the consumer stops, each producer
     stops after its current item."""
-    from hubspot_assets.sources.extraction import CALLER
-
-    caller = CALLER.resource
     merged: queue.Queue = queue.Queue(maxsize=depth * len(sources))
     stop = threading.Event()
     done = object()
@@ -106,7 +98,6 @@ def side_by_side(*sources: Iterable[T], depth: int = 2) -> Iterator[tuple[int, T
         return False
 
     def produce(index: int, items: Iterable[T]) -> None:
-        CALLER.resource = caller  # API calls made here count for the resource that asked
         try:
             for item in items:
                 if not put((index, item)):
@@ -117,7 +108,8 @@ def side_by_side(*sources: Iterable[T], depth: int = 2) -> Iterator[tuple[int, T
             put((index, done))
 
     for index, items in enumerate(sources):
-        threading.Thread(target=produce, args=(index, items), name="hubspot-read-ahead", daemon=True).start()
+        # carry(): requests made by a producer count for the resource that asked.
+        threading.Thread(target=carry(produce), args=(index, items), name="hubspot-read-ahead", daemon=True).start()
     running = len(sources)
     try:
         while running:
@@ -296,15 +288,11 @@ def _search_down(
     overlap by `SEARCH_OVERLAP` records: a page is used only if it reaches up to the lowest id of the page before
     (records archived in between shift the offsets), else the pages asked after it are dropped and a fresh query
     starts below what was kept, so no record is skipped."""
-    from hubspot_assets.hubspot.errors import HubSpotError
-    from hubspot_assets.sources.extraction import CALLER
-
-    caller = CALLER.resource
     weight = 2.0 if is_wide(props) else 1.0  # the list side reads a wide type at half the speed
     work_left = float("inf")  # not searched yet: first in line, its size is learned from the answer
 
+    @carry
     def fetch(body: dict) -> tuple[RecordPage, int | None] | None:
-        CALLER.resource = caller
         ticket = lanes.acquire(work_left, meeting.stop) if lanes is not None else None
         if lanes is not None and ticket is None:
             return None  # the list side has finished the read

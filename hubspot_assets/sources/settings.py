@@ -57,6 +57,27 @@ TABLE_TRANSCRIPT_UTTERANCES = "call_transcript_utterances"
 # The resource that loads the custom object types that have no resource of their own in a source (types created in
 # HubSpot after the Dagster definitions were built); it writes one table per type and no table of its own.
 CUSTOM_OBJECTS_RESOURCE = "custom_objects"
+# The resource that reads each thread's messages; the `messages` and `message_participants` tables are built from it.
+MESSAGES_RAW_RESOURCE = "conversation_messages_raw"
+
+METADATA_TABLES: tuple[str, ...] = (TABLE_PROPERTIES, TABLE_PROPERTY_OPTIONS, TABLE_OWNERS, TABLE_PIPELINES,
+                                    TABLE_PIPELINE_STAGES)
+CONVERSATION_TABLES: tuple[str, ...] = (TABLE_INBOXES, TABLE_CHANNELS, TABLE_CHANNEL_ACCOUNTS, TABLE_THREADS,
+                                        TABLE_MESSAGES, TABLE_MESSAGE_PARTICIPANTS)
+# Every table (and resource) name the source defines itself; a custom object with one of these names is stored as
+# `custom_<name>`.
+FIXED_TABLES: frozenset[str] = frozenset({
+    *STANDARD_OBJECTS, *METADATA_TABLES, *CONVERSATION_TABLES, TABLE_ASSOCIATIONS, TABLE_MERGES,
+    TABLE_PROPERTY_HISTORY, TABLE_TRANSCRIPT_UTTERANCES, CUSTOM_OBJECTS_RESOURCE, MESSAGES_RAW_RESOURCE,
+})
+
+# What HUBSPOT_OBJECTS / --objects may name besides object types: the areas a narrowed run reads only when named.
+OWNERS_AREA = "owners"
+CONVERSATIONS_AREA = "conversations"
+
+# Write dispositions. Record tables and the tables derived from records merge on their keys (dlt `merge`,
+# `delete-insert`), so full, incremental and partial loads all go through the same write path.
+MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 
 # Record-level columns every CRM table has; a HubSpot property with one of these names gets a `property_` prefix.
 RECORD_COLUMNS: tuple[str, ...] = ("id", "created_at", "updated_at", "archived", "archived_at")

@@ -159,7 +159,7 @@ def test_the_asset_body_is_the_cli_sync_session_so_a_run_after_a_crash_during_lo
     assert dg.materialize([hubspot_raw_assets], resources=resources, selection=pipelines).success
     # What a run killed between normalize and load leaves: a normalized `owners` package, nothing in the warehouse.
     pipeline = make_pipeline(settings)
-    pipeline.extract(prepare(settings, mode="full").source(settings).with_resources("owners"),
+    pipeline.extract(prepare(settings, mode="full").source().with_resources("owners"),
                      loader_file_format=LOADER_FILE_FORMAT)
     pipeline.normalize()
     assert pipeline.has_pending_data

@@ -6,8 +6,10 @@ import queue
 import threading
 
 from hubspot_assets.hubspot.client import HubSpotClient
-from hubspot_assets.sources import _association_tasks
-from hubspot_assets.sources.extraction import Changes, Extraction, discover_catalog
+from hubspot_assets.sources.associations import association_tasks
+from hubspot_assets.sources.catalog import discover_catalog
+from hubspot_assets.sources.changes import Changes
+from hubspot_assets.sources.extraction import Extraction
 from tests.sources.support import settings_for
 
 
@@ -28,7 +30,7 @@ def test_links_of_a_type_still_being_read_are_read_block_by_block_as_its_ids_arr
 
         def produce() -> None:
             try:
-                for task in _association_tasks(run, plan, {}, complete=True, block=300):
+                for task in association_tasks(run, plan, {}, complete=True, block=300):
                     tasks.put(task)
             except BaseException as error:  # handed to the test
                 tasks.put(error)
@@ -78,7 +80,7 @@ def test_a_failed_record_read_stops_the_association_reads_instead_of_waiting_for
         run._selected = frozenset({"contacts"})
         run.stream("contacts", Changes(complete=True, since_ms=None))
         run.aborted.set()  # the contacts resource failed
-        tasks = _association_tasks(run, catalog.association_plan(), {}, complete=True)
+        tasks = association_tasks(run, catalog.association_plan(), {}, complete=True)
         try:
             next(tasks)
         except RuntimeError as error:

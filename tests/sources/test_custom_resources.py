@@ -4,7 +4,8 @@ the source has no resource for; resources that reuse a type's records wait for t
 from __future__ import annotations
 
 from hubspot_assets.sources import custom_table_name, hubspot
-from hubspot_assets.sources.extraction import Extraction, ObjectCatalog
+from hubspot_assets.sources.catalog import ObjectCatalog
+from hubspot_assets.sources.extraction import Extraction
 from hubspot_assets.sources.pipeline import run_sync
 from tests.sources.support import query, settings_for
 

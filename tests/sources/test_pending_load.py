@@ -16,7 +16,7 @@ def test_run_after_a_crash_during_load_finishes_the_pending_package_then_extract
     server.admin("mutate", json={"random": {"updates": 5, "object_types": ["contacts"]}, "seed": 10})
     # What a run killed between normalize and load leaves: a normalized package, nothing in the warehouse.
     pipeline = make_pipeline(settings)
-    source = prepare(settings, mode="incremental").source(settings).with_resources("contacts")
+    source = prepare(settings, mode="incremental").source().with_resources("contacts")
     pipeline.extract(source, loader_file_format=LOADER_FILE_FORMAT)
     pipeline.normalize()
     assert pipeline.has_pending_data

@@ -12,7 +12,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from hubspot_assets.sources.columns import _field, _parse_datetime, epoch_ms
+from hubspot_assets.sources.columns import epoch_ms, field_value, parse_datetime
 from hubspot_assets.sources.settings import HARD_DELETE_COLUMN
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
@@ -37,7 +37,7 @@ def flatten(obj: Mapping[str, Any], *, prefix: str = "", skip: Iterable[str] = (
         elif isinstance(value, list | tuple):
             row[name] = orjson.dumps(value).decode() if value else None
         elif value is not None and (key.endswith("At") or key.endswith("Timestamp")):
-            row[name] = _parse_datetime(value)
+            row[name] = parse_datetime(value)
         else:
             row[name] = value
     return row
@@ -123,7 +123,7 @@ def history_rows(object_type: str, record: Mapping[str, Any]) -> Iterator[dict[s
                 "object_id": object_id,
                 "property": prop,
                 "value": value,
-                "timestamp": _parse_datetime(timestamp),
+                "timestamp": parse_datetime(timestamp),
                 "source_type": entry.get("sourceType"),
                 "source_id": entry.get("sourceId"),
                 "source_label": entry.get("sourceLabel"),
@@ -147,31 +147,31 @@ def merge_rows(object_type: str, survivor_id: int | str, merged_ids: str | None)
 
 def property_rows(object_type: str, prop: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A property definition -> (its row, its option rows with labels)."""
-    name = _field(prop, "name")
+    name = field_value(prop, "name")
     row = {
         "object_type": object_type,
         "name": name,
-        "label": _field(prop, "label"),
-        "type": _field(prop, "type"),
-        "field_type": _field(prop, "field_type") or _field(prop, "fieldType"),
-        "group_name": _field(prop, "group_name") or _field(prop, "groupName"),
-        "description": _field(prop, "description"),
-        "calculated": _field(prop, "calculated"),
-        "hubspot_defined": _field(prop, "hubspot_defined") or _field(prop, "hubspotDefined"),
-        "has_unique_value": _field(prop, "has_unique_value") or _field(prop, "hasUniqueValue"),
-        "hidden": _field(prop, "hidden"),
-        "archived": bool(_field(prop, "archived", False)),
+        "label": field_value(prop, "label"),
+        "type": field_value(prop, "type"),
+        "field_type": field_value(prop, "field_type") or field_value(prop, "fieldType"),
+        "group_name": field_value(prop, "group_name") or field_value(prop, "groupName"),
+        "description": field_value(prop, "description"),
+        "calculated": field_value(prop, "calculated"),
+        "hubspot_defined": field_value(prop, "hubspot_defined") or field_value(prop, "hubspotDefined"),
+        "has_unique_value": field_value(prop, "has_unique_value") or field_value(prop, "hasUniqueValue"),
+        "hidden": field_value(prop, "hidden"),
+        "archived": bool(field_value(prop, "archived", False)),
     }
     options = []
-    for position, option in enumerate(_field(prop, "options") or ()):
+    for position, option in enumerate(field_value(prop, "options") or ()):
         options.append(
             {
                 "object_type": object_type,
                 "property_name": name,
-                "value": str(_field(option, "value")),
-                "label": _field(option, "label"),
-                "display_order": _field(option, "display_order", _field(option, "displayOrder", position)),
-                "hidden": _field(option, "hidden"),
+                "value": str(field_value(option, "value")),
+                "label": field_value(option, "label"),
+                "display_order": field_value(option, "display_order", field_value(option, "displayOrder", position)),
+                "hidden": field_value(option, "hidden"),
             }
         )
     return row, options
@@ -259,7 +259,7 @@ def utterance_rows(transcript: Mapping[str, Any], call_id: int | str | None) -> 
                 "start_time_ms": utterance.get("startTimeMillis"),
                 "end_time_ms": utterance.get("endTimeMillis"),
                 "transcript_source": transcript.get("transcriptSource"),
-                "transcript_created_at": _parse_datetime(transcript.get("createdAt")),
+                "transcript_created_at": parse_datetime(transcript.get("createdAt")),
             }
         )
     return rows

@@ -1,0 +1,142 @@
+"""Which object types a run loads (`ObjectCatalog`), as HubSpot and HUBSPOT_OBJECTS say, and the tables of custom
+object types."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hubspot_assets.sources.columns import field_value
+from hubspot_assets.sources.settings import (
+    ASSOCIATION_HUBS,
+    CONVERSATIONS_AREA,
+    FIXED_TABLES,
+    LINE_ITEM_TARGETS,
+    OWNERS_AREA,
+    PIPELINE_OBJECTS,
+    STANDARD_OBJECTS,
+)
+
+
+@dataclass(frozen=True)
+class ObjectCatalog:
+    """What a run loads: standard object types, the custom objects the account has (name -> type id), and whether
+    owners and conversations are read (every run reads them, unless HUBSPOT_OBJECTS narrows it without naming
+    them)."""
+
+    standard: tuple[str, ...]
+    custom: Mapping[str, str] = field(default_factory=dict)
+    owners: bool = True
+    conversations: bool = True
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return (*self.standard, *self.custom)
+
+    @property
+    def pipeline_objects(self) -> tuple[str, ...]:
+        """The loaded types that have pipelines (deals, tickets)."""
+        return tuple(t for t in PIPELINE_OBJECTS if t in self.standard)
+
+    def association_plan(self) -> dict[str, tuple[str, ...]]:
+        """from type -> to types, so each link between two loaded types is read once, from one side."""
+        loaded = set(self.all)
+        plan: dict[str, list[str]] = {}
+        hubs = [h for h in ASSOCIATION_HUBS if h in loaded]
+        for i, left in enumerate(hubs):
+            plan.setdefault(left, []).extend(hubs[i + 1 :])
+        for name in self.all:
+            if name in ASSOCIATION_HUBS:
+                continue
+            if name == "line_items":
+                targets = [t for t in LINE_ITEM_TARGETS if t in loaded]
+            elif name == "products":  # products link to nothing; their line items link to deals
+                targets = []
+            else:  # engagements, quotes, custom objects
+                targets = hubs
+            plan.setdefault(name, []).extend(targets)
+        return {k: tuple(v) for k, v in plan.items() if v}
+
+
+def discover_catalog(client: Any, objects: Sequence[str] | None = None) -> ObjectCatalog:
+    """Ask HubSpot which object types exist (standard + custom schemas) and check the requested ones.
+
+    `objects` (HUBSPOT_OBJECTS, `--objects`) narrows the run to those types, plus `owners` and `conversations` only
+    when named too. Raises ValueError naming the unknown types and the valid ones when it names a type the account
+    does not have. This is the first call of every run, so a wrong token or base URL fails here, fast.
+    """
+    types = list(client.object_types())
+    custom: dict[str, str] = {}
+    known_names: dict[str, str] = {}
+    for object_type in types:
+        name = field_value(object_type, "name")
+        type_id = str(field_value(object_type, "object_type_id") or field_value(object_type, "objectTypeId") or "")
+        known_names[name] = name
+        if type_id:
+            known_names[type_id] = name
+        if type_id.startswith("2-") or (name not in STANDARD_OBJECTS and field_value(object_type, "custom", False)):
+            custom[name] = type_id
+    for name in STANDARD_OBJECTS:
+        known_names.setdefault(name, name)
+    if objects:
+        areas = {OWNERS_AREA, CONVERSATIONS_AREA}
+        named = [o.strip() for o in objects if o and o.strip()]
+        wanted = [o for o in named if o not in areas]
+        unknown = [o for o in wanted if o not in known_names]
+        if unknown:
+            valid = ", ".join([*sorted({*STANDARD_OBJECTS, *custom}), *sorted(areas)])
+            raise ValueError(
+                f"Unknown HubSpot object type(s) in HUBSPOT_OBJECTS / --objects: {', '.join(unknown)}. "
+                f"Set it to a comma-separated list of: {valid}"
+            )
+        names = [known_names[o] for o in wanted]
+        return ObjectCatalog(
+            standard=tuple(n for n in STANDARD_OBJECTS if n in names),
+            custom={n: custom[n] for n in names if n in custom},
+            owners=OWNERS_AREA in named,
+            conversations=CONVERSATIONS_AREA in named,
+        )
+    return ObjectCatalog(standard=STANDARD_OBJECTS, custom=custom)
+
+
+def parse_property_history(spec: str | None, catalog: ObjectCatalog | None = None) -> dict[str, tuple[str, ...]]:
+    """'contacts:lifecyclestage,email;deals:dealstage' -> {"contacts": ("lifecyclestage", "email"), ...}.
+
+    Raises ValueError with the expected format (or the unknown object type) for a bad HUBSPOT_PROPERTY_HISTORY.
+    """
+    result: dict[str, tuple[str, ...]] = {}
+    for part in (spec or "").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        object_type, sep, names = part.partition(":")
+        props = tuple(n.strip() for n in names.split(",") if n.strip())
+        if not sep or not object_type.strip() or not props:
+            raise ValueError(
+                f"HUBSPOT_PROPERTY_HISTORY entry {part!r} is not '<object type>:<property>[,<property>...]' "
+                "(example: 'contacts:lifecyclestage,email;deals:dealstage')"
+            )
+        object_type = object_type.strip()
+        if catalog is not None and object_type not in catalog.all:
+            raise ValueError(
+                f"HUBSPOT_PROPERTY_HISTORY names object type {object_type!r}, which this run does not load; "
+                f"use one of: {', '.join(catalog.all)}"
+            )
+        result[object_type] = props
+    return result
+
+
+def custom_table_name(name: str) -> str:
+    """The table of a custom object: its name, prefixed when it would collide with another hubspot_raw table."""
+    return f"custom_{name}" if name in FIXED_TABLES else name
+
+
+def custom_type_of(catalog: ObjectCatalog, table: str) -> str | None:
+    """The custom object type of `catalog` whose table is `table` (None when the catalog has none)."""
+    return next((name for name in catalog.custom if custom_table_name(name) == table), None)
+
+
+def is_custom_table(table: str) -> bool:
+    """Whether a `hubspot_raw` table holds a custom object (every table the source writes that is not fixed)."""
+    return table not in FIXED_TABLES and not table.startswith("_dlt")

@@ -1,0 +1,225 @@
+"""Conversations: inboxes, channels, channel accounts, threads, and every message of every thread with its
+senders and recipients.
+
+Threads are listed incrementally by their latest message (`latestMessageTimestampAfter`, with the look-back); each
+listed thread whose latest message is new gets its messages read (one request per thread: HubSpot has no bulk read
+of messages). A partial refresh (`run.refresh["threads"]`) re-reads the messages of the threads it names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import dlt
+from dlt.sources import DltResource
+
+from hubspot_assets.hubspot.errors import MissingScopesError
+from hubspot_assets.sources.extraction import Extraction
+from hubspot_assets.sources.readers import map_ordered
+from hubspot_assets.sources.rows import flatten, max_epoch_ms, message_row, participant_rows, thread_row
+from hubspot_assets.sources.settings import (
+    MERGE,
+    MESSAGES_RAW_RESOURCE,
+    TABLE_CHANNEL_ACCOUNTS,
+    TABLE_CHANNELS,
+    TABLE_INBOXES,
+    TABLE_MESSAGE_PARTICIPANTS,
+    TABLE_MESSAGES,
+    TABLE_THREADS,
+)
+
+MESSAGE_TEXT_COLUMNS = ("assigned_from", "assigned_to", "subject", "rich_text", "truncation_status", "status")
+PARTICIPANT_TEXT_COLUMNS = ("actor_id", "name", "delivery_type", "delivery_value", "recipient_field")
+NOT_NARROWED = "not loaded by this run: HUBSPOT_OBJECTS (or --objects) narrows it and does not name conversations"
+
+
+def conversation_resources(run: Extraction | None) -> list[DltResource]:
+    raw = raw_messages(run)
+    return [
+        collection(run, TABLE_INBOXES, "inboxes"),
+        collection(run, TABLE_CHANNELS, "channels"),
+        collection(run, TABLE_CHANNEL_ACCOUNTS, "channel_accounts"),
+        threads(run),
+        messages(raw),
+        message_participants(raw),
+    ]
+
+
+def collection(run: Extraction | None, table: str, method: str) -> DltResource:
+    """A small list replaced whole (inboxes, channels, channel accounts): `client.<method>()`."""
+
+    @dlt.resource(name=table, write_disposition="replace", primary_key="id")
+    def snapshot() -> Iterator[list[dict]]:
+        if run is not None:
+            yield from run.metered(table, _collection_rows(run, table, method))
+
+    return snapshot
+
+
+def _collection_rows(run: Extraction, table: str, method: str) -> Iterator[list[dict]]:
+    if not run.reads_area(run.catalog.conversations):
+        run.skip(table, NOT_NARROWED)
+        return
+    items = _unless_scope_missing(run, getattr(run.client, method), table)
+    if items:
+        yield [flatten(item) for item in items]
+
+
+def threads(run: Extraction | None) -> DltResource:
+    @dlt.resource(name=TABLE_THREADS, write_disposition=MERGE, primary_key="id", parallelized=True)
+    def threads() -> Iterator[list[dict]]:
+        if run is None:
+            return
+        try:
+            yield from run.metered(TABLE_THREADS, _thread_rows(run))
+        finally:
+            run.finished(TABLE_THREADS)
+
+    return threads
+
+
+def _thread_rows(run: Extraction) -> Iterator[list[dict]]:
+    if not run.reads_area(run.catalog.conversations):
+        run.skip(TABLE_THREADS, NOT_NARROWED)
+        return
+    if run.refresh is not None:  # threads are not re-listed by a partial refresh; their messages are
+        return
+    state = dlt.current.resource_state()
+    rows, since, newest = _list_threads(run, state.get("cursor_ms"))
+    if rows is None:
+        return
+    run.threads_read = (since, _thread_times(rows), newest)
+    if rows:
+        yield rows
+    state["cursor_ms"] = max(filter(None, (state.get("cursor_ms"), newest)), default=None)
+
+
+def _list_threads(run: Extraction, cursor_ms: int | None) -> tuple[list[dict] | None, int | None, int | None]:
+    """(thread rows, the `since` they were listed from, the newest latest-message time); rows None without scope.
+    The first run, a reconciliation and a full run list archived threads too."""
+    since = run.window_start(cursor_ms, complete=False)
+    pages = _unless_scope_missing(run, lambda: run.client.threads(latest_message_after_ms=since), "threads")
+    if pages is None:
+        return None, since, None
+    rows = [thread_row(t) for page in pages for t in page]
+    if run.mode in ("reconcile", "full") or cursor_ms is None:
+        archived = _unless_scope_missing(run, lambda: run.client.threads(archived=True), "archived threads") or []
+        rows += [thread_row(t) | {"archived": True} for page in archived for t in page]
+    newest = max_epoch_ms((r.get("latest_message_timestamp") for r in rows), None)
+    return rows, since, newest
+
+
+def _thread_times(rows: list[dict]) -> dict[str, int | None]:
+    """thread id -> latest message time (epoch ms) of the threads read, archived ones included: HubSpot still
+    serves their messages, which then carry the thread's archived flag."""
+    return {str(r["id"]): max_epoch_ms([r.get("latest_message_timestamp")]) for r in rows}
+
+
+def raw_messages(run: Extraction | None) -> DltResource:
+    """Every message of the threads due, as HubSpot sends them; the `messages` and `message_participants` tables are
+    built from it (it writes no table itself)."""
+
+    @dlt.resource(name=MESSAGES_RAW_RESOURCE, selected=False, parallelized=True)
+    def raw_messages() -> Iterator[list[dict]]:
+        if run is not None:
+            yield from run.metered(TABLE_MESSAGES, _thread_messages(run))
+
+    return raw_messages
+
+
+def _thread_messages(run: Extraction) -> Iterator[list[dict]]:
+    if not run.reads_area(run.catalog.conversations):
+        for table in (TABLE_MESSAGES, TABLE_MESSAGE_PARTICIPANTS):
+            run.skip(table, NOT_NARROWED)
+        return
+    run.wait_for(TABLE_THREADS, TABLE_THREADS)
+    if run.refresh is not None:
+        yield from _messages_of(run, [str(t) for t in run.refresh.get(TABLE_THREADS, ())])
+        return
+    state = dlt.current.resource_state()
+    cursor = state.get("cursor_ms")
+    since = run.window_start(cursor, complete=False)
+    known = run.threads_read
+    if known is not None and (known[0] is None or (since is not None and known[0] <= since)):
+        threads_read, newest = known[1], known[2]
+    else:  # the threads resource is not part of this run, or listed from later than this cursor
+        rows, _, newest = _list_threads(run, cursor)
+        if rows is None:
+            return
+        threads_read = _thread_times(rows)
+    # Threads re-read only because of the look-back overlap, with no newer message, are skipped.
+    recent = state.get("recent") or {}
+    todo = [
+        thread_id
+        for thread_id, latest in threads_read.items()
+        if since is None or latest is None or recent.get(str(thread_id)) != latest
+    ]
+    yield from _messages_of(run, todo)
+    if newest is not None:
+        newest = max(filter(None, (cursor, newest)), default=None)
+        floor = newest - run.lookback_ms
+        merged = {**recent, **{str(k): v for k, v in threads_read.items()}}
+        state["cursor_ms"] = newest
+        state["recent"] = {k: v for k, v in merged.items() if v is not None and v >= floor}
+
+
+def _messages_of(run: Extraction, thread_ids: Sequence[str]) -> Iterator[list[dict]]:
+    def thread_messages(thread_id: str) -> list[dict]:
+        return [
+            m | {"conversationsThreadId": m.get("conversationsThreadId") or thread_id}
+            for page in run.client.messages(thread_id)
+            for m in page
+        ]
+
+    # One request per thread: a few threads at a time, in batches of about 1,000 messages.
+    batch: list[dict] = []
+    for found in map_ordered(thread_messages, thread_ids, run.workers):
+        batch.extend(found)
+        if len(batch) >= 1000:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def messages(raw: DltResource) -> DltResource:
+    @dlt.transformer(
+        data_from=raw,
+        name=TABLE_MESSAGES,
+        write_disposition=MERGE,
+        primary_key="id",
+        # Often null in a whole load (an assignment from nobody, a message without subject): typed up front, so the
+        # column exists and dlt does not warn that it could not infer its type.
+        columns={name: {"data_type": "text"} for name in MESSAGE_TEXT_COLUMNS},
+    )
+    def messages(page: list[dict]) -> Iterator[list[dict]]:
+        yield [message_row(m) for m in page]
+
+    return messages
+
+
+def message_participants(raw: DltResource) -> DltResource:
+    @dlt.transformer(
+        data_from=raw,
+        name=TABLE_MESSAGE_PARTICIPANTS,
+        write_disposition=MERGE,
+        primary_key=("message_id", "role", "position"),
+        merge_key="message_id",
+        columns={name: {"data_type": "text"} for name in PARTICIPANT_TEXT_COLUMNS},
+    )
+    def message_participants(page: list[dict]) -> Iterator[list[dict]]:
+        rows = [row for m in page for row in participant_rows(m)]
+        if rows:
+            yield rows
+
+    return message_participants
+
+
+def _unless_scope_missing(run: Extraction, read: Callable[[], Any], what: str) -> list | None:
+    """`list(read())`, or None (with a note for the run's report) when the credentials lack conversations.read."""
+    try:
+        return list(read())
+    except MissingScopesError:
+        run.warn_once("conversations", f"Conversations {what} skipped: the credentials lack conversations.read.")
+        return None

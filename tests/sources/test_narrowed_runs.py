@@ -1,0 +1,66 @@
+"""A run narrowed to some object types (HUBSPOT_OBJECTS, `--objects`) reads only what those types need, keeps the
+metadata of the other types, and counts each request for the resource that made it, from the transport itself."""
+
+from __future__ import annotations
+
+from hubspot_assets.sources.pipeline import run_sync
+from tests.sources.support import query, settings_for
+
+
+def _endpoints(server) -> dict[str, int]:
+    return server.admin("stats")["requests"]["by_endpoint"]
+
+
+def test_a_run_narrowed_to_contacts_reads_no_owner_no_conversation_and_no_other_type(sandbox_factory, tmp_path):
+    server = sandbox_factory()
+    settings = settings_for(server, tmp_path, objects="contacts")
+    server.admin("stats/reset", json={})
+    report = run_sync(settings, mode="full", snapshot=False)
+
+    endpoints = _endpoints(server)
+    assert not [e for e in endpoints if "conversations" in e or "owners" in e or "pipelines" in e], endpoints
+    assert endpoints.get("GET /crm/v3/properties/{objectType}") == 1  # the contacts' definitions only
+    assert set(report.row_counts) <= {"contacts", "merges", "associations", "properties", "property_options"}
+    assert "threads" in report.skipped and "owners" in report.skipped
+    assert "HUBSPOT_OBJECTS" in report.skipped["threads"]
+
+
+def test_owners_and_conversations_are_read_when_named_among_the_objects(sandbox_factory, tmp_path):
+    server = sandbox_factory()
+    settings = settings_for(server, tmp_path, objects="companies,owners,conversations")
+    report = run_sync(settings, mode="full", snapshot=False)
+    assert report.rows_loaded("owners") > 0 and report.rows_loaded("threads") > 0
+    assert report.rows_loaded("messages") > 0
+    assert "contacts" not in report.row_counts
+
+
+def test_a_narrowed_run_keeps_the_property_definitions_of_the_types_it_does_not_read(sandbox_factory, tmp_path):
+    server = sandbox_factory()
+    run_sync(settings_for(server, tmp_path), mode="full", snapshot=False, resources=["properties", "pipelines"])
+    before = dict(query(settings_for(server, tmp_path),
+                        "SELECT object_type, count(*) FROM hubspot_raw.properties GROUP BY 1"))
+    assert {"contacts", "deals"} <= set(before)
+
+    run_sync(settings_for(server, tmp_path, objects="contacts"), mode="full", snapshot=False,
+             resources=["properties", "pipelines"])
+    after = dict(query(settings_for(server, tmp_path),
+                       "SELECT object_type, count(*) FROM hubspot_raw.properties GROUP BY 1"))
+    assert after == before  # contacts' definitions replaced by the same ones, every other type's kept
+    pipelines = query(settings_for(server, tmp_path), "SELECT DISTINCT object_type FROM hubspot_raw.pipelines")
+    assert {row[0] for row in pipelines} == {"deals", "tickets"}
+
+
+def test_each_request_counts_for_the_resource_that_made_it_as_the_sandbox_logged_it(sandbox_factory, tmp_path):
+    server = sandbox_factory()
+    settings = settings_for(server, tmp_path, objects="deals")
+    server.admin("stats/reset", json={})
+    report = run_sync(settings, mode="full", snapshot=False)
+
+    endpoints = _endpoints(server)
+    # Every request of the run but the catalog's (/crm/v3/schemas, made before any resource starts) has a resource.
+    assert sum(report.api_calls.values()) == sum(endpoints.values()) - endpoints["GET /crm/v3/schemas"]
+    # Pipelines are read once for both tables, by whichever of the two asks first.
+    pipeline_calls = report.api_calls.get("pipelines", 0) + report.api_calls.get("pipeline_stages", 0)
+    assert pipeline_calls == endpoints["GET /crm/v3/pipelines/{objectType}"] == 1
+    reads = sum(n for e, n in endpoints.items() if e.startswith(("GET /crm/v3/objects", "POST /crm/v3/objects")))
+    assert report.api_calls["deals"] == reads  # the list, batch reads and searches of the deals' read

@@ -89,6 +89,7 @@ def _print_warehouse(console: Console, path: Path, report) -> None:
                 [DATASET_NAME],
             ).fetchall()
         ]
+        total = 0
         for name in names:
             rows = connection.execute(f'SELECT count(*) FROM {DATASET_NAME}."{name}"').fetchone()[0]
             columns = connection.execute(
@@ -96,10 +97,11 @@ def _print_warehouse(console: Console, path: Path, report) -> None:
                 [DATASET_NAME, name],
             ).fetchone()[0]
             table.add_row(name, f"{rows:,}", str(columns))
+            total += rows
     console.print(table)
     api = report.api or {}
     console.print(
-        f"{report.rows:,} rows in {report.seconds:.1f} s; HubSpot requests: {api.get('requests', '?')}, "
+        f"{total:,} rows in {len(names)} tables, loaded in {report.seconds:.1f} s; HubSpot requests: {api.get('requests', '?')}, "
         f"429s: {api.get('rate_limited', 0)}."
     )
     console.print(

@@ -223,7 +223,8 @@ class SyncReport:
 
     @property
     def rows(self) -> int:
-        return sum(self.row_counts.values())
+        """Rows this run wrote to every table, delete markers left out."""
+        return sum(self.rows_loaded(table) for table in self.row_counts)
 
 
 @dataclass

@@ -58,6 +58,9 @@ def collection(run: Extraction | None, table: str, method: str) -> DltResource:
 
 
 def _collection_rows(run: Extraction, table: str, method: str) -> Iterator[list[dict]]:
+    if run.refresh is not None:
+        run.skip(table, "not read by a partial refresh, which reads only the records it names")
+        return
     if not run.reads_area(run.catalog.conversations):
         run.skip(table, NOT_NARROWED)
         return

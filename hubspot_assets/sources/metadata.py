@@ -24,6 +24,7 @@ from hubspot_assets.sources.settings import (
 )
 
 NOT_NARROWED = "not loaded by this run: HUBSPOT_OBJECTS (or --objects) narrows it and does not name {area}"
+PARTIAL_REFRESH = "not read by a partial refresh, which reads only the records it names"
 
 
 def metadata_resources(run: Extraction | None) -> list[DltResource]:
@@ -49,7 +50,8 @@ def properties(run: Extraction | None) -> DltResource:
 
 
 def _property_rows(run: Extraction) -> Iterator[list[dict]]:
-    for object_type in run.catalog.all:
+    # A partial refresh needs the definitions of the types it reads anyway (their column layout), and only those.
+    for object_type in run.types_read:
         yield [property_rows(object_type, p)[0] for p in run.properties(object_type)]
 
 
@@ -68,7 +70,7 @@ def property_options(run: Extraction | None) -> DltResource:
 
 
 def _option_rows(run: Extraction) -> Iterator[list[dict]]:
-    for object_type in run.catalog.all:
+    for object_type in run.types_read:
         rows = [option for p in run.properties(object_type) for option in property_rows(object_type, p)[1]]
         if rows:
             yield rows
@@ -84,6 +86,9 @@ def owners(run: Extraction | None) -> DltResource:
 
 
 def _owner_rows(run: Extraction) -> Iterator[list[dict]]:
+    if run.refresh is not None:
+        run.skip(TABLE_OWNERS, PARTIAL_REFRESH)
+        return
     if not run.reads_area(run.catalog.owners):
         run.skip(TABLE_OWNERS, NOT_NARROWED.format(area="owners"))
         return
@@ -115,6 +120,9 @@ def pipeline_stages(run: Extraction | None) -> DltResource:
 
 def _pipeline_rows(run: Extraction, *, stages: bool) -> Iterator[list[dict]]:
     table = TABLE_PIPELINE_STAGES if stages else TABLE_PIPELINES
+    if run.refresh is not None:
+        run.skip(table, PARTIAL_REFRESH)
+        return
     if not run.catalog.pipeline_objects:
         run.skip(table, NOT_NARROWED.format(area="deals or tickets"))
     for object_type in run.catalog.pipeline_objects:

@@ -143,10 +143,11 @@ def _records(
     run: Extraction, object_type: str, cursor_ms: int | None, table_name: str | None = None
 ) -> Iterator[Any]:
     """Typed Arrow tables of the records of `object_type` that the mode asks for; returns the new cursor."""
-    layout = run.layout(object_type)
     if run.refresh is not None:
-        yield from _refresh_records(run, object_type, table_name)
+        if run.refresh.get(object_type):
+            yield from _refresh_records(run, object_type, table_name)
         return cursor_ms
+    layout = run.layout(object_type)
     since = run.window_start(cursor_ms, complete=False)
     changes = run.stream(object_type, Changes(complete=since is None, since_ms=since))
     # The first run (no cursor) reads everything, archived records included, as a reconciliation does. Archived

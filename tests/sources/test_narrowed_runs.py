@@ -64,3 +64,24 @@ def test_each_request_counts_for_the_resource_that_made_it_as_the_sandbox_logged
     assert pipeline_calls == endpoints["GET /crm/v3/pipelines/{objectType}"] == 1
     reads = sum(n for e, n in endpoints.items() if e.startswith(("GET /crm/v3/objects", "POST /crm/v3/objects")))
     assert report.api_calls["deals"] == reads  # the list, batch reads and searches of the deals' read
+
+
+def test_a_partial_refresh_reads_only_the_named_records_their_definitions_and_their_links(sandbox_factory, tmp_path):
+    server = sandbox_factory()
+    settings = settings_for(server, tmp_path)
+    run_sync(settings, mode="incremental", snapshot=False)
+    contact = next(int(r["id"]) for r in server.admin("truth/contacts")["results"] if not r["archived"])
+    server.admin("mutate", json={"operations": [
+        {"op": "update", "objectType": "contacts", "id": str(contact), "properties": {"firstname": "Webhook"}}]})
+    server.admin("stats/reset", json={})
+    report = run_sync(settings, snapshot=False, record_ids={"contacts": [contact]})
+
+    endpoints = _endpoints(server)
+    assert endpoints.pop("GET /crm/v3/schemas") == 1  # the run's catalog
+    assert endpoints.pop("GET /crm/v3/properties/{objectType}") == 1  # the contacts' layout
+    assert endpoints.pop("POST /crm/v3/objects/{objectType}/batch/read") == 1
+    # The links of that one contact to each hub type it is read against, and nothing else at all.
+    assert set(endpoints) == {"POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read"}, endpoints
+    assert endpoints["POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read"] == 3
+    assert query(settings, "SELECT firstname FROM hubspot_raw.contacts WHERE id = ?", contact) == [("Webhook",)]
+    assert {"owners", "pipelines", "inboxes"} <= set(report.skipped)

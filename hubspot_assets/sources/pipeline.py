@@ -18,6 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hubspot_assets.hubspot.client import HubSpotClient
+from hubspot_assets.hubspot.errors import (
+    ConnectionFailedError,
+    MalformedResponseError,
+    NotFoundError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+)
+from hubspot_assets.hubspot.logging import HTTP_LOGGER
 from hubspot_assets.settings import Settings
 from hubspot_assets.sources import hubspot
 from hubspot_assets.sources.catalog import ObjectCatalog, discover_catalog, parse_property_history
@@ -72,8 +82,6 @@ def prepare(settings: Settings, *, mode: str = "incremental", objects: str | Seq
         raise SetupError(f"sync mode must be one of {', '.join(MODES)} (got {mode!r})")
     objects_wanted = split_objects(objects if objects is not None else settings.objects)
     if client is None:
-        from hubspot_assets.hubspot.client import HubSpotClient
-
         client = HubSpotClient.from_settings(settings)
         catalog = _discover_fast(settings, objects_wanted)
     else:
@@ -81,9 +89,12 @@ def prepare(settings: Settings, *, mode: str = "incremental", objects: str | Seq
     if catalog is None:  # the quick probe met a transient error: ask again with the patient client
         catalog = _discover(settings, client, objects_wanted)
     try:
-        history = parse_property_history(settings.property_history, catalog)
+        # A run narrowed to some types leaves the history of the others for the runs that load them; otherwise a
+        # type the run does not know is a typo.
+        history = parse_property_history(settings.property_history, None if objects_wanted else catalog)
     except ValueError as error:
         raise SetupError(str(error)) from error
+    history = {t: props for t, props in history.items() if t in catalog.all}
     extraction = Extraction(
         client,
         catalog,
@@ -134,13 +145,8 @@ def _discover_fast(settings: Settings, objects: list[str] | None) -> ObjectCatal
     """The first call of a run, with at most two attempts: a wrong base URL, a bad token or a typo in
     HUBSPOT_OBJECTS fails in seconds rather than after minutes of retries. None when HubSpot answered with a
     transient error (rate limit, 5xx): the caller asks again with the normal retry policy."""
-    from hubspot_assets.hubspot.client import HubSpotClient
-    from hubspot_assets.hubspot.errors import RateLimitError, ServerError
-
     quick = settings.model_copy(update={"retry_max_attempts": min(2, settings.retry_max_attempts),
                                         "retry_backoff_max_s": 1.0})
-    from hubspot_assets.hubspot.logging import HTTP_LOGGER
-
     probe = HubSpotClient.from_settings(quick)
     http_log = logging.getLogger(HTTP_LOGGER)
     level = http_log.level
@@ -157,13 +163,12 @@ def _discover_fast(settings: Settings, objects: list[str] | None) -> ObjectCatal
 
 def _explain_connection_error(settings: Settings, error: Exception) -> None:
     """Add the base URL hint to errors that mean "this is not a HubSpot API" (wrong HUBSPOT_BASE_URL)."""
-    name = type(error).__name__
-    if name in ("ConnectionFailedError", "MalformedResponseError", "NotFoundError", "RequestTimeoutError"):
+    if isinstance(error, (ConnectionFailedError, MalformedResponseError, NotFoundError, RequestTimeoutError)):
         hint = (
             f"is HUBSPOT_BASE_URL right? It is {settings.base_url!r}; use https://api.hubapi.com for HubSpot "
             "or the sandbox URL (e.g. http://127.0.0.1:8765)"
         )
-        if hasattr(error, "hint") and hint not in (error.hint or ""):
+        if hint not in (error.hint or ""):
             error.hint = f"{error.hint}; {hint}" if error.hint else hint
 
 
@@ -287,8 +292,6 @@ def sync_session(
     `hubspot(record_ids=)`).
     """
     started = time.monotonic()
-    from hubspot_assets.hubspot.logging import HTTP_LOGGER
-
     logging.getLogger(HTTP_LOGGER).addFilter(_SCOPE_FILTER)  # idempotent: the same filter object is added once
     prepared = prepare(settings, mode=mode, objects=objects, client=client, record_ids=record_ids)
     with writer_lock(settings), _explained_warehouse_errors(settings):

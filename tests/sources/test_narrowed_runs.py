@@ -85,3 +85,12 @@ def test_a_partial_refresh_reads_only_the_named_records_their_definitions_and_th
     assert endpoints["POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read"] == 3
     assert query(settings, "SELECT firstname FROM hubspot_raw.contacts WHERE id = ?", contact) == [("Webhook",)]
     assert {"owners", "pipelines", "inboxes"} <= set(report.skipped)
+
+
+def test_a_run_narrowed_to_some_types_leaves_the_history_of_the_others_for_later(sandbox_factory, tmp_path):
+    server = sandbox_factory()
+    settings = settings_for(server, tmp_path, objects="contacts",
+                            property_history="contacts:lifecyclestage;deals:dealstage")
+    report = run_sync(settings, mode="full", snapshot=False, resources=["contacts", "property_history"])
+    types = {row[0] for row in query(settings, "SELECT DISTINCT object_type FROM hubspot_raw.property_history")}
+    assert types == {"contacts"} and report.rows_loaded("property_history") > 0

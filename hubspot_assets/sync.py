@@ -91,6 +91,12 @@ def print_report(console: Console, report: SyncReport) -> None:
     for name in sorted(report.row_counts):
         table.add_row(name, f"{report.rows_loaded(name):,}", str(report.api_calls.get(name, "")))
     console.print(table)
+    by_reason: dict[str, list[str]] = {}
+    for name, why in sorted(report.skipped.items()):
+        if name not in report.row_counts:
+            by_reason.setdefault(why, []).append(name)
+    for why, names in by_reason.items():
+        console.print(f"[dim]{', '.join(names)}: {why}[/]")
     api = report.api or {}
     console.print(
         f"{report.rows:,} rows in {report.seconds:.1f} s; {api.get('requests', 0)} HubSpot requests, "

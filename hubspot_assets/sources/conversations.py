@@ -31,7 +31,7 @@ from hubspot_assets.sources.settings import (
 
 MESSAGE_TEXT_COLUMNS = ("assigned_from", "assigned_to", "subject", "rich_text", "truncation_status", "status")
 PARTICIPANT_TEXT_COLUMNS = ("actor_id", "name", "delivery_type", "delivery_value", "recipient_field")
-NOT_NARROWED = "not loaded by this run: HUBSPOT_OBJECTS (or --objects) narrows it and does not name conversations"
+NOT_NARROWED = "not in HUBSPOT_OBJECTS (or --objects): add `conversations` to load them"
 
 
 def conversation_resources(run: Extraction | None) -> list[DltResource]:

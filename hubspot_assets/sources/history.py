@@ -109,7 +109,7 @@ def _utterance_rows(run: Extraction) -> Iterator[list[dict]]:
     refused for lack of scope, read once the scope is granted) and `absent` (answered 404 or empty: not asked again
     until the call's transcription id changes)."""
     if "calls" not in run.catalog.all:
-        run.skip(TABLE_TRANSCRIPT_UTTERANCES, "not loaded by this run: HUBSPOT_OBJECTS (or --objects) leaves out calls")
+        run.skip(TABLE_TRANSCRIPT_UTTERANCES, "calls are not in HUBSPOT_OBJECTS (or --objects)")
         return
     state = dlt.current.resource_state()
     progress = run.progress(state, "calls")

@@ -23,7 +23,7 @@ from hubspot_assets.sources.settings import (
     TABLE_PROPERTY_OPTIONS,
 )
 
-NOT_NARROWED = "not loaded by this run: HUBSPOT_OBJECTS (or --objects) narrows it and does not name {area}"
+NOT_NARROWED = "not in HUBSPOT_OBJECTS (or --objects){hint}"
 PARTIAL_REFRESH = "not read by a partial refresh, which reads only the records it names"
 
 
@@ -90,7 +90,7 @@ def _owner_rows(run: Extraction) -> Iterator[list[dict]]:
         run.skip(TABLE_OWNERS, PARTIAL_REFRESH)
         return
     if not run.reads_area(run.catalog.owners):
-        run.skip(TABLE_OWNERS, NOT_NARROWED.format(area="owners"))
+        run.skip(TABLE_OWNERS, NOT_NARROWED.format(hint=": add `owners` to load them"))
         return
     for archived in (False, True):
         rows = [owner_row(o) | {"archived": archived} for o in run.client.owners(archived=archived)]
@@ -124,7 +124,7 @@ def _pipeline_rows(run: Extraction, *, stages: bool) -> Iterator[list[dict]]:
         run.skip(table, PARTIAL_REFRESH)
         return
     if not run.catalog.pipeline_objects:
-        run.skip(table, NOT_NARROWED.format(area="deals or tickets"))
+        run.skip(table, "deals and tickets are " + NOT_NARROWED.format(hint=""))
     for object_type in run.catalog.pipeline_objects:
         pairs = [pipeline_rows(object_type, p) for p in run.pipelines(object_type)]
         yield [stage for _, rows in pairs for stage in rows] if stages else [row for row, _ in pairs]

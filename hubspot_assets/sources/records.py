@@ -71,7 +71,7 @@ def record_resource(run: Extraction | None, table: str, object_type: str | None 
         if name is None or name not in run.catalog.all:
             run.ended(table)
             run.skip(table, "no such custom object type in HubSpot now" if name is None
-                     else "not loaded by this run: HUBSPOT_OBJECTS (or --objects) leaves it out")
+                     else "not in HUBSPOT_OBJECTS (or --objects)")
         if name is None:
             return
         try:

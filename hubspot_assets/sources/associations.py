@@ -17,21 +17,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.sources import DltResource
 
-from hubspot_assets.sources.extraction import Extraction
+from hubspot_assets.sources.extraction import Extraction, metered_resource
 from hubspot_assets.sources.readers import map_ordered
 from hubspot_assets.sources.rows import association_table, chunks, merge_rows
 from hubspot_assets.sources.settings import HARD_DELETE_COLUMN, MERGE, TABLE_ASSOCIATIONS, TABLE_MERGES
 
 
 def merges(run: Extraction | None) -> DltResource:
-    @dlt.resource(
-        name=TABLE_MERGES, write_disposition=MERGE, primary_key=("object_type", "merged_id"), parallelized=True
-    )
-    def merges() -> Iterator[list[dict]]:
-        if run is not None:
-            yield from run.metered(TABLE_MERGES, _merge_rows(run))
-
-    return merges
+    return metered_resource(run, _merge_rows, name=TABLE_MERGES, write_disposition=MERGE,
+                            primary_key=("object_type", "merged_id"), parallelized=True)
 
 
 def _merge_rows(run: Extraction) -> Iterator[list[dict]]:
@@ -47,19 +41,14 @@ def _merge_rows(run: Extraction) -> Iterator[list[dict]]:
 
 
 def associations(run: Extraction | None) -> DltResource:
-    @dlt.resource(
-        name=TABLE_ASSOCIATIONS,
-        write_disposition=MERGE,
+    return metered_resource(
+        run, _association_tables, name=TABLE_ASSOCIATIONS, write_disposition=MERGE,
         primary_key=("from_object_type", "from_id", "to_object_type", "to_id", "type_id"),
+        # A record's links to one type are replaced together: links removed in HubSpot go.
         merge_key=("from_object_type", "from_id", "to_object_type"),
         columns={HARD_DELETE_COLUMN: {"data_type": "bool", "hard_delete": True}},
         parallelized=True,
     )
-    def associations() -> Iterator[pa.Table]:
-        if run is not None:
-            yield from run.metered(TABLE_ASSOCIATIONS, _association_tables(run))
-
-    return associations
 
 
 def _association_tables(run: Extraction) -> Iterator[pa.Table]:

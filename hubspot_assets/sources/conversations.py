@@ -15,7 +15,7 @@ import dlt
 from dlt.sources import DltResource
 
 from hubspot_assets.hubspot.errors import MissingScopesError
-from hubspot_assets.sources.extraction import Extraction
+from hubspot_assets.sources.extraction import Extraction, metered_resource
 from hubspot_assets.sources.readers import map_ordered
 from hubspot_assets.sources.rows import flatten, max_epoch_ms, message_row, participant_rows, thread_row
 from hubspot_assets.sources.settings import (
@@ -48,13 +48,8 @@ def conversation_resources(run: Extraction | None) -> list[DltResource]:
 
 def collection(run: Extraction | None, table: str, method: str) -> DltResource:
     """A small list replaced whole (inboxes, channels, channel accounts): `client.<method>()`."""
-
-    @dlt.resource(name=table, write_disposition="replace", primary_key="id")
-    def snapshot() -> Iterator[list[dict]]:
-        if run is not None:
-            yield from run.metered(table, _collection_rows(run, table, method))
-
-    return snapshot
+    return metered_resource(run, lambda run: _collection_rows(run, table, method), name=table,
+                            write_disposition="replace", primary_key="id")
 
 
 def _collection_rows(run: Extraction, table: str, method: str) -> Iterator[list[dict]]:
@@ -70,19 +65,18 @@ def _collection_rows(run: Extraction, table: str, method: str) -> Iterator[list[
 
 
 def threads(run: Extraction | None) -> DltResource:
-    @dlt.resource(name=TABLE_THREADS, write_disposition=MERGE, primary_key="id", parallelized=True)
-    def threads() -> Iterator[list[dict]]:
-        if run is None:
-            return
-        try:
-            yield from run.metered(TABLE_THREADS, _thread_rows(run))
-        finally:
-            run.finished(TABLE_THREADS)
-
-    return threads
+    return metered_resource(run, _thread_rows, name=TABLE_THREADS, write_disposition=MERGE, primary_key="id",
+                            parallelized=True)
 
 
 def _thread_rows(run: Extraction) -> Iterator[list[dict]]:
+    try:
+        yield from _listed_threads(run)
+    finally:
+        run.finished(TABLE_THREADS)  # the messages resource waits for the list
+
+
+def _listed_threads(run: Extraction) -> Iterator[list[dict]]:
     if not run.reads_area(run.catalog.conversations):
         run.skip(TABLE_THREADS, NOT_NARROWED)
         return
@@ -123,12 +117,9 @@ def raw_messages(run: Extraction | None) -> DltResource:
     """Every message of the threads due, as HubSpot sends them; the `messages` and `message_participants` tables are
     built from it (it writes no table itself)."""
 
-    @dlt.resource(name=MESSAGES_RAW_RESOURCE, selected=False, parallelized=True)
-    def raw_messages() -> Iterator[list[dict]]:
-        if run is not None:
-            yield from run.metered(TABLE_MESSAGES, _thread_messages(run))
-
-    return raw_messages
+    # Its requests count for `messages`, the table users see.
+    return metered_resource(run, _thread_messages, name=MESSAGES_RAW_RESOURCE, counted_as=TABLE_MESSAGES,
+                            selected=False, parallelized=True)
 
 
 def _thread_messages(run: Extraction) -> Iterator[list[dict]]:

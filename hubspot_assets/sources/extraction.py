@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+from dlt.sources import DltResource
 
 from hubspot_assets.sources.catalog import ObjectCatalog
 from hubspot_assets.sources.changes import EXTRA_PROPERTIES, Changes, Progress
@@ -324,3 +325,22 @@ class Extraction:
             return read_all_records(self.client, self.api_name(object_type), properties, workers=self.workers,
                                     lanes=self.search_lanes)
         return self.client.modified_since(self.api_name(object_type), since_ms, list(properties))
+
+
+def metered_resource(
+    run: Extraction | None,
+    body: Callable[[Extraction], Iterator[Any]],
+    *,
+    name: str,
+    counted_as: str | None = None,
+    **hints: Any,
+) -> DltResource:
+    """A dlt resource `name` (with dlt's `hints`: write disposition, keys, columns...) whose items are `body(run)`,
+    its requests counted for `counted_as` (default `name`); it yields nothing when `run` is None (a source built
+    without a client)."""
+
+    def items() -> Iterator[Any]:
+        if run is not None:
+            yield from run.metered(counted_as or name, body(run))
+
+    return dlt.resource(items, name=name, **hints)

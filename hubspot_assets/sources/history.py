@@ -6,14 +6,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 
-
 import dlt
 import numpy as np
 from dlt.sources import DltResource
 
 from hubspot_assets.hubspot.errors import MissingScopesError, NotFoundError
 from hubspot_assets.sources.changes import Changes, Progress
-from hubspot_assets.sources.extraction import Extraction
+from hubspot_assets.sources.extraction import Extraction, metered_resource
 from hubspot_assets.sources.readers import map_ordered
 from hubspot_assets.sources.rows import chunks, history_rows, utterance_rows
 from hubspot_assets.sources.settings import MERGE, TABLE_PROPERTY_HISTORY, TABLE_TRANSCRIPT_UTTERANCES
@@ -30,10 +29,8 @@ SCOPE_MISSING = (
 
 
 def property_history(run: Extraction | None) -> DltResource:
-    @dlt.resource(
-        name=TABLE_PROPERTY_HISTORY,
-        write_disposition=MERGE,
-        primary_key="history_id",
+    return metered_resource(
+        run, _history_rows, name=TABLE_PROPERTY_HISTORY, write_disposition=MERGE, primary_key="history_id",
         parallelized=True,
         columns={
             **{name: {"data_type": "text"} for name in HISTORY_TEXT_COLUMNS},
@@ -41,11 +38,6 @@ def property_history(run: Extraction | None) -> DltResource:
             "timestamp": {"data_type": "timestamp"},
         },
     )
-    def property_history() -> Iterator[list[dict]]:
-        if run is not None:
-            yield from run.metered(TABLE_PROPERTY_HISTORY, _history_rows(run))
-
-    return property_history
 
 
 def _history_rows(run: Extraction) -> Iterator[list[dict]]:
@@ -83,12 +75,9 @@ def _history_rows(run: Extraction) -> Iterator[list[dict]]:
 
 
 def call_transcript_utterances(run: Extraction | None) -> DltResource:
-    @dlt.resource(
-        name=TABLE_TRANSCRIPT_UTTERANCES,
-        write_disposition=MERGE,
-        primary_key=("transcript_id", "position"),
-        merge_key="transcript_id",
-        parallelized=True,
+    return metered_resource(
+        run, _utterance_rows, name=TABLE_TRANSCRIPT_UTTERANCES, write_disposition=MERGE,
+        primary_key=("transcript_id", "position"), merge_key="transcript_id", parallelized=True,
         columns={
             **{name: {"data_type": "text"} for name in UTTERANCE_TEXT_COLUMNS},
             "call_id": {"data_type": "bigint"},
@@ -97,11 +86,6 @@ def call_transcript_utterances(run: Extraction | None) -> DltResource:
             "transcript_created_at": {"data_type": "timestamp"},
         },
     )
-    def call_transcript_utterances() -> Iterator[list[dict]]:
-        if run is not None:
-            yield from run.metered(TABLE_TRANSCRIPT_UTTERANCES, _utterance_rows(run))
-
-    return call_transcript_utterances
 
 
 def _utterance_rows(run: Extraction) -> Iterator[list[dict]]:

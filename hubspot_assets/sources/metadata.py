@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import dlt
 from dlt.sources import DltResource
 
-from hubspot_assets.sources.extraction import Extraction
+from hubspot_assets.sources.extraction import Extraction, metered_resource
 from hubspot_assets.sources.rows import owner_row, pipeline_rows, property_rows
 from hubspot_assets.sources.settings import (
     MERGE,
@@ -25,28 +24,26 @@ from hubspot_assets.sources.settings import (
 
 NOT_NARROWED = "not in HUBSPOT_OBJECTS (or --objects){hint}"
 PARTIAL_REFRESH = "not read by a partial refresh, which reads only the records it names"
+PER_OBJECT_TYPE = {"write_disposition": MERGE, "merge_key": "object_type"}
 
 
 def metadata_resources(run: Extraction | None) -> list[DltResource]:
-    return [properties(run), property_options(run), owners(run), pipelines(run), pipeline_stages(run)]
-
-
-def properties(run: Extraction | None) -> DltResource:
-    @dlt.resource(
-        name=TABLE_PROPERTIES,
-        write_disposition=MERGE,
-        primary_key=("object_type", "name"),
-        merge_key="object_type",
-        columns={
-            **{c: {"data_type": "text"} for c in ("label", "type", "field_type", "group_name", "description")},
-            **{c: {"data_type": "bool"} for c in ("calculated", "hubspot_defined", "has_unique_value", "hidden")},
-        },
-    )
-    def properties() -> Iterator[list[dict]]:
-        if run is not None:
-            yield from run.metered(TABLE_PROPERTIES, _property_rows(run))
-
-    return properties
+    return [
+        metered_resource(
+            run, _property_rows, name=TABLE_PROPERTIES, primary_key=("object_type", "name"), **PER_OBJECT_TYPE,
+            columns={
+                **{c: {"data_type": "text"} for c in ("label", "type", "field_type", "group_name", "description")},
+                **{c: {"data_type": "bool"} for c in ("calculated", "hubspot_defined", "has_unique_value", "hidden")},
+            },
+        ),
+        metered_resource(run, _option_rows, name=TABLE_PROPERTY_OPTIONS,
+                         primary_key=("object_type", "property_name", "value"), **PER_OBJECT_TYPE),
+        metered_resource(run, _owner_rows, name=TABLE_OWNERS, write_disposition="replace", primary_key="id"),
+        metered_resource(run, _pipeline_rows, name=TABLE_PIPELINES, primary_key=("object_type", "id"),
+                         **PER_OBJECT_TYPE),
+        metered_resource(run, _stage_rows, name=TABLE_PIPELINE_STAGES,
+                         primary_key=("object_type", "pipeline_id", "id"), **PER_OBJECT_TYPE),
+    ]
 
 
 def _property_rows(run: Extraction) -> Iterator[list[dict]]:
@@ -55,34 +52,11 @@ def _property_rows(run: Extraction) -> Iterator[list[dict]]:
         yield [property_rows(object_type, p)[0] for p in run.properties(object_type)]
 
 
-def property_options(run: Extraction | None) -> DltResource:
-    @dlt.resource(
-        name=TABLE_PROPERTY_OPTIONS,
-        write_disposition=MERGE,
-        primary_key=("object_type", "property_name", "value"),
-        merge_key="object_type",
-    )
-    def property_options() -> Iterator[list[dict]]:
-        if run is not None:
-            yield from run.metered(TABLE_PROPERTY_OPTIONS, _option_rows(run))
-
-    return property_options
-
-
 def _option_rows(run: Extraction) -> Iterator[list[dict]]:
     for object_type in run.types_read:
         rows = [option for p in run.properties(object_type) for option in property_rows(object_type, p)[1]]
         if rows:
             yield rows
-
-
-def owners(run: Extraction | None) -> DltResource:
-    @dlt.resource(name=TABLE_OWNERS, write_disposition="replace", primary_key="id")
-    def owners() -> Iterator[list[dict]]:
-        if run is not None:
-            yield from run.metered(TABLE_OWNERS, _owner_rows(run))
-
-    return owners
 
 
 def _owner_rows(run: Extraction) -> Iterator[list[dict]]:
@@ -98,33 +72,22 @@ def _owner_rows(run: Extraction) -> Iterator[list[dict]]:
             yield rows
 
 
-def pipelines(run: Extraction | None) -> DltResource:
-    @dlt.resource(name=TABLE_PIPELINES, write_disposition=MERGE, primary_key=("object_type", "id"),
-                  merge_key="object_type")
-    def pipelines() -> Iterator[list[dict]]:
-        if run is not None:
-            yield from run.metered(TABLE_PIPELINES, _pipeline_rows(run, stages=False))
-
-    return pipelines
+def _pipeline_rows(run: Extraction) -> Iterator[list[dict]]:
+    for object_type, pipelines in _pipelines(run, TABLE_PIPELINES):
+        yield [pipeline_rows(object_type, p)[0] for p in pipelines]
 
 
-def pipeline_stages(run: Extraction | None) -> DltResource:
-    @dlt.resource(name=TABLE_PIPELINE_STAGES, write_disposition=MERGE,
-                  primary_key=("object_type", "pipeline_id", "id"), merge_key="object_type")
-    def pipeline_stages() -> Iterator[list[dict]]:
-        if run is not None:
-            yield from run.metered(TABLE_PIPELINE_STAGES, _pipeline_rows(run, stages=True))
-
-    return pipeline_stages
+def _stage_rows(run: Extraction) -> Iterator[list[dict]]:
+    for object_type, pipelines in _pipelines(run, TABLE_PIPELINE_STAGES):
+        yield [stage for p in pipelines for stage in pipeline_rows(object_type, p)[1]]
 
 
-def _pipeline_rows(run: Extraction, *, stages: bool) -> Iterator[list[dict]]:
-    table = TABLE_PIPELINE_STAGES if stages else TABLE_PIPELINES
+def _pipelines(run: Extraction, table: str) -> Iterator[tuple[str, list[dict]]]:
+    """(object type, its pipelines) of the loaded types that have pipelines, read once for both tables."""
     if run.refresh is not None:
         run.skip(table, PARTIAL_REFRESH)
         return
     if not run.catalog.pipeline_objects:
         run.skip(table, "deals and tickets are " + NOT_NARROWED.format(hint=""))
     for object_type in run.catalog.pipeline_objects:
-        pairs = [pipeline_rows(object_type, p) for p in run.pipelines(object_type)]
-        yield [stage for _, rows in pairs for stage in rows] if stages else [row for row, _ in pairs]
+        yield object_type, run.pipelines(object_type)

@@ -29,7 +29,7 @@ from dlt.sources import DltResource
 from hubspot_assets.hubspot.record_pages import RecordPage
 from hubspot_assets.sources.catalog import custom_table_name, custom_type_of
 from hubspot_assets.sources.changes import Changes
-from hubspot_assets.sources.extraction import Extraction
+from hubspot_assets.sources.extraction import Extraction, metered_resource
 from hubspot_assets.sources.readers import side_by_side
 from hubspot_assets.sources.rows import chunks, delete_markers
 from hubspot_assets.sources.settings import CUSTOM_OBJECTS_RESOURCE, HARD_DELETE_COLUMN, MERGE
@@ -41,10 +41,15 @@ log = logging.getLogger(__name__)
 # 5,000 rows.
 ARROW_BATCH_VALUES = 40_000
 
-RECORD_COLUMNS_HINTS = {
-    "id": {"data_type": "bigint", "nullable": False},
-    "updated_at": {"dedup_sort": "desc"},
-    HARD_DELETE_COLUMN: {"data_type": "bool", "hard_delete": True},
+RECORD_HINTS: dict[str, Any] = {
+    "write_disposition": MERGE,
+    "primary_key": "id",
+    "columns": {
+        "id": {"data_type": "bigint", "nullable": False},
+        "updated_at": {"dedup_sort": "desc"},  # the newest version of a record read twice in one load wins
+        HARD_DELETE_COLUMN: {"data_type": "bool", "hard_delete": True},
+    },
+    "parallelized": True,
 }
 
 
@@ -56,14 +61,7 @@ def record_resource(run: Extraction | None, table: str, object_type: str | None 
     A type the run does not load (not in HUBSPOT_OBJECTS, or gone from HubSpot) yields nothing.
     """
 
-    @dlt.resource(
-        name=table,
-        table_name=table,
-        write_disposition=MERGE,
-        primary_key="id",
-        columns=RECORD_COLUMNS_HINTS,
-        parallelized=True,
-    )
+    @dlt.resource(name=table, table_name=table, **RECORD_HINTS)
     def records() -> Iterator[Any]:
         if run is None:
             return
@@ -91,19 +89,8 @@ def custom_objects_resource(run: Extraction | None, own_tables: Sequence[str]) -
     created in HubSpot after the Dagster definitions were built. Each goes to its own table; it writes no table of
     its own."""
 
-    @dlt.resource(
-        name=CUSTOM_OBJECTS_RESOURCE,
-        write_disposition=MERGE,
-        primary_key="id",
-        columns=RECORD_COLUMNS_HINTS,
-        parallelized=True,
-    )
-    def custom_objects() -> Iterator[Any]:
-        if run is None:
-            return
-        yield from run.metered(CUSTOM_OBJECTS_RESOURCE, _other_custom_objects(run, own_tables))
-
-    return custom_objects
+    return metered_resource(run, lambda run: _other_custom_objects(run, own_tables), name=CUSTOM_OBJECTS_RESOURCE,
+                            **RECORD_HINTS)
 
 
 def _other_custom_objects(run: Extraction, own_tables: Sequence[str]) -> Iterator[Any]:

@@ -14,8 +14,8 @@ Retry rules (attempts and the longest total wait are settings):
   HubSpot certainly did not process the request: the connection could not be made, or the answer was 429, 423,
   477, 503 or 521-523 (the origin was never reached). After any other failure (timeout, reset, 500, a truncated
   2xx) the write may have happened: the error says so instead of sending it again and duplicating a record.
-The loop is written out rather than built on tenacity because the rules differ per answer (a refresh that is
-not an attempt, DAILY that must not wait, the breaker between attempts, Retry-After vs. back-off); each rule is
+The loop is written out rather than built on a retry library because the rules differ per answer (a refresh that
+is not an attempt, DAILY that must not wait, the breaker between attempts, Retry-After vs. back-off); each rule is
 one readable branch below.
 Before each attempt the per-host circuit breaker may fail fast (`CircuitOpenError`) and the shared rate limiter
 may wait for budget. Every attempt is logged on `hubspot_elt.http` with method, endpoint template, status,

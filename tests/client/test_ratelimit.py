@@ -10,14 +10,9 @@ import requests
 from hubspot_assets.hubspot.breaker import CircuitBreaker
 from hubspot_assets.hubspot.ratelimit import RateLimiter
 from hubspot_assets.hubspot.transport import Budget, Transport
-from tests.client.c1_support import (
-    client_settings,
-    force_fault,
-    request_stats,
-    reset_stats,
-    run_workers,
-    set_platform,
-)
+from tests.client.clients import client_settings
+from tests.client.sandbox_admin import force_fault, request_stats, reset_stats, set_platform
+from tests.client.worker_processes import run_workers
 
 LIST = "/crm/v3/objects/contacts"
 

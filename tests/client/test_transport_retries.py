@@ -17,15 +17,8 @@ from hubspot_assets.hubspot.errors import (
     ServerError,
 )
 from hubspot_assets.hubspot.transport import Budget, Transport
-from tests.client.c1_support import (
-    clear_faults,
-    client_settings,
-    force_fault,
-    own_total,
-    request_stats,
-    reset_stats,
-    set_platform,
-)
+from tests.client.clients import client_settings
+from tests.client.sandbox_admin import clear_faults, force_fault, own_total, request_stats, reset_stats, set_platform
 
 LIST = "/crm/v3/objects/contacts"
 LIST_T = "GET /crm/v3/objects/{objectType}"

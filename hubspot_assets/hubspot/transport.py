@@ -176,7 +176,8 @@ class _SendClock(HTTPAdapter):
 class Transport:
     """HTTP to HubSpot with auth, shared rate limits, retries, a circuit breaker and structured logs.
 
-    Thread-safe: share one per process (the session pools connections). `settings.base_url` is the host.
+    Thread-safe: share one per process (the session pools connections). `settings.base_url` is the host; an app's
+    `Settings` may be passed, and only its client fields are kept (`settings.client_settings()`).
     `token_provider` defaults to the one `auth.provider_from_settings` picks; `rate_limiter` to the shared
     cross-process limiter for the provider's app; `breaker` to the process-wide breaker for the host.
     """
@@ -192,6 +193,7 @@ class Transport:
         sleep: Any = time.sleep,
         pool_size: int = 16,
     ) -> None:
+        settings = settings.client_settings()
         self.settings = settings
         self.base_url = settings.base_url
         # Every secret setting (tokens, client secret, keys) is redacted wherever it might surface.

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import requests
 
-from hubspot_assets.hubspot.crm import CrmApi
-from hubspot_assets.hubspot.paths import ApiPaths
+from hubspot_assets.hubspot.url_plan import UrlPlanner
 from tests.client.clients import flatten, make_client
 from tests.client.sandbox_admin import endpoint_count, live_ids, request_stats, reset_stats
 
@@ -87,9 +86,7 @@ def test_read_one_record_with_every_property_without_414(sandbox, tmp_path):
 
 
 def test_url_plan_keeps_each_request_under_the_cap():
-    api = CrmApi(
-        transport=None, paths=ApiPaths("legacy"), base_url="http://127.0.0.1:8765", max_url_length=1_000
-    )  # type: ignore[arg-type]
+    api = UrlPlanner("http://127.0.0.1:8765", max_length=1_000)
     names = [f"custom_property_with_a_long_name_{i:03d}" for i in range(120)]
     path = "/crm/v3/objects/contacts"
     base = [("limit", "100"), ("archived", "false"), ("after", "9" * 24)]

@@ -515,14 +515,6 @@ class RateLimiter:
             remaining = self._local.remaining = {}
         remaining[name] = value
 
-    def daily_state(self) -> dict[str, float | None]:
-        """What is known of the daily quota: max, remaining at last observation, sent since."""
-        con = self._conn()  # reads only: no write lock
-        return {
-            k: (row[0] if (row := self._meta(con, k)) else None)
-            for k in ("daily_max", "daily_remaining", "daily_sent_since")
-        }
-
     def reset(self) -> None:
         """Forget every recorded send and learned value (tests, benchmarks)."""
         with self._tx() as con:
@@ -556,4 +548,6 @@ class RateLimiter:
                 policy="DAILY",
                 method=method,
                 endpoint=endpoint,
+                hint=f"the daily quota resets at midnight; load less per day, or lower HUBSPOT_DAILY_RESERVE "
+                f"(now {self.daily_reserve:g}) if no other integration needs the rest",
             )

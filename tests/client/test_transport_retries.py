@@ -173,6 +173,27 @@ def test_daily_reserve_stops_before_the_quota_is_spent(sandbox_factory, tmp_path
     assert request_stats(sandbox)["rate_limited"] == 0
 
 
+def test_only_a_reserve_above_zero_is_suggested_for_lowering(sandbox_factory, tmp_path):
+    """With a reserve kept, lowering HUBSPOT_DAILY_RESERVE frees calls; with the quota spent (reserve 0, or HubSpot's
+    own DAILY 429) there is nothing left to free, so the message must not send the user to that setting."""
+    sandbox = sandbox_factory(tier="pro", daily_limit=4)
+    reserving = make_transport(sandbox, tmp_path / "reserving", daily_reserve=0.5)
+    with pytest.raises(DailyLimitError) as kept:
+        for _ in range(4):
+            reserving.request("GET", LIST, params={"limit": 1})
+    assert "lower HUBSPOT_DAILY_RESERVE (now 0.5)" in str(kept.value)
+
+    spending = make_transport(sandbox, tmp_path / "spending", daily_reserve=0)
+    with pytest.raises(DailyLimitError) as spent:
+        for _ in range(4):
+            spending.request("GET", LIST, params={"limit": 1})
+    assert "resets at midnight" in str(spent.value)
+    assert "HUBSPOT_DAILY_RESERVE" not in str(spent.value)
+    with pytest.raises(DailyLimitError) as known:  # refused by the limiter, which has seen the quota spent
+        spending.request("GET", LIST, params={"limit": 1})
+    assert "HUBSPOT_DAILY_RESERVE" not in str(known.value)
+
+
 def test_a_daily_429_from_hubspot_is_final(sandbox_factory, tmp_path):
     sandbox = sandbox_factory(tier="pro", daily_limit=2)
     # Another integration spends the quota; this client has not seen any header yet.

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from hubspot_assets.hubspot import oauth_flow
 from hubspot_assets.hubspot.auth import OAuthTokenProvider
-from hubspot_assets.hubspot.cli import auth
+from hubspot_assets.auth_cli import auth
 from hubspot_assets.hubspot.oauth_flow import OAuthFlowError, authorize_endpoint
 from hubspot_assets.hubspot.token_store import TokenStore
 from hubspot_assets.hubspot.transport import Transport

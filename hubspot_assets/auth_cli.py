@@ -1,4 +1,8 @@
-"""`hubspot-elt auth login|status|logout`: connect hubspot-elt to HubSpot through an OAuth app."""
+"""`hubspot-elt auth login|status|logout`: connect hubspot-elt to HubSpot through an OAuth app.
+
+The commands read the app's settings (`HUBSPOT_*`, `.env`) and drive the client's OAuth flow
+(`hubspot/oauth_flow.py`), which knows nothing of the app.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import datetime, timezone
 
 import click
 
+from hubspot_assets.hubspot import oauth_flow
 from hubspot_assets.hubspot.errors import HubSpotError
 from hubspot_assets.settings import load_settings
 
@@ -29,8 +34,6 @@ def auth() -> None:
 @click.option("--timeout", type=float, default=300.0, show_default=True, help="Seconds to wait for the redirect.")
 def login(no_browser: bool, port: int | None, scopes: str | None, timeout: float) -> None:
     """Authorize the app in a browser and store its tokens, encrypted, in HUBSPOT_TOKEN_STORE_PATH."""
-    from hubspot_assets.hubspot import oauth_flow
-
     settings = load_settings()
     scope_list = scopes.replace(",", " ").split() if scopes else None
     try:
@@ -49,8 +52,6 @@ def login(no_browser: bool, port: int | None, scopes: str | None, timeout: float
 @click.option("--offline", is_flag=True, help="Do not ask HubSpot whether the token is still valid.")
 def status(as_json: bool, offline: bool) -> None:
     """Show the connected account, scopes and token expiry (never the token)."""
-    from hubspot_assets.hubspot import oauth_flow
-
     settings = load_settings()
     try:
         info = oauth_flow.status(settings, check=not offline)
@@ -76,8 +77,6 @@ def status(as_json: bool, offline: bool) -> None:
 @auth.command()
 def logout() -> None:
     """Revoke the refresh token at HubSpot and delete the local token store."""
-    from hubspot_assets.hubspot import oauth_flow
-
     settings = load_settings()
     result = oauth_flow.logout(settings)
     if result["revoked"]:

@@ -57,6 +57,7 @@ from hubspot_assets.hubspot.errors import (
     error_from_response,
 )
 from hubspot_assets.hubspot.logging import HTTP_LOGGER, get_logger, redact, register_secrets
+from hubspot_assets.hubspot.ratelimit import RateLimiter
 from hubspot_assets.hubspot.settings import ClientSettings
 
 log = get_logger(HTTP_LOGGER)
@@ -225,6 +226,7 @@ class Transport:
     @property
     def token_provider(self) -> Any:
         if self._token_provider is None:
+            # auth.py builds transports of its own (the token endpoint's), so it imports this module, not back.
             from hubspot_assets.hubspot.auth import provider_from_settings
 
             self._token_provider = provider_from_settings(self.settings)
@@ -237,8 +239,6 @@ class Transport:
             return limiter
         with self._limiter_lock:
             if self._rate_limiter is None:
-                from hubspot_assets.hubspot.ratelimit import RateLimiter
-
                 provider = self.token_provider
                 tier = self.settings.tier
                 if getattr(provider, "kind", "") == "oauth" and tier != "unlimited":
@@ -365,6 +365,9 @@ class Transport:
                 self.metrics.add("refreshes")
                 attempt -= 1  # a refresh is not a failed attempt
                 continue
+            if type(error) is AuthenticationError and auth:
+                # Rejected for good: what to fix depends on how this client authenticates (a token or OAuth).
+                error.hint = getattr(self.token_provider, "unauthorized_hint", error.hint)
             if not error.retryable:
                 self.metrics.add("failures")
                 raise error
@@ -601,15 +604,14 @@ def _not_processed(error: HubSpotError) -> bool:
 
 
 def _outcome_unknown(error: HubSpotError, attempts: int) -> HubSpotError:
-    """`error`, reworded for a write that was not retried because HubSpot may already have done it."""
+    """`error` with a hint for a write that was not retried because HubSpot may already have done it. The message
+    stays HubSpot's (or the transport's) own, so a caller that knows what the write was can say it better."""
     done = "HubSpot probably did it" if (error.status or 0) // 100 == 2 else "it may have been done"
-    error.message = (
-        f"{error.message}; this write is not idempotent and {done}, so it was not sent again "
-        f"(attempt {attempts})"
+    error.hint = (
+        f"this write is not idempotent and {done}, so it was not sent again after attempt {attempts}: "
+        f"check whether {error.method} {error.endpoint} took effect before trying again"
     )
-    error.hint = f"check whether {error.method} {error.endpoint} took effect before trying again"
     error.write_may_have_happened = True
-    error.args = (error.message,)
     return error
 
 

@@ -40,7 +40,7 @@ def _says_no_associations(raw: Mapping[str, Any]) -> bool:
 
 
 class LinkRow(NamedTuple):
-    """One labelled link as plain values (the bulk read's rows: no model per link, 1M links cost seconds less)."""
+    """One labelled link as plain values: the bulk read's rows, with no pydantic model built per link."""
 
     from_id: int
     to_id: int

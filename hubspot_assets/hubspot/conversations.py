@@ -55,9 +55,9 @@ class ConversationsApi(ApiArea):
         associated_contact_id: str | int | None = None,
         page_size: int = THREADS_PAGE_MAX,
     ) -> Iterator[list[dict[str, Any]]]:
-        """Threads, one list per page (up to 500), lazily (`GET .../threads`). With `latest_message_after_ms` only threads whose
-        latest message is after that moment, sorted by latestMessageTimestamp ascending; else sorted by id.
-        `archived=True` lists archived threads. Each thread is checked against the `Thread` model."""
+        """Threads, one list per page (up to 500), lazily (`GET .../threads`). With `latest_message_after_ms` only
+        threads whose latest message is after that moment, sorted by latestMessageTimestamp ascending; else sorted
+        by id. `archived=True` lists archived threads. Each thread is checked against the `Thread` model."""
         path, endpoint = self.paths.conversations("threads")
         params: Params = [("limit", str(max(1, min(page_size, THREADS_PAGE_MAX))))]
         if latest_message_after_ms is not None:

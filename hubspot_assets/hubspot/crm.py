@@ -235,8 +235,9 @@ class CrmApi(ApiArea):
         archived: bool = False,
         id_property: str | None = None,
     ) -> dict[str, Any]:
-        """One record (`GET /crm/v3/objects/{objectType}/{objectId}`). Raises `NotFoundError` when it does not exist. `id_property` reads by a unique property
-        (e.g. `email`) instead of the record id. Any number of properties (long lists go in a POST body)."""
+        """One record (`GET /crm/v3/objects/{objectType}/{objectId}`). Raises `NotFoundError` when it does not
+        exist. `id_property` reads by a unique property (e.g. `email`) instead of the record id. Any number of
+        properties (long lists go in a POST body)."""
         path, endpoint = self.paths.object(object_type, str(object_id))
         props = unique(properties or [])
         history = unique(properties_with_history)
@@ -362,9 +363,9 @@ class CrmApi(ApiArea):
         *,
         associations: Sequence[Mapping[str, Any]] = (),
     ) -> dict[str, Any]:
-        """Create one record (`POST /crm/v3/objects/{objectType}`, 201); returns it. `associations` uses HubSpot's create shape:
-        `[{"to": {"id": "1"}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId":
-        279}]}]`."""
+        """Create one record (`POST /crm/v3/objects/{objectType}`, 201); returns it. `associations` uses HubSpot's
+        create shape: `[{"to": {"id": "1"}, "types": [{"associationCategory": "HUBSPOT_DEFINED",
+        "associationTypeId": 279}]}]`. Not sent again after an unclear failure (it would create a second record)."""
         path, endpoint = self.paths.objects(object_type)
         body: dict[str, Any] = {"properties": dict(properties)}
         if associations:
@@ -381,8 +382,8 @@ class CrmApi(ApiArea):
         *,
         id_property: str | None = None,
     ) -> dict[str, Any]:
-        """Update one record's properties (`PATCH .../{objectId}`); an empty string clears a value. Raises `NotFoundError` if
-        absent."""
+        """Update one record's properties (`PATCH .../{objectId}`); an empty string clears a value. Raises
+        `NotFoundError` if absent."""
         path, endpoint = self.paths.object(object_type, str(object_id))
         params: Params = [("idProperty", id_property)] if id_property else []
         response = self.transport.request(
@@ -401,14 +402,16 @@ class CrmApi(ApiArea):
     archive = archive_record
 
     def batch_create(self, object_type: str, inputs: Sequence[Mapping[str, Any]]) -> BatchResult:
-        """Create many records, 100 per request (`POST .../batch/create`). Each input is `{"properties": {...}, "associations"?: [...]}`
-        or just a property dict. Per-record failures (207) are in `.errors`; created records in `.results`."""
+        """Create many records, 100 per request (`POST .../batch/create`). Each input is `{"properties": {...},
+        "associations"?: [...]}` or just a property dict. Per-record failures (207) are in `.errors`; created
+        records in `.results`."""
         return self._batch_write(object_type, "create", [_create_input(i) for i in inputs])
 
     def batch_update(
         self, object_type: str, inputs: Sequence[Mapping[str, Any]], *, id_property: str | None = None
     ) -> BatchResult:
-        """Update many records, 100 per request (`POST .../batch/update`). Each input is `{"id": "1", "properties": {...}}`."""
+        """Update many records, 100 per request (`POST .../batch/update`). Each input is `{"id": "1",
+        "properties": {...}}`; per-record failures (207) are in `.errors`."""
         return self._batch_write(
             object_type, "update", [_id_input(i, id_property, "batch_update") for i in inputs]
         )

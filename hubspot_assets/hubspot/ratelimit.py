@@ -41,7 +41,7 @@ machine) the log holds an earlier time than the send, the entry expires early, a
 before HubSpot's window has passed: a 429 risk exactly when running near 100% of the budget. Its rates are
 fixed at construction, so it cannot adopt HubSpot's `-Max` header or add the entries `-Remaining` calls for,
 and it has no daily quota with a reserve. The log here is small, uses only sqlite3, and is tested across
-processes (tests/client/test_ratelimit.py; bench/client_throughput.py measures ~97% of each budget, no 429).
+processes (tests/client/test_ratelimit.py; bench/client_throughput.py measures how much of each budget it uses).
 """
 
 from __future__ import annotations

@@ -163,8 +163,9 @@ _SENDING = threading.local()  # what the adapter calls as a request of this thre
 
 class _SendClock(HTTPAdapter):
     """Tells the rate limiter when a request really goes out. Between the limiter logging a send and the request
-    leaving, a thread can wait for the interpreter lock (other threads parsing answers) or a pooled connection:
-    seen at 0.2 s on a busy machine. The log's entry then moves to the real send (see `RateLimiter.sending`)."""
+    leaving, a thread can wait for the interpreter lock (other threads parsing answers) or a pooled connection,
+    for a noticeable part of a second on a busy machine. The log's entry then moves to the real send (see
+    `RateLimiter.sending`)."""
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         mark = getattr(_SENDING, "mark", None)

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from hubspot_assets.hubspot.area import ApiArea
 from hubspot_assets.hubspot.logging import get_logger
 from hubspot_assets.hubspot.models import Association, AssociationLabel, BatchError
-from hubspot_assets.hubspot.paths import ApiPaths
 from hubspot_assets.hubspot.responses import (
     body_object,
     chunked,
@@ -25,7 +25,7 @@ from hubspot_assets.hubspot.responses import (
     results_of,
     unique,
 )
-from hubspot_assets.hubspot.transport import Budget, HubSpotResponse, Transport
+from hubspot_assets.hubspot.transport import Budget, HubSpotResponse
 
 log = get_logger(__name__)  # carries the redaction filter
 
@@ -40,7 +40,7 @@ def _says_no_associations(raw: Mapping[str, Any]) -> bool:
 
 
 class LinkRow(NamedTuple):
-    """One labelled link as plain values (the bulk read's rows: no model per link, 1M links cost seconds less)."""
+    """One labelled link as plain values: the bulk read's rows, with no pydantic model built per link."""
 
     from_id: int
     to_id: int
@@ -93,14 +93,16 @@ def _as_model(row: LinkRow) -> Association:
                        label=row.label)
 
 
-class AssociationsApi:
+class AssociationsApi(ApiArea):
     """Associations between records of two types."""
 
-    def __init__(self, transport: Transport, paths: ApiPaths) -> None:
-        self.transport = transport
-        self.paths = paths
-        self.last_errors: list[BatchError] = []
-        """Errors other than NO_ASSOCIATIONS_FOUND from the last `associations` call (e.g. unknown ids)."""
+    _last_association_errors: Sequence[BatchError] = ()  # each read binds its own list here
+
+    @property
+    def association_errors(self) -> list[BatchError]:
+        """Per-id errors other than NO_ASSOCIATIONS_FOUND (e.g. unknown ids) from the last `associations` or
+        `association_links` read of this client; a copy."""
+        return list(self._last_association_errors)
 
     def associations(
         self,
@@ -112,14 +114,15 @@ class AssociationsApi:
     ) -> Iterator[Association]:
         """Every link from each of `ids` to records of `to_type`, lazily, one `Association` per (pair, label).
 
-        1,000 ids per batch request; an input whose links are paged is completed with the per-record GET.
-        Ids without links yield nothing. Other per-input errors (such as an id that does not exist) are logged
-        and appended to `errors` (when given) and to `last_errors`, not raised, so one bad id does not stop a
-        load. Pass `errors` when several threads share this object (`last_errors` is per object).
+        1,000 ids per request (`POST /crm/v4/associations/{from}/{to}/batch/read`, the associations budget); an
+        input whose links are paged is completed with the per-record GET. Ids without links yield nothing. Other
+        per-input errors (such as an id that does not exist) are logged and appended to `errors` (when given)
+        and to `association_errors`, not raised, so one bad id does not stop a load. Pass `errors` when several
+        threads share this client (`association_errors` holds the last read of any thread).
         """
-        return (_as_model(row) for row in self.link_rows(from_type, to_type, ids, errors=errors))
+        return (_as_model(row) for row in self.association_links(from_type, to_type, ids, errors=errors))
 
-    def link_rows(
+    def association_links(
         self,
         from_type: str,
         to_type: str,
@@ -127,9 +130,11 @@ class AssociationsApi:
         *,
         errors: list[BatchError] | None = None,
     ) -> Iterator[LinkRow]:
-        """What `associations` reads, as `LinkRow`s of plain values (ids as ints): for bulk loads."""
+        """What `associations` reads, as `LinkRow` tuples of plain values (ids as ints), for bulk loads: no model
+        per link."""
         path, endpoint = self.paths.associations_batch(from_type, to_type, "read")
-        self.last_errors = []
+        found_errors: list[BatchError] = []
+        self._last_association_errors = found_errors
         for chunk in chunked(unique(ids), ASSOCIATIONS_BATCH_MAX):
             response = self.transport.request(
                 "POST",
@@ -156,7 +161,7 @@ class AssociationsApi:
                 if not isinstance(raw, Mapping) or _says_no_associations(raw):
                     continue  # most ids of a big read have no link of a type: no model for each
                 error = parse_model(BatchError, raw, response, "POST", endpoint)
-                self.last_errors.append(error)
+                found_errors.append(error)
                 if errors is not None:
                     errors.append(error)
                 log.warning(
@@ -185,15 +190,16 @@ class AssociationsApi:
             after = nxt
 
     def record_associations(self, from_type: str, from_id: str | int, to_type: str) -> list[Association]:
-        """Every link of one record to `to_type` (the per-record GET, paged)."""
+        """Every link of one record to `to_type` (`GET /crm/v4/objects/{from}/{id}/associations/{to}`, paged)."""
         record_id = _record_id(from_id)
         if record_id is None:
             raise ValueError(f"{from_id!r} is not a record id (a number)")
         return [_as_model(row) for row in self._object_link_rows(from_type, record_id, to_type, None)]
 
-    def labels(self, from_type: str, to_type: str) -> list[dict[str, Any]]:
+    def association_labels(self, from_type: str, to_type: str) -> list[dict[str, Any]]:
         """Association types (labels) defined between two object types, HubSpot-defined and user-defined, as
-        HubSpot returns them (`category`, `typeId`, `label`); each is checked against `AssociationLabel`."""
+        HubSpot returns them (`category`, `typeId`, `label`); each is checked against `AssociationLabel`
+        (`AssociationLabel.model_validate` gives attributes)."""
         path, endpoint = self.paths.association_labels(from_type, to_type)
         response = self.transport.request("GET", path, endpoint=endpoint)
         out: list[dict[str, Any]] = []
@@ -212,7 +218,8 @@ class AssociationsApi:
         type_id: int | None = None,
         category: str = "HUBSPOT_DEFINED",
     ) -> None:
-        """Link two records: with `type_id` under that label/type, otherwise with HubSpot's default type."""
+        """Link two records (`PUT .../associations/{to}/{toId}`): with `type_id` under that label/type, otherwise
+        with HubSpot's default type."""
         default = type_id is None
         path, endpoint = self.paths.association_link(
             from_type, str(from_id), to_type, str(to_id), default=default
@@ -221,7 +228,7 @@ class AssociationsApi:
         self.transport.request("PUT", path, endpoint=endpoint, json=body)
 
     def unassociate(self, from_type: str, from_id: str | int, to_type: str, to_id: str | int) -> None:
-        """Remove every link (all labels) between two records."""
+        """Remove every link (all labels) between two records (`DELETE .../associations/{to}/{toId}`)."""
         path, endpoint = self.paths.association_link(
             from_type, str(from_id), to_type, str(to_id), default=False
         )
@@ -236,8 +243,8 @@ class AssociationsApi:
         type_id: int,
         category: str = "HUBSPOT_DEFINED",
     ) -> list[BatchError]:
-        """Link many pairs under one type, 1,000 per request; returns per-pair errors (207) instead of
-        raising."""
+        """Link many pairs under one type, 1,000 per request (`POST /crm/v4/associations/{from}/{to}/batch/create`);
+        returns per-pair errors (207) instead of raising."""
         path, endpoint = self.paths.associations_batch(from_type, to_type, "create")
         errors: list[BatchError] = []
         inputs = [

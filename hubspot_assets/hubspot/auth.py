@@ -9,9 +9,11 @@ the HubSpot app for rate limiting (`rate_limit_key`, a hash: never the token its
   token is not refreshed on every call), once for every thread and process sharing the store: the refresher
   holds a file lock next to the store; the others wait on it and re-read the store. A 401
   EXPIRED_AUTHENTICATION refreshes once and the request is retried.
+- `NoTokenProvider`: for the calls that carry no bearer token (the OAuth token and introspection endpoints).
 Token-endpoint failures are typed by `errors.oauth_token_error`: a rejected refresh token raises
 `RefreshTokenInvalidError` ("run `hubspot-elt auth login`"), wrong app credentials `OAuthClientError` ("check
-HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET"), a bad or reused code `AuthorizationCodeError`.
+HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET"), a bad or reused code `AuthorizationCodeError`. A 401 that no
+refresh cures carries the provider's `unauthorized_hint`: what to fix depends on how the client authenticates.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from filelock import FileLock
 
@@ -33,10 +35,8 @@ from hubspot_assets.hubspot.errors import (
 )
 from hubspot_assets.hubspot.logging import AUTH_LOGGER, get_logger, register_secret
 from hubspot_assets.hubspot.settings import ClientSettings
-
-if TYPE_CHECKING:
-    from hubspot_assets.hubspot.token_store import StoredTokens, TokenStore
-    from hubspot_assets.hubspot.transport import Transport
+from hubspot_assets.hubspot.token_store import StoredTokens, TokenStore
+from hubspot_assets.hubspot.transport import Budget, Transport
 
 log = get_logger(AUTH_LOGGER)
 
@@ -51,7 +51,8 @@ def identity_hash(*parts: str | None) -> str:
 class TokenProvider(Protocol):
     """What the transport needs from an authentication method."""
 
-    kind: str  # "private_app" | "oauth"
+    kind: str  # "private_app" | "oauth" | "none"
+    unauthorized_hint: str  # what the user does when HubSpot rejects this provider's token for good
 
     def access_token(self) -> str:
         """A bearer token valid for at least the next request (refreshing first when it is about to expire)."""
@@ -71,6 +72,10 @@ class PrivateAppTokenProvider:
     """A private app's fixed token (`HUBSPOT_ACCESS_TOKEN`). A 401 is final: the token is wrong or revoked."""
 
     kind = "private_app"
+    unauthorized_hint = (
+        "check HUBSPOT_ACCESS_TOKEN: HubSpot rejects this private app's token (mistyped, rotated, or the app "
+        "was deleted); copy the current one from the private app's Auth tab"
+    )
 
     def __init__(self, token: str, *, base_url: str = "") -> None:
         if not token:
@@ -97,10 +102,12 @@ class OAuthTokenProvider:
     """OAuth tokens from the encrypted store, refreshed before expiry and shared safely across threads/processes."""
 
     kind = "oauth"
+    unauthorized_hint = (
+        "HubSpot no longer accepts this OAuth app's tokens (the app was uninstalled or its access revoked): "
+        "run `hubspot-elt auth login` to authorize it again"
+    )
 
     def __init__(self, settings: ClientSettings, store: TokenStore | None = None, *, transport: Transport | None = None) -> None:
-        from hubspot_assets.hubspot.token_store import TokenStore
-
         if not settings.client_id or settings.client_secret is None:
             raise ConfigurationError(
                 "OAuth needs the app's credentials: set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET"
@@ -126,9 +133,7 @@ class OAuthTokenProvider:
 
     def _token_transport(self) -> Transport:
         if self._transport is None:
-            from hubspot_assets.hubspot.transport import Transport
-
-            self._transport = Transport(self._settings, token_provider=_NoToken())
+            self._transport = token_endpoint_transport(self._settings)
         return self._transport
 
     def _load(self) -> StoredTokens:
@@ -202,11 +207,13 @@ class OAuthTokenProvider:
         return f"OAuthTokenProvider(client_id={self._client_id!r}, store={str(self._store.path)!r})"
 
 
-class _NoToken:
-    """Provider for calls that carry no bearer token (the OAuth token endpoint)."""
+class NoTokenProvider:
+    """Provider for transports that only make calls without a bearer token (`auth=False`: the OAuth token,
+    introspection and revocation endpoints); asking it for a token is a programming error."""
 
     kind = "none"
     rate_limit_key = "anonymous"
+    unauthorized_hint = "this call carries no token of this client's"
 
     def access_token(self) -> str:
         raise ConfigurationError("this transport makes unauthenticated calls only")
@@ -215,14 +222,17 @@ class _NoToken:
         return False
 
 
+def token_endpoint_transport(settings: ClientSettings) -> Transport:
+    """A transport for the OAuth endpoints, which take no bearer token; close it (or use it in `with`) when done."""
+    return Transport(settings, token_provider=NoTokenProvider())
+
+
 def token_path(settings: ClientSettings) -> str:
     """The token endpoint for the configured API version family."""
     return "/oauth/2026-03/token" if settings.api_version == "2026-03" else "/oauth/v1/token"
 
 
 def _token_call(settings: ClientSettings, transport: Transport, form: dict[str, str]) -> dict[str, Any]:
-    from hubspot_assets.hubspot.transport import Budget
-
     for key in ("code", "refresh_token", "client_secret"):
         register_secret(form.get(key))
     path = token_path(settings)
@@ -235,6 +245,8 @@ def _token_call(settings: ClientSettings, transport: Transport, form: dict[str, 
             idempotent=grant_type != "authorization_code",
         )
     except HubSpotError as exc:
+        if grant_type == "authorization_code" and exc.write_may_have_happened:
+            raise _code_may_be_used(exc) from None
         raise oauth_token_error(exc, grant_type) from None
     data = response.data if isinstance(response.data, dict) else {}
     if not data.get("access_token"):
@@ -242,6 +254,18 @@ def _token_call(settings: ClientSettings, transport: Transport, form: dict[str, 
     register_secret(data.get("access_token"))
     register_secret(data.get("refresh_token"))
     return data
+
+
+def _code_may_be_used(error: HubSpotError) -> HubSpotError:
+    """`error` told as a login step: HubSpot may have taken the code before failing (500, 502, 504, a timeout or a
+    dropped connection), and a second exchange of it would be refused, so only a new login helps."""
+    error.message = f"exchanging the authorization code for tokens failed: {error.message}"
+    error.args = (error.message,)
+    error.hint = (
+        "HubSpot may already have used the authorization code, and a code works only once: "
+        "run `hubspot-elt auth login` again"
+    )
+    return error
 
 
 def refresh_tokens(settings: ClientSettings, transport: Transport, refresh_token: str) -> dict[str, Any]:

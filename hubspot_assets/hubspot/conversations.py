@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
+from hubspot_assets.hubspot.area import ApiArea
 from hubspot_assets.hubspot.models import Message, Thread
-from hubspot_assets.hubspot.paths import ApiPaths
 from hubspot_assets.hubspot.responses import Params, flag, iter_pages, parse_model
-from hubspot_assets.hubspot.transport import Transport
 
 COLLECTION_PAGE = 100
 THREADS_PAGE_MAX = 500
@@ -27,27 +26,25 @@ def iso_millis(epoch_ms: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-class ConversationsApi:
-    def __init__(self, transport: Transport, paths: ApiPaths) -> None:
-        self.transport = transport
-        self.paths = paths
+class ConversationsApi(ApiArea):
+    """The conversations inbox (`/conversations/v3/conversations/...`)."""
 
-    def _collection(self, name: str) -> Iterator[dict[str, Any]]:
+    def _conversations_collection(self, name: str) -> Iterator[dict[str, Any]]:
         path, endpoint = self.paths.conversations(name)
         for page in iter_pages(self.transport, path, endpoint, [("limit", str(COLLECTION_PAGE))]):
             yield from page
 
     def inboxes(self) -> Iterator[dict[str, Any]]:
         """Every conversations inbox (id, name, type, createdAt, ...)."""
-        return self._collection("inboxes")
+        return self._conversations_collection("inboxes")
 
     def channels(self) -> Iterator[dict[str, Any]]:
         """Every channel type the account has (1000 live chat, 1001 Facebook Messenger, 1002 email, ...)."""
-        return self._collection("channels")
+        return self._conversations_collection("channels")
 
     def channel_accounts(self) -> Iterator[dict[str, Any]]:
         """Every channel account (a connected chat widget, mailbox, page), with its channel and inbox ids."""
-        return self._collection("channel-accounts")
+        return self._conversations_collection("channel-accounts")
 
     def threads(
         self,
@@ -58,9 +55,9 @@ class ConversationsApi:
         associated_contact_id: str | int | None = None,
         page_size: int = THREADS_PAGE_MAX,
     ) -> Iterator[list[dict[str, Any]]]:
-        """Threads, one list per page (up to 500), lazily. With `latest_message_after_ms` only threads whose
-        latest message is after that moment, sorted by latestMessageTimestamp ascending; else sorted by id.
-        `archived=True` lists archived threads. Each thread is checked against the `Thread` model."""
+        """Threads, one list per page (up to 500), lazily (`GET .../threads`). With `latest_message_after_ms` only
+        threads whose latest message is after that moment, sorted by latestMessageTimestamp ascending; else sorted
+        by id. `archived=True` lists archived threads. Each thread is checked against the `Thread` model."""
         path, endpoint = self.paths.conversations("threads")
         params: Params = [("limit", str(max(1, min(page_size, THREADS_PAGE_MAX))))]
         if latest_message_after_ms is not None:
@@ -84,7 +81,8 @@ class ConversationsApi:
     def messages(
         self, thread_id: str | int, *, page_size: int = MESSAGES_PAGE
     ) -> Iterator[list[dict[str, Any]]]:
-        """Every entry of a thread (messages, comments, assignments, status changes...), one list per page.
+        """Every entry of a thread (messages, comments, assignments, status changes...), one list per page
+        (`GET .../threads/{threadId}/messages`).
         Shapes differ by `type`; each is checked against the `Message` model (id and type)."""
         path, endpoint = self.paths.thread_messages(str(thread_id))
         for page in iter_pages(self.transport, path, endpoint, [("limit", str(page_size))]):

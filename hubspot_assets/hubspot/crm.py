@@ -4,7 +4,7 @@ Any number of properties, never a 414
 -------------------------------------
 HubSpot has no published URL limit, yet answers **414 URI Too Long** somewhere between ~8,000 and ~16,000
 characters, which a wide portal (hundreds of custom properties) reaches with one `properties=` list. Every GET
-this module builds is measured before it is sent (full URL, as `requests` encodes it) against
+this module builds is measured before it is sent (full URL, as `requests` encodes it; see `url_plan.py`) against
 `max_url_length` (7,000 by default, safely under the lowest limit seen). When a list page would be too long,
 two ways read the same page, and the cheaper is chosen per call:
 
@@ -27,12 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlencode
 
-from hubspot_assets.hubspot.logging import get_logger
+from hubspot_assets.hubspot.area import ApiArea
 from hubspot_assets.hubspot.errors import NotFoundError
+from hubspot_assets.hubspot.logging import get_logger
 from hubspot_assets.hubspot.models import BatchError, BatchResult
-from hubspot_assets.hubspot.paths import ApiPaths
 from hubspot_assets.hubspot.record_pages import ArrowAnswer, RecordPage, decoder
 from hubspot_assets.hubspot.responses import (
     Params,
@@ -45,12 +44,10 @@ from hubspot_assets.hubspot.responses import (
     records_of,
     unique,
 )
-from hubspot_assets.hubspot.transport import Transport
+from hubspot_assets.hubspot.url_plan import UrlPlanner
 
 log = get_logger(__name__)  # carries the redaction filter
 
-MAX_URL_LENGTH = 7_000
-"""Longest GET URL this client sends (HubSpot's 414s start somewhere above ~8,000 characters)."""
 LIST_PAGE_MAX = 100
 HISTORY_PAGE_MAX = 50  # HubSpot's cap on list pages and batch reads that ask for property history
 BATCH_MAX = 100
@@ -81,61 +78,12 @@ def _as_inputs(ids: Sequence[Any]) -> list[dict[str, str]]:
     return [{"id": value} for value in unique(ids)]
 
 
-class CrmApi:
-    """Records of one portal; every object type (standard plural name, `0-x` or custom `2-x` id) works."""
+class CrmApi(ApiArea):
+    """Records of one portal; every object type (standard plural name, `0-x` or custom `2-x` id) works.
+    Record-shaped data comes back as plain dicts in HubSpot's shape (`id`, `properties`, `createdAt`, `updatedAt`,
+    `archived`, ...). Needs `url_planner` besides the transport and paths (see the module docstring)."""
 
-    def __init__(
-        self, transport: Transport, paths: ApiPaths, base_url: str, *, max_url_length: int = MAX_URL_LENGTH
-    ) -> None:
-        self.transport = transport
-        self.paths = paths
-        self.base_url = base_url.rstrip("/")
-        self.max_url_length = max_url_length
-
-    # -- URL planning
-    # --------------------------------------------------------------------------------------------
-    def url_length(self, path: str, params: Sequence[tuple[str, str]]) -> int:
-        """Length of the URL `requests` will send for `path` and `params` (same form-encoding)."""
-        query = urlencode(list(params))
-        return len(self.base_url) + len(path) + (1 + len(query) if query else 0)
-
-    def plan_property_requests(
-        self,
-        path: str,
-        base_params: Sequence[tuple[str, str]],
-        properties: Sequence[str],
-        history: Sequence[str] = (),
-        *,
-        first_extra: Sequence[tuple[str, str]] = (),
-    ) -> list[Params]:
-        """Query strings that together ask for every property and history property, each URL within the limit.
-
-        `first_extra` (e.g. inline associations) goes on the first request only. One request when it fits.
-        """
-        items = [("properties", p) for p in properties] + [("propertiesWithHistory", h) for h in history]
-        requests_: list[Params] = []
-        current: dict[str, list[str]] = {}
-        current_len = 0
-
-        def start(extra: Sequence[tuple[str, str]]) -> int:
-            return self.url_length(path, [*base_params, *extra])
-
-        extra = list(first_extra)
-        current_len = start(extra)
-        for key, name in items:
-            encoded = len(urlencode([(key, name)]))  # "key=name"
-            # A new parameter costs "&key=name"; one more name in a parameter costs "%2Cname".
-            cost = (encoded + 1) if key not in current else (encoded - len(key) - 1 + 3)
-            if current and current_len + cost > self.max_url_length:
-                requests_.append([*base_params, *extra, *((k, ",".join(v)) for k, v in current.items())])
-                extra = []
-                current = {}
-                current_len = start(extra)
-                cost = encoded + 1
-            current.setdefault(key, []).append(name)
-            current_len += cost
-        requests_.append([*base_params, *extra, *((k, ",".join(v)) for k, v in current.items())])
-        return requests_
+    url_planner: UrlPlanner
 
     # -- list ------------------------------------------------------------------------------------------------
     def list_records(
@@ -148,7 +96,8 @@ class CrmApi:
         properties_with_history: Sequence[str] = (),
         page_size: int = LIST_PAGE_MAX,
     ) -> Iterator[list[dict[str, Any]]]:
-        """Every record of a type, one list per page, fetched lazily as the caller iterates.
+        """Every record of a type, one list per page, fetched lazily as the caller iterates
+        (`GET /crm/v3/objects/{objectType}`, with batch reads for long property lists).
 
         `properties=None` gives HubSpot's default properties; any number of names may be given (see the module
         docstring for how long lists avoid 414). Empty values may be null or left out of `properties`.
@@ -164,7 +113,7 @@ class CrmApi:
         base: Params = [("limit", str(limit)), ("archived", flag(archived))]
         # The cursor is part of every URL: plan with a generous placeholder for it.
         sizing = [*base, ("after", "9" * 24)]
-        plan = self.plan_property_requests(path, sizing, props, history, first_extra=assoc_params)
+        plan = self.url_planner.plan_property_requests(path, sizing, props, history, first_extra=assoc_params)
         strategy = "single" if len(plan) == 1 else ("split" if len(plan) <= 2 else "batch")
         if strategy != "single":
             log.debug(
@@ -286,8 +235,9 @@ class CrmApi:
         archived: bool = False,
         id_property: str | None = None,
     ) -> dict[str, Any]:
-        """One record. Raises `NotFoundError` when it does not exist. `id_property` reads by a unique property
-        (e.g. `email`) instead of the record id. Any number of properties (long lists go in a POST body)."""
+        """One record (`GET /crm/v3/objects/{objectType}/{objectId}`). Raises `NotFoundError` when it does not
+        exist. `id_property` reads by a unique property (e.g. `email`) instead of the record id. Any number of
+        properties (long lists go in a POST body)."""
         path, endpoint = self.paths.object(object_type, str(object_id))
         props = unique(properties or [])
         history = unique(properties_with_history)
@@ -296,7 +246,7 @@ class CrmApi:
             params.append(("idProperty", id_property))
         if associations:
             params.append(("associations", ",".join(unique(associations))))
-        plan = self.plan_property_requests(path, params, props, history)
+        plan = self.url_planner.plan_property_requests(path, params, props, history)
         if len(plan) == 1:
             response = self.transport.request("GET", path, endpoint=endpoint, params=plan[0])
             return dedupe_inline_associations(
@@ -339,7 +289,8 @@ class CrmApi:
         id_property: str | None = None,
         archived: bool = False,
     ) -> BatchResult:
-        """Many records by id (or by `id_property` values), 100 per request (50 with history).
+        """Many records by id (or by `id_property` values), 100 per request (50 with history)
+        (`POST /crm/v3/objects/{objectType}/batch/read`).
 
         Ids HubSpot cannot find are not raised: they are in `.missing`, with HubSpot's errors in `.errors`.
         Repeated ids are read once. Inline associations are not available here (HubSpot's rule).
@@ -412,9 +363,9 @@ class CrmApi:
         *,
         associations: Sequence[Mapping[str, Any]] = (),
     ) -> dict[str, Any]:
-        """Create one record (201). `associations` uses HubSpot's create shape:
-        `[{"to": {"id": "1"}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId":
-        279}]}]`."""
+        """Create one record (`POST /crm/v3/objects/{objectType}`, 201); returns it. `associations` uses HubSpot's
+        create shape: `[{"to": {"id": "1"}, "types": [{"associationCategory": "HUBSPOT_DEFINED",
+        "associationTypeId": 279}]}]`. Not sent again after an unclear failure (it would create a second record)."""
         path, endpoint = self.paths.objects(object_type)
         body: dict[str, Any] = {"properties": dict(properties)}
         if associations:
@@ -431,8 +382,8 @@ class CrmApi:
         *,
         id_property: str | None = None,
     ) -> dict[str, Any]:
-        """Update one record's properties; an empty string clears a value. Raises `NotFoundError` if
-        absent."""
+        """Update one record's properties (`PATCH .../{objectId}`); an empty string clears a value. Raises
+        `NotFoundError` if absent."""
         path, endpoint = self.paths.object(object_type, str(object_id))
         params: Params = [("idProperty", id_property)] if id_property else []
         response = self.transport.request(
@@ -441,19 +392,26 @@ class CrmApi:
         return check_record(body_object(response, "PATCH", endpoint), response, "PATCH", endpoint)
 
     def archive_record(self, object_type: str, object_id: str | int) -> None:
-        """Archive (soft-delete) one record; HubSpot keeps it restorable for 90 days."""
+        """Archive (soft-delete) one record (`DELETE .../{objectId}`); HubSpot keeps it restorable for 90 days."""
         path, endpoint = self.paths.object(object_type, str(object_id))
         self.transport.request("DELETE", path, endpoint=endpoint)
 
+    # Short names, as HubSpot's own clients call them.
+    create = create_record
+    update = update_record
+    archive = archive_record
+
     def batch_create(self, object_type: str, inputs: Sequence[Mapping[str, Any]]) -> BatchResult:
-        """Create many records, 100 per request. Each input is `{"properties": {...}, "associations"?: [...]}`
-        or just a property dict. Per-record failures (207) are in `.errors`; created records in `.results`."""
+        """Create many records, 100 per request (`POST .../batch/create`). Each input is `{"properties": {...},
+        "associations"?: [...]}` or just a property dict. Per-record failures (207) are in `.errors`; created
+        records in `.results`."""
         return self._batch_write(object_type, "create", [_create_input(i) for i in inputs])
 
     def batch_update(
         self, object_type: str, inputs: Sequence[Mapping[str, Any]], *, id_property: str | None = None
     ) -> BatchResult:
-        """Update many records, 100 per request. Each input is `{"id": "1", "properties": {...}}`."""
+        """Update many records, 100 per request (`POST .../batch/update`). Each input is `{"id": "1",
+        "properties": {...}}`; per-record failures (207) are in `.errors`."""
         return self._batch_write(
             object_type, "update", [_id_input(i, id_property, "batch_update") for i in inputs]
         )
@@ -461,7 +419,8 @@ class CrmApi:
     def batch_upsert(
         self, object_type: str, inputs: Sequence[Mapping[str, Any]], *, id_property: str
     ) -> BatchResult:
-        """Create or update by a unique property (`id_property`, e.g. `email`), 100 per request. Each input is
+        """Create or update by a unique property (`id_property`, e.g. `email`), 100 per request
+        (`POST .../batch/upsert`). Each input is
         `{"id": "<value of id_property>", "properties": {...}}`; each result carries `"new": true|false`.
         HubSpot may answer 423 Locked on heavy upserts; the transport waits and retries."""
         return self._batch_write(
@@ -469,7 +428,7 @@ class CrmApi:
         )
 
     def batch_archive(self, object_type: str, ids: Sequence[str | int]) -> BatchResult:
-        """Archive many records, 100 per request. Failures (207) are in `.errors`."""
+        """Archive many records, 100 per request (`POST .../batch/archive`). Failures (207) are in `.errors`."""
         return self._batch_write(object_type, "archive", _as_inputs(ids))
 
     def _batch_write(self, object_type: str, action: str, inputs: list[dict[str, Any]]) -> BatchResult:
@@ -487,14 +446,16 @@ class CrmApi:
         return result
 
     def merge(self, object_type: str, primary_id: str | int, id_to_merge: str | int) -> dict[str, Any]:
-        """Merge `id_to_merge` into `primary_id`; returns the surviving record (its id may be new)."""
+        """Merge `id_to_merge` into `primary_id` (`POST /crm/v3/objects/{objectType}/merge`); returns the surviving
+        record (its id may be new). Not retried after an unclear failure (it may have been done)."""
         path, endpoint = self.paths.merge(object_type)
         body = {"primaryObjectId": str(primary_id), "objectIdToMerge": str(id_to_merge)}
         response = self.transport.request("POST", path, endpoint=endpoint, json=body, idempotent=False)
         return check_record(body_object(response, "POST", endpoint), response, "POST", endpoint)
 
     def gdpr_delete(self, object_id: str | int, *, id_property: str | None = None) -> None:
-        """Permanently delete a contact and its history under GDPR (contacts only; not restorable)."""
+        """Permanently delete a contact and its history under GDPR (`POST /crm/v3/objects/contacts/gdpr-delete`;
+        contacts only; not restorable)."""
         path, endpoint = self.paths.gdpr_delete()
         body: dict[str, Any] = {"objectId": str(object_id)}
         if id_property:

@@ -143,13 +143,11 @@ class RateLimitError(HubSpotError):
 
 
 class DailyLimitError(RateLimitError):
-    """The account's daily quota is spent, or only the reserve left for other integrations remains. Not retried."""
+    """The account's daily quota is spent, or only the reserve left for other integrations remains. Not retried.
+    Only the second case suggests lowering HUBSPOT_DAILY_RESERVE: with the quota spent, no reserve is left to give."""
 
     retryable = False
-    hint = (
-        "the daily quota resets at midnight; load less per day, or lower HUBSPOT_DAILY_RESERVE if no other "
-        "integration needs the rest"
-    )
+    hint = "the daily quota resets at midnight; load less per day (fewer objects, properties or syncs)"
 
 
 class ServerError(HubSpotError):

@@ -23,11 +23,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from hubspot_assets.hubspot.auth import exchange_code
-from hubspot_assets.hubspot.errors import AuthenticationError, ConfigurationError, HubSpotError
+from hubspot_assets.hubspot.auth import exchange_code, token_endpoint_transport
+from hubspot_assets.hubspot.errors import ConfigurationError, HubSpotError
 from hubspot_assets.hubspot.logging import AUTH_LOGGER, get_logger, register_secret
-from hubspot_assets.hubspot.token_store import StoredTokens, TokenStore
 from hubspot_assets.hubspot.settings import ClientSettings
+from hubspot_assets.hubspot.token_store import StoredTokens, TokenStore
+from hubspot_assets.hubspot.transport import Budget, Transport
 
 log = get_logger(AUTH_LOGGER)
 
@@ -162,15 +163,13 @@ def login(
 
     `opener(url)` opens the authorize URL (default: the system browser); tests pass a function that follows the
     redirect. With `open_browser=False` the URL is only shown. Raises `OAuthFlowError` on a denied
-    authorization, a `state` mismatch or a timeout.
+    authorization, a `state` mismatch or a timeout. The code is exchanged once: when that exchange fails after
+    HubSpot may have taken the code, the error says to run `hubspot-elt auth login` again.
     """
-    from hubspot_assets.hubspot.auth import _NoToken
-    from hubspot_assets.hubspot.transport import Transport
-
     if not settings.client_id or settings.client_secret is None:
         raise ConfigurationError("OAuth login needs HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET (the app's credentials)")
     store = store or TokenStore.from_settings(settings)
-    store._key(create=True)  # fail before the browser dance when there is no key to encrypt with
+    store.ensure_key()  # fail before the browser dance when there is no key to encrypt with
     scopes = list(scopes) if scopes else settings.oauth_scopes.split()
     catcher = RedirectCatcher(settings.oauth_redirect_port if port is None else port)
     state = secrets.token_urlsafe(24)
@@ -186,7 +185,7 @@ def login(
         raise OAuthFlowError(f"HubSpot did not authorize the app: {result.error or 'no code in the redirect'}")
     if not result.state or not secrets.compare_digest(result.state, state):
         raise OAuthFlowError("the redirect's state does not match this login (possible forgery); nothing was stored")
-    with Transport(settings, token_provider=_NoToken()) as transport:
+    with token_endpoint_transport(settings) as transport:
         answer = exchange_code(settings, transport, result.code, catcher.redirect_uri)
         tokens = StoredTokens.from_token_answer(answer, client_id=settings.client_id)
         if tokens.hub_id is None or not tokens.scopes:
@@ -201,10 +200,9 @@ def login(
     return tokens
 
 
-def introspect(settings: ClientSettings, transport: Any, access_token: str) -> dict[str, Any]:
-    """HubSpot's metadata for an access token (hub_id, scopes, expires_in, ...)."""
-    from hubspot_assets.hubspot.transport import Budget
-
+def introspect(settings: ClientSettings, transport: Transport, access_token: str) -> dict[str, Any]:
+    """HubSpot's metadata for an access token (hub_id, scopes, expires_in, ...). `NotFoundError` for an unknown or
+    revoked token, `AuthenticationError` (EXPIRED_AUTHENTICATION) for an expired one."""
     register_secret(access_token)
     response = transport.request(
         "GET", f"/oauth/v1/access-tokens/{access_token}", endpoint="/oauth/v1/access-tokens/{token}",
@@ -213,11 +211,24 @@ def introspect(settings: ClientSettings, transport: Any, access_token: str) -> d
     return response.data if isinstance(response.data, dict) else {}
 
 
-def status(settings: ClientSettings, store: TokenStore | None = None, *, check: bool = True) -> dict[str, Any]:
-    """What is stored (hub id, scopes, expiry; never a token), and with `check`, whether HubSpot accepts it."""
-    from hubspot_assets.hubspot.auth import _NoToken
-    from hubspot_assets.hubspot.transport import Transport
+def refresh_token_info(transport: Transport, refresh_token: str) -> dict[str, Any]:
+    """HubSpot's metadata for a refresh token (hub_id, scopes, client_id, ...); `NotFoundError` once it is revoked
+    (the app was uninstalled or logged out)."""
+    register_secret(refresh_token)
+    response = transport.request(
+        "GET", f"/oauth/v1/refresh-tokens/{refresh_token}", endpoint="/oauth/v1/refresh-tokens/{token}",
+        auth=False, budget=Budget.NONE,
+    )
+    return response.data if isinstance(response.data, dict) else {}
 
+
+def status(settings: ClientSettings, store: TokenStore | None = None, *, check: bool = True) -> dict[str, Any]:
+    """What is stored (hub id, scopes, expiry; never a token), and with `check`, whether HubSpot accepts it.
+
+    With `check`, `accepted` is True when HubSpot takes the access token, or the refresh token that renews an
+    expired one; False when it refuses them (log in again); None when HubSpot could not be asked (`check_error`
+    says why). `access_token_valid` and `refresh_token_valid` give the detail.
+    """
     store = store or TokenStore.from_settings(settings)
     tokens = store.load()
     if tokens is None:
@@ -233,22 +244,41 @@ def status(settings: ClientSettings, store: TokenStore | None = None, *, check: 
         "client_id": tokens.client_id,
     }
     if check:
-        with Transport(settings, token_provider=_NoToken()) as transport:
-            try:
-                live = introspect(settings, transport, tokens.access_token)
-                info["access_token_valid"] = True
-                info["hub_id"] = live.get("hub_id", info["hub_id"])
-            except (AuthenticationError, HubSpotError) as exc:
-                info["access_token_valid"] = False
-                info["check_error"] = exc.category or type(exc).__name__
+        with token_endpoint_transport(settings) as transport:
+            info.update(_ask_hubspot(transport, tokens, info["hub_id"]))
     return info
+
+
+def _ask_hubspot(transport: Transport, tokens: StoredTokens, hub_id: int | None) -> dict[str, Any]:
+    """Whether HubSpot accepts the stored tokens: the access token, else the refresh token that renews it."""
+    try:
+        live = introspect(transport.settings, transport, tokens.access_token)
+        return {"accepted": True, "access_token_valid": True, "hub_id": live.get("hub_id", hub_id)}
+    except HubSpotError as exc:
+        if not _refused(exc):
+            return {"accepted": None, "check_error": _reason(exc)}
+        answer: dict[str, Any] = {"access_token_valid": False, "check_error": _reason(exc)}
+    # An expired access token is normal (it lives 30 minutes): the refresh token decides.
+    try:
+        refresh_token_info(transport, tokens.refresh_token)
+        return {**answer, "accepted": True, "refresh_token_valid": True}
+    except HubSpotError as exc:
+        if not _refused(exc):
+            return {**answer, "accepted": None, "check_error": _reason(exc)}
+        return {**answer, "accepted": False, "refresh_token_valid": False, "check_error": _reason(exc)}
+
+
+def _refused(error: HubSpotError) -> bool:
+    """HubSpot answered and refused the token (401, 404, ...), as opposed to not answering usefully (5xx, network)."""
+    return error.status is not None and 400 <= error.status < 500
+
+
+def _reason(error: HubSpotError) -> str:
+    return error.category or type(error).__name__
 
 
 def logout(settings: ClientSettings, store: TokenStore | None = None) -> dict[str, Any]:
     """Revoke the refresh token at HubSpot (best effort) and delete the store."""
-    from hubspot_assets.hubspot.auth import _NoToken
-    from hubspot_assets.hubspot.transport import Transport, Budget
-
     store = store or TokenStore.from_settings(settings)
     try:
         tokens = store.load()
@@ -257,7 +287,7 @@ def logout(settings: ClientSettings, store: TokenStore | None = None) -> dict[st
     revoked = False
     revoke_error = None
     if tokens is not None and tokens.refresh_token:
-        with Transport(settings, token_provider=_NoToken()) as transport:
+        with token_endpoint_transport(settings) as transport:
             try:
                 transport.request(
                     "DELETE", f"/oauth/v1/refresh-tokens/{tokens.refresh_token}",

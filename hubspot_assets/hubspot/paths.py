@@ -1,8 +1,7 @@
 """Endpoint paths for each HubSpot API version family, so the rest of the client never spells a version.
 
-`Settings.api_version` picks the family:
-- `"legacy"`: the numeric paths (`/crm/v3/objects/...`, `/crm/v4/associations/...`), supported by HubSpot
-until
+`ClientSettings.api_version` picks the family:
+- `"legacy"`: the numeric paths (`/crm/v3/objects/...`, `/crm/v4/associations/...`), supported by HubSpot until
   March 2027 (v4) and September 2027 (v1-v3).
 - `"2026-03"`: the date-versioned paths (`/crm/objects/2026-03/...`); conversations threads and messages live
   under the 2026-09 family (`/conversations/conversations/2026-09/...`), as HubSpot published them.

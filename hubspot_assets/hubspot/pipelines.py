@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from hubspot_assets.hubspot.area import ApiArea
 from hubspot_assets.hubspot.models import Pipeline
-from hubspot_assets.hubspot.paths import ApiPaths
 from hubspot_assets.hubspot.responses import parse_model, results_of
-from hubspot_assets.hubspot.transport import Transport
 
 
-class PipelinesApi:
-    def __init__(self, transport: Transport, paths: ApiPaths) -> None:
-        self.transport = transport
-        self.paths = paths
-
+class PipelinesApi(ApiArea):
     def pipelines(self, object_type: str) -> list[dict[str, Any]]:
-        """Every pipeline of a type with its stages, as HubSpot returns them (ids as strings). Each is checked
+        """Every pipeline of a type with its stages, as HubSpot returns them, ids as strings
+        (`GET /crm/v3/pipelines/{objectType}`). Each is checked
         against the `Pipeline` model; `Pipeline.model_validate(item)` gives attribute access."""
         path, endpoint = self.paths.pipelines(object_type)
         response = self.transport.request("GET", path, endpoint=endpoint)
@@ -25,7 +21,3 @@ class PipelinesApi:
             parse_model(Pipeline, item, response, "GET", endpoint)
             out.append(item)
         return out
-
-    def pipeline_models(self, object_type: str) -> list[Pipeline]:
-        """The same pipelines as typed models (stage probability as a float, metadata as a dict)."""
-        return [Pipeline.model_validate(item) for item in self.pipelines(object_type)]

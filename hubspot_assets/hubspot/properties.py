@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hubspot_assets.hubspot.logging import get_logger
+from hubspot_assets.hubspot.area import ApiArea
 from hubspot_assets.hubspot.errors import NotFoundError
+from hubspot_assets.hubspot.logging import get_logger
 from hubspot_assets.hubspot.models import ObjectType, Property
 from hubspot_assets.hubspot.paths import LEGACY, ApiPaths
 from hubspot_assets.hubspot.responses import flag, malformed, parse_model, results_of
-from hubspot_assets.hubspot.transport import Transport
 
 log = get_logger(__name__)  # carries the redaction filter
 
@@ -36,16 +36,13 @@ STANDARD_OBJECT_TYPES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-class PropertiesApi:
+class PropertiesApi(ApiArea):
     """Property definitions and object type discovery."""
 
-    def __init__(self, transport: Transport, paths: ApiPaths) -> None:
-        self.transport = transport
-        self.paths = paths
-
     def properties(self, object_type: str, *, archived: bool = False) -> list[Property]:
-        """Every property of a type (archived ones instead when `archived=True`), with type and option
-        labels."""
+        """Every property of a type (archived ones instead when `archived=True`): name, label, type, field_type,
+        group_name, options (value -> label via `.labels`), calculated, hubspot_defined, archived.
+        One request, no paging (`GET /crm/v3/properties/{objectType}`)."""
         path, endpoint = self.paths.properties(object_type)
         params = [("archived", flag(archived))] if archived else None
         response = self.transport.request("GET", path, endpoint=endpoint, params=params)
@@ -55,7 +52,8 @@ class PropertiesApi:
         ]
 
     def schemas(self) -> list[dict[str, Any]]:
-        """Custom object schemas as HubSpot returns them (id, name, labels, objectTypeId, properties, ...)."""
+        """Custom object schemas as HubSpot returns them (id, name, labels, objectTypeId, properties, ...)
+        (`GET /crm/v3/schemas`)."""
         path, endpoint = self.paths.schemas()
         try:
             response = self.transport.request("GET", path, endpoint=endpoint)
@@ -75,7 +73,8 @@ class PropertiesApi:
         return out
 
     def object_types(self) -> list[ObjectType]:
-        """Standard object types plus the portal's custom ones (from the schemas endpoint)."""
+        """Standard object types plus the portal's custom ones (from the schemas endpoint). For custom types use
+        `object_type_id` (or `.path_name`) in the other calls."""
         types = [
             ObjectType(name=name, object_type_id=type_id, label=label, plural_label=plural, custom=False)
             for name, type_id, label, plural in STANDARD_OBJECT_TYPES

@@ -41,7 +41,7 @@ machine) the log holds an earlier time than the send, the entry expires early, a
 before HubSpot's window has passed: a 429 risk exactly when running near 100% of the budget. Its rates are
 fixed at construction, so it cannot adopt HubSpot's `-Max` header or add the entries `-Remaining` calls for,
 and it has no daily quota with a reserve. The log here is small, uses only sqlite3, and is tested across
-processes (tests/client/test_ratelimit.py; bench/client_throughput.py measures ~97% of each budget, no 429).
+processes (tests/client/test_ratelimit.py; bench/client_throughput.py measures how much of each budget it uses).
 """
 
 from __future__ import annotations
@@ -515,14 +515,6 @@ class RateLimiter:
             remaining = self._local.remaining = {}
         remaining[name] = value
 
-    def daily_state(self) -> dict[str, float | None]:
-        """What is known of the daily quota: max, remaining at last observation, sent since."""
-        con = self._conn()  # reads only: no write lock
-        return {
-            k: (row[0] if (row := self._meta(con, k)) else None)
-            for k in ("daily_max", "daily_remaining", "daily_sent_since")
-        }
-
     def reset(self) -> None:
         """Forget every recorded send and learned value (tests, benchmarks)."""
         with self._tx() as con:
@@ -556,4 +548,6 @@ class RateLimiter:
                 policy="DAILY",
                 method=method,
                 endpoint=endpoint,
+                hint=f"the daily quota resets at midnight; load less per day, or lower HUBSPOT_DAILY_RESERVE "
+                f"(now {self.daily_reserve:g}) if no other integration needs the rest",
             )

@@ -21,11 +21,11 @@ import copy
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from hubspot_assets.hubspot.area import ApiArea
 from hubspot_assets.hubspot.errors import HubSpotError
-from hubspot_assets.hubspot.paths import ApiPaths
 from hubspot_assets.hubspot.record_pages import ArrowAnswer, RecordPage, decoder
 from hubspot_assets.hubspot.responses import body_object, next_after, records_of, unique
-from hubspot_assets.hubspot.transport import Budget, Transport
+from hubspot_assets.hubspot.transport import Budget
 
 SEARCH_CAP = 10_000
 SEARCH_PAGE_MAX = 200
@@ -115,19 +115,19 @@ def _with_bound(groups: list[dict[str, Any]], operator: str, last_id: str) -> li
     return bounded
 
 
-class SearchApi:
-    """`POST /crm/v3/objects/{type}/search` with lazy paging and restarts past 10,000 results."""
+class SearchApi(ApiArea):
+    """`POST /crm/v3/objects/{objectType}/search` with lazy paging and restarts past 10,000 results. Every call
+    spends the search budget (5 requests per second)."""
 
-    def __init__(self, transport: Transport, paths: ApiPaths, *, search_cap: int = SEARCH_CAP) -> None:
-        self.transport = transport
-        self.paths = paths
-        # HubSpot's cap; a lower value only restarts sooner (same results, more requests).
-        self.search_cap = search_cap
+    search_cap: int = SEARCH_CAP
+    """HubSpot's 10,000-result cap; a lower value only restarts sooner (same results, more requests)."""
 
     def search_page(
         self, object_type: str, body: Mapping[str, Any]
     ) -> tuple[list[dict[str, Any]], int | None, str | None]:
-        """One search request: (records, total, next after)."""
+        """One search request with HubSpot's own body (`filterGroups`, `sorts`, `properties`, `limit`, `after`):
+        (records, `total` matching, next `after` or None). No restart past 10,000 results (`search_records`
+        does that)."""
         path, endpoint = self.paths.search(object_type)
         response = self.transport.request(
             "POST", path, endpoint=endpoint, json=dict(body), budget=Budget.SEARCH, idempotent=True
@@ -137,8 +137,9 @@ class SearchApi:
     def search_record_page(
         self, object_type: str, body: Mapping[str, Any]
     ) -> tuple[RecordPage, int | None, str | None]:
-        """One search request as an Arrow `RecordPage` (every value parsed outside the interpreter's lock, see
-        record_pages.py): (records, total, next after). `body["properties"]` are the page's properties."""
+        """`search_page` with the records as an Arrow `RecordPage` (every value parsed outside the interpreter's
+        lock, see record_pages.py), for bulk reads of many properties: (records, total, next after).
+        `body["properties"]` are the page's properties."""
         path, endpoint = self.paths.search(object_type)
         names = unique(body.get("properties") or [])
         response = self.transport.request(
@@ -221,9 +222,9 @@ class SearchApi:
                 f"search on {object_type} reached HubSpot's {self.search_cap}-result cap while sorted by "
                 f"{sort['propertyName']}; drop the sort or narrow the filters"
             )
-        yield from self._restart(object_type, groups, operator, last_id, body_for, limit)
+        yield from self._search_past_cap(object_type, groups, operator, last_id, body_for, limit)
 
-    def _restart(
+    def _search_past_cap(
         self,
         object_type: str,
         groups: list[dict[str, Any]],

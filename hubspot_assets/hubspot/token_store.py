@@ -124,6 +124,12 @@ class TokenStore:
         key = settings.token_key.get_secret_value() if settings.token_key is not None else None
         return cls(settings.absolute(settings.token_store_path), key)
 
+    def ensure_key(self) -> None:
+        """Make sure there is a key to encrypt with (HUBSPOT_TOKEN_KEY, or one the OS keyring keeps, created there
+        if need be); `TokenStoreError` saying what to set when there is none. `auth login` calls it before the
+        browser step, so a missing key fails at once instead of after the user approved the app."""
+        self._key(create=True)
+
     def _key(self, create: bool) -> str:
         if self._passphrase:
             return self._passphrase

@@ -9,20 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from hubspot_assets.hubspot.area import ApiArea
 from hubspot_assets.hubspot.errors import MissingScopesError
 from hubspot_assets.hubspot.models import Transcript
-from hubspot_assets.hubspot.paths import ApiPaths
 from hubspot_assets.hubspot.responses import body_object, parse_model
-from hubspot_assets.hubspot.transport import Transport
 
 TRANSCRIPTS_SCOPE = "crm.extensions_calling_transcripts.read"
 
 
-class TranscriptsApi:
-    def __init__(self, transport: Transport, paths: ApiPaths) -> None:
-        self.transport = transport
-        self.paths = paths
-
+class TranscriptsApi(ApiArea):
     def transcript(self, transcript_id: str | int) -> dict[str, Any]:
         """One call transcript as HubSpot returns it (`transcriptUtterances` with speaker, text, times).
 
@@ -49,7 +44,3 @@ class TranscriptsApi:
         data = body_object(response, "GET", endpoint)
         parse_model(Transcript, data, response, "GET", endpoint)
         return data
-
-    def transcript_model(self, transcript_id: str | int) -> Transcript:
-        """The same transcript as a typed model (utterances in order, `.text` for the whole conversation)."""
-        return Transcript.model_validate(self.transcript(transcript_id))

@@ -14,8 +14,8 @@ Retry rules (attempts and the longest total wait are settings):
   HubSpot certainly did not process the request: the connection could not be made, or the answer was 429, 423,
   477, 503 or 521-523 (the origin was never reached). After any other failure (timeout, reset, 500, a truncated
   2xx) the write may have happened: the error says so instead of sending it again and duplicating a record.
-The loop is written out rather than built on tenacity because the rules differ per answer (a refresh that is
-not an attempt, DAILY that must not wait, the breaker between attempts, Retry-After vs. back-off); each rule is
+The loop is written out rather than built on a retry library because the rules differ per answer (a refresh that
+is not an attempt, DAILY that must not wait, the breaker between attempts, Retry-After vs. back-off); each rule is
 one readable branch below.
 Before each attempt the per-host circuit breaker may fail fast (`CircuitOpenError`) and the shared rate limiter
 may wait for budget. Every attempt is logged on `hubspot_elt.http` with method, endpoint template, status,
@@ -57,6 +57,7 @@ from hubspot_assets.hubspot.errors import (
     error_from_response,
 )
 from hubspot_assets.hubspot.logging import HTTP_LOGGER, get_logger, redact, register_secrets
+from hubspot_assets.hubspot.ratelimit import RateLimiter
 from hubspot_assets.hubspot.settings import ClientSettings
 
 log = get_logger(HTTP_LOGGER)
@@ -162,8 +163,9 @@ _SENDING = threading.local()  # what the adapter calls as a request of this thre
 
 class _SendClock(HTTPAdapter):
     """Tells the rate limiter when a request really goes out. Between the limiter logging a send and the request
-    leaving, a thread can wait for the interpreter lock (other threads parsing answers) or a pooled connection:
-    seen at 0.2 s on a busy machine. The log's entry then moves to the real send (see `RateLimiter.sending`)."""
+    leaving, a thread can wait for the interpreter lock (other threads parsing answers) or a pooled connection,
+    for a noticeable part of a second on a busy machine. The log's entry then moves to the real send (see
+    `RateLimiter.sending`)."""
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         mark = getattr(_SENDING, "mark", None)
@@ -176,7 +178,8 @@ class _SendClock(HTTPAdapter):
 class Transport:
     """HTTP to HubSpot with auth, shared rate limits, retries, a circuit breaker and structured logs.
 
-    Thread-safe: share one per process (the session pools connections). `settings.base_url` is the host.
+    Thread-safe: share one per process (the session pools connections). `settings.base_url` is the host; an app's
+    `Settings` may be passed, and only its client fields are kept (`settings.client_settings()`).
     `token_provider` defaults to the one `auth.provider_from_settings` picks; `rate_limiter` to the shared
     cross-process limiter for the provider's app; `breaker` to the process-wide breaker for the host.
     """
@@ -192,6 +195,7 @@ class Transport:
         sleep: Any = time.sleep,
         pool_size: int = 16,
     ) -> None:
+        settings = settings.client_settings()
         self.settings = settings
         self.base_url = settings.base_url
         # Every secret setting (tokens, client secret, keys) is redacted wherever it might surface.
@@ -223,6 +227,7 @@ class Transport:
     @property
     def token_provider(self) -> Any:
         if self._token_provider is None:
+            # auth.py builds transports of its own (the token endpoint's), so it imports this module, not back.
             from hubspot_assets.hubspot.auth import provider_from_settings
 
             self._token_provider = provider_from_settings(self.settings)
@@ -235,8 +240,6 @@ class Transport:
             return limiter
         with self._limiter_lock:
             if self._rate_limiter is None:
-                from hubspot_assets.hubspot.ratelimit import RateLimiter
-
                 provider = self.token_provider
                 tier = self.settings.tier
                 if getattr(provider, "kind", "") == "oauth" and tier != "unlimited":
@@ -363,6 +366,9 @@ class Transport:
                 self.metrics.add("refreshes")
                 attempt -= 1  # a refresh is not a failed attempt
                 continue
+            if type(error) is AuthenticationError and auth:
+                # Rejected for good: what to fix depends on how this client authenticates (a token or OAuth).
+                error.hint = getattr(self.token_provider, "unauthorized_hint", error.hint)
             if not error.retryable:
                 self.metrics.add("failures")
                 raise error
@@ -601,15 +607,14 @@ def _not_processed(error: HubSpotError) -> bool:
 
 
 def _outcome_unknown(error: HubSpotError, attempts: int) -> HubSpotError:
-    """`error`, reworded for a write that was not retried because HubSpot may already have done it."""
+    """`error` with a hint for a write that was not retried because HubSpot may already have done it. The message
+    stays HubSpot's (or the transport's) own, so a caller that knows what the write was can say it better."""
     done = "HubSpot probably did it" if (error.status or 0) // 100 == 2 else "it may have been done"
-    error.message = (
-        f"{error.message}; this write is not idempotent and {done}, so it was not sent again "
-        f"(attempt {attempts})"
+    error.hint = (
+        f"this write is not idempotent and {done}, so it was not sent again after attempt {attempts}: "
+        f"check whether {error.method} {error.endpoint} took effect before trying again"
     )
-    error.hint = f"check whether {error.method} {error.endpoint} took effect before trying again"
     error.write_may_have_happened = True
-    error.args = (error.message,)
     return error
 
 

@@ -5,18 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hubspot_assets.hubspot.paths import ApiPaths
+from hubspot_assets.hubspot.area import ApiArea
 from hubspot_assets.hubspot.responses import malformed, results_of
-from hubspot_assets.hubspot.transport import Transport
 
 
-class UsageApi:
-    def __init__(self, transport: Transport, paths: ApiPaths) -> None:
-        self.transport = transport
-        self.paths = paths
-
+class UsageApi(ApiArea):
     def api_usage(self) -> list[dict[str, Any]]:
-        """Daily usage entries (`name`, `usageLimit`, `currentUsage`, `collectedAt`, `resetsAt`, ...)."""
+        """The account's daily API usage entries (`name`, `usageLimit`, `currentUsage`, `collectedAt`,
+        `resetsAt`, ...) (`GET /account-info/v3/api-usage/daily/private-apps`)."""
         path, endpoint = self.paths.api_usage()
         response = self.transport.request("GET", path, endpoint=endpoint)
         out: list[dict[str, Any]] = []

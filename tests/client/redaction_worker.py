@@ -18,14 +18,14 @@ def main() -> None:
     from hubspot_assets.hubspot.client import HubSpotClient
     from hubspot_assets.hubspot.errors import HubSpotError
     from hubspot_assets.hubspot.transport import Transport
-    from hubspot_assets.settings import Settings
+    from hubspot_assets.hubspot.settings import ClientSettings
 
     job = json.loads(sys.stdin.read())
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
     logging.basicConfig(level=logging.DEBUG, handlers=[handler])
     caller = logging.getLogger("caller")  # an application logger without any filter
-    settings = Settings(_env_file=None, **job["settings"])
+    settings = ClientSettings(**job["settings"])
     provider = OAuthTokenProvider(settings)
     transport = Transport(settings, token_provider=provider, breaker=CircuitBreaker("w", failure_threshold=50))
     client = HubSpotClient(settings, transport=transport)

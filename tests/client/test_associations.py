@@ -8,7 +8,8 @@ from collections import defaultdict
 import requests
 
 from hubspot_assets.hubspot.models import Association, AssociationLabel
-from tests.client.c2_support import by_endpoint, live_ids, make_client, request_stats, reset_stats
+from tests.client.clients import make_client
+from tests.client.sandbox_admin import endpoint_count, live_ids, request_stats, reset_stats
 
 BATCH_READ = "POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read"
 
@@ -65,7 +66,7 @@ def test_batch_reads_are_chunked_to_1000_inputs(sandbox, tmp_path):
     extra = [str(10_000_000 + k) for k in range(1_001 - len(ids))] if len(ids) <= 1_000 else []
     reset_stats(sandbox)
     list(client.associations("contacts", "companies", [*ids, *extra]))
-    assert by_endpoint(request_stats(sandbox), BATCH_READ) == 2
+    assert endpoint_count(request_stats(sandbox), BATCH_READ) == 2
 
 
 def test_paged_inputs_are_completed_per_record(sandbox_factory, tmp_path):

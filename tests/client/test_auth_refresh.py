@@ -13,7 +13,8 @@ from hubspot_assets.hubspot.auth import OAuthTokenProvider
 from hubspot_assets.hubspot.errors import RefreshTokenInvalidError
 from hubspot_assets.hubspot.token_store import StoredTokens, TokenStore
 from hubspot_assets.hubspot.transport import Transport
-from tests.client.c1_support import TOKEN_KEY, admin_post, client_settings, request_stats, reset_stats
+from tests.client.clients import client_settings, TOKEN_KEY
+from tests.client.sandbox_admin import admin_post, request_stats, reset_stats
 
 LIST = "/crm/v3/objects/contacts"
 
@@ -71,7 +72,7 @@ def test_expired_authentication_refreshes_once_and_retries(sandbox_factory, tmp_
 
 
 def test_concurrent_refresh_across_two_processes_happens_once(sandbox_factory, tmp_path):
-    from tests.client.c1_support import run_workers
+    from tests.client.worker_processes import run_workers
 
     sandbox = sandbox_factory(token_ttl_s=4)
     settings = logged_in(sandbox, tmp_path, oauth_refresh_margin_s=3.5)
@@ -106,7 +107,7 @@ def test_rejected_refresh_token_tells_the_user_to_log_in_again(sandbox_factory, 
 
 
 def test_a_failed_early_refresh_keeps_using_the_still_valid_token(sandbox_factory, tmp_path):
-    from tests.client.c1_support import force_fault
+    from tests.client.sandbox_admin import force_fault
 
     sandbox = sandbox_factory()
     settings = logged_in(sandbox, tmp_path, oauth_refresh_margin_s=1800, retry_max_attempts=2)

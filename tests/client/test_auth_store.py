@@ -11,7 +11,7 @@ import pytest
 from hubspot_assets.hubspot.errors import ConfigurationError, TokenStoreError
 from hubspot_assets.hubspot.auth import PrivateAppTokenProvider, provider_from_settings
 from hubspot_assets.hubspot.token_store import StoredTokens, TokenStore
-from hubspot_assets.settings import Settings
+from hubspot_assets.hubspot.settings import ClientSettings
 
 TOKENS = StoredTokens(access_token="access-AAAA-1111-secret", refresh_token="refresh-BBBB-2222-secret",
                       expires_at=time.time() + 1800, hub_id=62515, scopes=("oauth", "tickets"))
@@ -57,11 +57,11 @@ def test_wrong_key_and_missing_key_fail_with_what_to_do(tmp_path):
 
 
 def test_provider_choice_follows_the_settings():
-    private = provider_from_settings(Settings(_env_file=None, access_token="pat-na1-abcdef123456"))
+    private = provider_from_settings(ClientSettings(access_token="pat-na1-abcdef123456"))
     assert isinstance(private, PrivateAppTokenProvider)
     assert "abcdef123456" not in private.rate_limit_key and "abcdef123456" not in repr(private)
     with pytest.raises(ConfigurationError) as caught:
-        provider_from_settings(Settings(_env_file=None))
+        provider_from_settings(ClientSettings())
     assert "HUBSPOT_ACCESS_TOKEN" in str(caught.value) and "auth login" in str(caught.value)
 
 

@@ -10,14 +10,8 @@ import pytest
 from hubspot_assets.hubspot.breaker import CircuitBreaker
 from hubspot_assets.hubspot.errors import CircuitOpenError, NotFoundError, ServerError
 from hubspot_assets.hubspot.transport import Transport
-from tests.client.c1_support import (
-    clear_faults,
-    client_settings,
-    force_fault,
-    own_total,
-    request_stats,
-    reset_stats,
-)
+from tests.client.clients import client_settings
+from tests.client.sandbox_admin import clear_faults, force_fault, own_total, request_stats, reset_stats
 
 LIST = "/crm/v3/objects/contacts"
 

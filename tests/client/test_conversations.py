@@ -14,7 +14,7 @@ from hubspot_assets.sandbox.config import SandboxConfig
 from hubspot_assets.sandbox.conversations import ConversationsService
 from hubspot_assets.sandbox.server import SandboxServer
 from hubspot_assets.sandbox.store import Store
-from tests.client.c2_support import flatten, make_client
+from tests.client.clients import flatten, make_client
 
 TRANSCRIPTS_SCOPE = "crm.extensions_calling_transcripts.read"
 

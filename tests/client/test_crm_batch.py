@@ -8,15 +8,8 @@ import pytest
 from hubspot_assets.hubspot.errors import NotFoundError, ValidationError
 from hubspot_assets.sandbox.config import SandboxConfig
 from hubspot_assets.sandbox.server import SandboxServer
-from tests.client.c2_support import (
-    by_endpoint,
-    flatten,
-    live_ids,
-    make_client,
-    request_stats,
-    reset_stats,
-    truth,
-)
+from tests.client.clients import flatten, make_client
+from tests.client.sandbox_admin import endpoint_count, live_ids, request_stats, reset_stats, truth
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +20,7 @@ def writable():
 
 
 def _batch_calls(sandbox, action: str) -> int:
-    return by_endpoint(request_stats(sandbox), f"POST /crm/v3/objects/{{objectType}}/batch/{action}")
+    return endpoint_count(request_stats(sandbox), f"POST /crm/v3/objects/{{objectType}}/batch/{action}")
 
 
 def test_batch_read_chunks_to_100_and_reports_missing_ids(writable, tmp_path):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.client.c2_support import archived_ids, flatten, live_ids, make_client
+from tests.client.clients import flatten, make_client
+from tests.client.sandbox_admin import archived_ids, live_ids
 
 
 @pytest.mark.parametrize("object_type", ["contacts", "companies", "deals", "calls"])

@@ -17,7 +17,7 @@ import pytest
 
 from hubspot_assets.hubspot.client import HubSpotClient
 from hubspot_assets.hubspot.errors import MalformedResponseError
-from hubspot_assets.settings import Settings
+from hubspot_assets.hubspot.settings import ClientSettings
 
 
 class _Canned:
@@ -56,8 +56,7 @@ def canned(tmp_path):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
-    settings = Settings(
-        _env_file=None,
+    settings = ClientSettings(
         base_url=f"http://127.0.0.1:{server.server_address[1]}",
         access_token="pat-na1-test",
         tier="unlimited",

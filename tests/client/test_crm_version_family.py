@@ -1,4 +1,4 @@
-"""`Settings.api_version` switches every call between the legacy (v3/v4) and dated (2026-03, conversations
+"""`ClientSettings.api_version` switches every call between the legacy (v3/v4) and dated (2026-03, conversations
 2026-09) path families, with identical results."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ import pytest
 
 from hubspot_assets.hubspot.errors import MissingScopesError
 from hubspot_assets.hubspot.paths import ApiPaths
-from tests.client.c2_support import flatten, live_ids, make_client, request_stats, reset_stats
+from tests.client.clients import flatten, make_client
+from tests.client.sandbox_admin import live_ids, request_stats, reset_stats
 
 
 def _snapshot(client, sandbox) -> dict:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import requests
 
-from hubspot_assets.hubspot.crm import CrmApi
-from hubspot_assets.hubspot.paths import ApiPaths
-from tests.client.c2_support import by_endpoint, flatten, live_ids, make_client, request_stats, reset_stats
+from hubspot_assets.hubspot.url_plan import UrlPlanner
+from tests.client.clients import flatten, make_client
+from tests.client.sandbox_admin import endpoint_count, live_ids, request_stats, reset_stats
 
 LIST = "GET /crm/v3/objects/{objectType}"
 BATCH_READ = "POST /crm/v3/objects/{objectType}/batch/read"
@@ -51,8 +51,8 @@ def test_list_every_property_of_every_contact_without_414(sandbox_factory, tmp_p
     # With the default 7,000-character cap, 330 names need 2 URLs: the split is chosen (2 requests per page,
     # no batch reads), which is the cheapest way here.
     pages = -(-len(records) // 100)
-    assert by_endpoint(stats, LIST) == 2 * pages
-    assert by_endpoint(stats, BATCH_READ) == 0
+    assert endpoint_count(stats, LIST) == 2 * pages
+    assert endpoint_count(stats, BATCH_READ) == 0
 
 
 def test_ids_then_batch_read_is_chosen_when_split_would_cost_more(sandbox_factory, tmp_path):
@@ -63,7 +63,7 @@ def test_ids_then_batch_read_is_chosen_when_split_would_cost_more(sandbox_factor
     by_batch = flatten(wide.list_records("contacts", names))
     stats = request_stats(sandbox)
     pages = -(-len(by_batch) // 100)
-    assert by_endpoint(stats, LIST) == pages and by_endpoint(stats, BATCH_READ) == pages
+    assert endpoint_count(stats, LIST) == pages and endpoint_count(stats, BATCH_READ) == pages
     assert "414" not in {str(k) for k in stats["by_status"]}
     split = flatten(make_client(sandbox, tmp_path).list_records("contacts", names))
     assert [r["id"] for r in by_batch] == [r["id"] for r in split]
@@ -86,9 +86,7 @@ def test_read_one_record_with_every_property_without_414(sandbox, tmp_path):
 
 
 def test_url_plan_keeps_each_request_under_the_cap():
-    api = CrmApi(
-        transport=None, paths=ApiPaths("legacy"), base_url="http://127.0.0.1:8765", max_url_length=1_000
-    )  # type: ignore[arg-type]
+    api = UrlPlanner("http://127.0.0.1:8765", max_length=1_000)
     names = [f"custom_property_with_a_long_name_{i:03d}" for i in range(120)]
     path = "/crm/v3/objects/contacts"
     base = [("limit", "100"), ("archived", "false"), ("after", "9" * 24)]

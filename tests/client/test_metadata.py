@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hubspot_assets.hubspot.models import Owner, Pipeline, Property
-from tests.client.c2_support import make_client
+from tests.client.clients import make_client
 
 
 def test_properties_carry_types_and_option_labels(sandbox, tmp_path):

@@ -12,11 +12,11 @@ from click.testing import CliRunner
 
 from hubspot_assets.hubspot import oauth_flow
 from hubspot_assets.hubspot.auth import OAuthTokenProvider
-from hubspot_assets.hubspot.cli import auth
+from hubspot_assets.auth_cli import auth
 from hubspot_assets.hubspot.oauth_flow import OAuthFlowError, authorize_endpoint
 from hubspot_assets.hubspot.token_store import TokenStore
 from hubspot_assets.hubspot.transport import Transport
-from tests.client.c1_support import TOKEN_KEY, client_settings
+from tests.client.clients import client_settings, TOKEN_KEY
 
 
 def follow_redirects(url: str) -> None:
@@ -77,13 +77,13 @@ def test_login_without_browser_prints_the_url_and_times_out_cleanly(sandbox_fact
 
 
 def test_authorize_host_defaults_to_hubspot_and_follows_the_base_url_for_the_sandbox(tmp_path):
-    from hubspot_assets.settings import Settings
+    from hubspot_assets.hubspot.settings import ClientSettings
 
-    hubspot = Settings(_env_file=None, base_url="https://api.hubapi.com")
+    hubspot = ClientSettings(base_url="https://api.hubapi.com")
     assert authorize_endpoint(hubspot) == "https://app.hubspot.com/oauth/authorize"
-    local = Settings(_env_file=None, base_url="http://127.0.0.1:8765")
+    local = ClientSettings(base_url="http://127.0.0.1:8765")
     assert authorize_endpoint(local) == "http://127.0.0.1:8765/oauth/authorize"
-    eu = Settings(_env_file=None, oauth_authorize_url="https://app-eu1.hubspot.com/oauth/authorize")
+    eu = ClientSettings(oauth_authorize_url="https://app-eu1.hubspot.com/oauth/authorize")
     assert authorize_endpoint(eu) == "https://app-eu1.hubspot.com/oauth/authorize"
 
 

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from hubspot_assets.hubspot.breaker import CircuitBreaker
 from hubspot_assets.hubspot.ratelimit import RateLimiter
 from hubspot_assets.hubspot.transport import Budget, Transport
-from tests.client.c1_support import (
-    client_settings,
-    force_fault,
-    request_stats,
-    reset_stats,
-    run_workers,
-    set_platform,
-)
+from tests.client.clients import client_settings
+from tests.client.sandbox_admin import request_stats, reset_stats, set_platform
+from tests.client.worker_processes import run_workers
 
 LIST = "/crm/v3/objects/contacts"
 
@@ -76,11 +71,19 @@ def test_calls_spent_by_another_integration_hold_this_client_back(sandbox_factor
 
 def test_association_batch_calls_are_outside_the_ten_second_budget(sandbox_factory, tmp_path):
     sandbox = sandbox_factory(tier="free")
-    transport = Transport(client_settings(sandbox, tmp_path))
-    limiter = transport.rate_limiter
+    settings = client_settings(sandbox, tmp_path)
+    now = [1000.0]
+
+    def sleep(seconds: float) -> None:  # the pace between general sends, on the limiter's own clock
+        now[0] += seconds
+
+    limiter = RateLimiter(settings, key="associations-test", tier="free", clock=lambda: now[0], sleep=sleep)
+    transport = Transport(settings, rate_limiter=limiter)
     assert limiter.limit(Budget.ASSOCIATIONS) is None
     for _ in range(100):  # spend the whole 10-second budget
         limiter.acquire(Budget.GENERAL)
+        limiter.observe(Budget.GENERAL, {}, 200)
+    assert limiter.remaining(Budget.GENERAL) == 0
     response = transport.request(
         "POST", "/crm/v4/associations/contacts/companies/batch/read", json={"inputs": [{"id": "1"}]},
         budget=Budget.ASSOCIATIONS,
@@ -192,37 +195,49 @@ def test_the_ten_second_budget_is_paced_not_spent_in_one_burst(sandbox_factory, 
 def test_a_send_that_reaches_hubspot_late_keeps_its_place_until_answered(sandbox_factory, tmp_path):
     """A request held on its way (a congested network) is counted by HubSpot when it gets in, maybe after its own
     window has passed. Its entry must not expire unanswered: the next window's sends would meet it in HubSpot's
-    count. The sandbox holds one search 1.5 s before counting it; five more searches 1.2 s after it must not all go
-    at once."""
+    count. One search is held 1.5 s before HubSpot counts it; of five more searches 1.2 s after it, the fifth must
+    wait for its answer, then for a slot of the window after it."""
     import threading
 
     sandbox = sandbox_factory(tier="pro")
-    transport = Transport(client_settings(sandbox, tmp_path), breaker=CircuitBreaker("t", failure_threshold=100))
-    search_path = "/crm/v3/objects/contacts/search"
+    now = [1000.0]
+    sends: list[float] = []
 
-    def search(_: object = None) -> None:
-        transport.request("POST", search_path, json={"limit": 1}, budget=Budget.SEARCH)
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+        if now[0] >= 1001.5:  # HubSpot counted the held search and answered it
+            answered.set()
+            settled.wait(timeout=10)
 
-    for _ in range(5):  # the usual round trip, to measure lateness by
-        search()
-    time.sleep(1.1)
-    reset_stats(sandbox)
-    force_fault(sandbox, "queue", count=1, arg=1.5, path=search_path)
-    started = time.monotonic()
-    held = threading.Thread(target=search)
+    limiter = RateLimiter(client_settings(sandbox, tmp_path), key="late-test", tier="pro", clock=lambda: now[0],
+                          sleep=sleep)
+    logged, answered, settled = threading.Event(), threading.Event(), threading.Event()
+
+    def held_search() -> None:
+        limiter.acquire("search")
+        sent_at = now[0]
+        logged.set()
+        answered.wait(timeout=10)
+        limiter.observe("search", {}, 200, answered_at=sent_at + 1.5, path="/search")
+        settled.set()
+
+    for _ in range(4):  # the usual round trip, to measure lateness by: answered at once
+        limiter.acquire("search")
+        limiter.observe("search", {}, 200, answered_at=now[0], path="/search")
+    now[0] = 1001.1  # past the window of all four
+    held = threading.Thread(target=held_search)
     held.start()
-    time.sleep(0.05)
-    for _ in range(4):
-        search()
-    time.sleep(max(0.0, started + 1.2 - time.monotonic()))
-    with ThreadPoolExecutor(5) as pool:
-        list(pool.map(search, range(5)))
-    held.join()
-    stats = request_stats(sandbox)
-    assert stats["rate_limited"] == 0, stats
-    assert stats["by_status"].get("200") == 10
-    # The fifth of the late batch waited for the held search's answer, then for a slot of the window after it.
-    assert time.monotonic() - started > 2.0
+    assert logged.wait(timeout=10)
+    now[0] = 1002.3  # 1.2 s after the held search went out
+    for _ in range(5):
+        limiter.acquire("search")
+        sends.append(now[0])
+        limiter.observe("search", {}, 200, answered_at=now[0], path="/search")
+    held.join(timeout=10)
+    assert sends[:4] == [1002.3] * 4, "four slots of the new window were free"
+    # Unanswered, the held send kept the fifth slot past its own window; answered, it is re-dated to its arrival
+    # (less the 50 ms margin), inside the new window: the fifth search waits for the window of the four.
+    assert sends[4] == pytest.approx(1002.3 + 1.05)
 
 
 def test_an_entry_is_dated_when_its_request_really_went_out(sandbox_factory, tmp_path):
@@ -233,25 +248,26 @@ def test_an_entry_is_dated_when_its_request_really_went_out(sandbox_factory, tmp
 
     sandbox = sandbox_factory(tier="pro")
     settings = client_settings(sandbox, tmp_path)
+    now = [1000.0]
 
     class StalledAfterAcquire(RateLimiter):
         stall = 0.0
 
         def acquire(self, budget, **kwargs):
             waited = super().acquire(budget, **kwargs)
-            time.sleep(self.stall)  # what a thread can wait between being allowed and sending
+            now[0] += self.stall  # what a thread can wait between being allowed and sending
             return waited
 
-    limiter = StalledAfterAcquire(settings, key="send-clock-test", tier="pro")
+    limiter = StalledAfterAcquire(settings, key="send-clock-test", tier="pro", clock=lambda: now[0])
     transport = Transport(settings, rate_limiter=limiter, breaker=CircuitBreaker("t", failure_threshold=100))
     for _ in range(5):  # the usual round trip
         transport.request("GET", LIST, params={"limit": 1})
     limiter.stall = 0.4
-    allowed = time.time()
+    allowed = now[0]
     transport.request("GET", LIST, params={"limit": 1})
     with sqlite3.connect(limiter.path) as con:
         latest = con.execute("SELECT max(ts) FROM sends WHERE budget = 'general'").fetchone()[0]
-    assert latest - allowed >= 0.35, f"the entry stayed {latest - allowed:.3f} s after the send was allowed"
+    assert latest == allowed + 0.4, f"the entry stayed {latest - allowed:.3f} s after the send was allowed"
 
 
 def test_a_send_whose_process_ended_unanswered_stops_holding_its_place(sandbox_factory, tmp_path):
@@ -262,9 +278,10 @@ def test_a_send_whose_process_ended_unanswered_stops_holding_its_place(sandbox_f
 
     sandbox = sandbox_factory(tier="pro")
     settings = client_settings(sandbox, tmp_path)
+    now = [1000.0]
 
     def killed_mid_request() -> None:
-        RateLimiter(settings, key="orphan-test", tier="pro").acquire("search")
+        RateLimiter(settings, key="orphan-test", tier="pro", clock=lambda: now[0]).acquire("search")
         os._exit(0)  # no answer, no `observe`
 
     child = multiprocessing.get_context("fork").Process(target=killed_mid_request)
@@ -275,14 +292,14 @@ def test_a_send_whose_process_ended_unanswered_stops_holding_its_place(sandbox_f
     def sleep(seconds: float) -> None:
         waits.append(seconds)
         assert sum(waits) < 3.0, "still held by a send whose process has ended"
-        time.sleep(seconds)
+        now[0] += seconds
 
-    limiter = RateLimiter(settings, key="orphan-test", tier="pro", sleep=sleep)
+    limiter = RateLimiter(settings, key="orphan-test", tier="pro", clock=lambda: now[0], sleep=sleep)
     for _ in range(4):
         limiter.acquire("search")
         limiter.observe("search", {}, 200)
-    time.sleep(1.1)  # past the window of all five
+    now[0] += 1.1  # past the window of all five
     for _ in range(5):  # the whole budget again: the dead process's send no longer counts
         limiter.acquire("search")
         limiter.observe("search", {}, 200)
-    assert sum(waits) < 0.5
+    assert waits == []

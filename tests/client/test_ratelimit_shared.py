@@ -3,7 +3,8 @@ the general budget on a 1-second window, where a proportional 3% margin alone wo
 
 from __future__ import annotations
 
-from tests.client.c1_support import request_stats, reset_stats, run_workers, set_platform
+from tests.client.sandbox_admin import request_stats, reset_stats, set_platform
+from tests.client.worker_processes import run_workers
 
 
 def test_searches_from_four_threads_in_two_processes_get_no_429(sandbox_factory, tmp_path):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 from hubspot_assets.hubspot.record_pages import RecordPage, decoder, parse_answer
-from tests.client.c1_support import clear_faults, force_fault
-from tests.client.c2_support import live_ids, make_client
+from tests.client.clients import make_client
+from tests.client.sandbox_admin import clear_faults, force_fault, live_ids
 
 PROPS = ["email", "firstname", "lastname", "createdate", "hs_merged_object_ids", "not_a_property"]
 

@@ -17,7 +17,8 @@ from hubspot_assets.hubspot.errors import HubSpotError
 from hubspot_assets.hubspot.logging import redact
 from hubspot_assets.hubspot.transport import Transport
 from hubspot_assets.hubspot.token_store import TokenStore
-from tests.client.c1_support import TOKEN_KEY, admin_post, client_settings, force_fault
+from tests.client.clients import client_settings, TOKEN_KEY
+from tests.client.sandbox_admin import admin_post, force_fault
 
 FORMAT = logging.Formatter("%(name)s %(levelname)s %(message)s %(hubspot)s")
 

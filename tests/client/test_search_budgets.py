@@ -11,7 +11,8 @@ from __future__ import annotations
 from hubspot_assets.hubspot.client import HubSpotClient
 from hubspot_assets.hubspot.ratelimit import RateLimiter
 from hubspot_assets.hubspot.transport import Budget, Transport
-from tests.client.c2_support import flatten, live_ids, make_client
+from tests.client.clients import flatten, make_client
+from tests.client.sandbox_admin import live_ids
 
 
 class _BudgetRecorder(RateLimiter):

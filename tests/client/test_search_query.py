@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.client.c2_support import flatten, make_client
+from tests.client.clients import flatten, make_client
 
 
 def test_query_filters_and_small_pages(sandbox, tmp_path):

@@ -11,7 +11,8 @@ from hubspot_assets.hubspot.errors import HubSpotError
 from hubspot_assets.hubspot.search import SearchLimitError
 from hubspot_assets.sandbox.config import SandboxConfig
 from hubspot_assets.sandbox.server import SandboxServer
-from tests.client.c2_support import flatten, make_client, request_stats, reset_stats, truth
+from tests.client.clients import flatten, make_client
+from tests.client.sandbox_admin import request_stats, reset_stats, truth
 
 CONTACTS = 12_000
 

@@ -13,7 +13,8 @@ import pytest
 from hubspot_assets.hubspot.breaker import CircuitBreaker
 from hubspot_assets.hubspot.errors import CircuitOpenError, DailyLimitError, ServerError
 from hubspot_assets.hubspot.transport import Transport
-from tests.client.c1_support import clear_faults, client_settings, force_fault, set_platform
+from tests.client.clients import client_settings
+from tests.client.sandbox_admin import clear_faults, force_fault, set_platform
 
 LIST = "/crm/v3/objects/contacts"
 

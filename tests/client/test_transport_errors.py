@@ -7,7 +7,7 @@ import pytest
 from hubspot_assets.hubspot.errors import AuthenticationError, MissingScopesError, NotFoundError, ValidationError
 from hubspot_assets.hubspot.auth import PrivateAppTokenProvider
 from hubspot_assets.hubspot.transport import Transport, endpoint_template
-from tests.client.c1_support import client_settings
+from tests.client.clients import client_settings
 
 SCOPE = "crm.extensions_calling_transcripts.read"
 

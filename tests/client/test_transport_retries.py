@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-import time
+import sqlite3
 
 import pytest
+import requests
 
 from hubspot_assets.hubspot.breaker import CircuitBreaker
 from hubspot_assets.hubspot.errors import (
@@ -16,36 +17,73 @@ from hubspot_assets.hubspot.errors import (
     RequestTimeoutError,
     ServerError,
 )
+from hubspot_assets.hubspot.ratelimit import RateLimiter
 from hubspot_assets.hubspot.transport import Budget, Transport
-from tests.client.c1_support import (
-    clear_faults,
-    client_settings,
-    force_fault,
-    own_total,
-    request_stats,
-    reset_stats,
-    set_platform,
-)
+from tests.client.clients import client_settings
+from tests.client.sandbox_admin import clear_faults, force_fault, own_total, request_stats, reset_stats, set_platform
 
 LIST = "/crm/v3/objects/contacts"
 LIST_T = "GET /crm/v3/objects/{objectType}"
 
 
 class RecordingSleep:
-    """Sleeps for real (tiny waits) but remembers every delay the transport asked for."""
+    """The transport's sleep between attempts: remembers every delay asked for and returns at once (the sandbox's
+    forced faults count requests, not time)."""
 
-    def __init__(self, cap: float = 0.05) -> None:
+    def __init__(self) -> None:
         self.delays: list[float] = []
-        self.cap = cap
 
     def __call__(self, seconds: float) -> None:
         self.delays.append(seconds)
-        time.sleep(min(seconds, self.cap))
+
+
+class FakeClock:
+    """The rate limiter's clock, moved only by the test (or by `ClockedSession` for time an HTTP call takes)."""
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class ClockedSession(requests.Session):
+    """A real session to the sandbox that tells the fake clock how long a call took: a read timeout costs the read
+    timeout; `body_s` is what reading and parsing the answer's body cost once its headers came in."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.body_s = 0.0
+
+    def request(self, *args, **kwargs):
+        try:
+            response = super().request(*args, **kwargs)  # the transport's response hook runs in here
+        except requests.exceptions.ReadTimeout:
+            self.clock.now += kwargs["timeout"][1]
+            raise
+        self.clock.now += self.body_s
+        return response
 
 
 def make_transport(sandbox, tmp_path, sleep=None, **overrides) -> Transport:
     settings = client_settings(sandbox, tmp_path, **overrides)
-    return Transport(settings, breaker=CircuitBreaker("test", failure_threshold=100), sleep=sleep or time.sleep)
+    return Transport(settings, breaker=CircuitBreaker("test", failure_threshold=100), sleep=sleep or RecordingSleep())
+
+
+def clocked_transport(sandbox, tmp_path, clock: FakeClock, **overrides) -> tuple[Transport, ClockedSession]:
+    """A transport whose rate limiter reads `clock`, over a session that moves it."""
+    settings = client_settings(sandbox, tmp_path, tier="pro", **overrides)
+    session = ClockedSession(clock)
+    limiter = RateLimiter(settings, key="clocked", tier="pro", clock=clock)
+    transport = Transport(settings, session=session, rate_limiter=limiter, sleep=RecordingSleep(),
+                          breaker=CircuitBreaker("test", failure_threshold=100))
+    return transport, session
+
+
+def latest_general_send(transport: Transport) -> float:
+    with sqlite3.connect(transport.rate_limiter.path) as con:
+        return con.execute("SELECT max(ts) FROM sends WHERE budget = 'general'").fetchone()[0]
 
 
 @pytest.fixture
@@ -180,6 +218,27 @@ def test_daily_reserve_stops_before_the_quota_is_spent(sandbox_factory, tmp_path
     assert request_stats(sandbox)["rate_limited"] == 0
 
 
+def test_only_a_reserve_above_zero_is_suggested_for_lowering(sandbox_factory, tmp_path):
+    """With a reserve kept, lowering HUBSPOT_DAILY_RESERVE frees calls; with the quota spent (reserve 0, or HubSpot's
+    own DAILY 429) there is nothing left to free, so the message must not send the user to that setting."""
+    sandbox = sandbox_factory(tier="pro", daily_limit=4)
+    reserving = make_transport(sandbox, tmp_path / "reserving", daily_reserve=0.5)
+    with pytest.raises(DailyLimitError) as kept:
+        for _ in range(4):
+            reserving.request("GET", LIST, params={"limit": 1})
+    assert "lower HUBSPOT_DAILY_RESERVE (now 0.5)" in str(kept.value)
+
+    spending = make_transport(sandbox, tmp_path / "spending", daily_reserve=0)
+    with pytest.raises(DailyLimitError) as spent:
+        for _ in range(4):
+            spending.request("GET", LIST, params={"limit": 1})
+    assert "resets at midnight" in str(spent.value)
+    assert "HUBSPOT_DAILY_RESERVE" not in str(spent.value)
+    with pytest.raises(DailyLimitError) as known:  # refused by the limiter, which has seen the quota spent
+        spending.request("GET", LIST, params={"limit": 1})
+    assert "HUBSPOT_DAILY_RESERVE" not in str(known.value)
+
+
 def test_a_daily_429_from_hubspot_is_final(sandbox_factory, tmp_path):
     sandbox = sandbox_factory(tier="pro", daily_limit=2)
     # Another integration spends the quota; this client has not seen any header yet.
@@ -233,57 +292,36 @@ def test_423_locked_waits_at_least_two_seconds(sandbox, tmp_path):
 def test_a_request_that_timed_out_is_re_dated_in_the_rate_log_like_a_slow_answer(sandbox, tmp_path):
     """A request that got no answer in time may still have reached HubSpot late: its entry in the shared rate log
     moves to when the wait ended, so the next window's sends cannot meet it in HubSpot's count."""
-    import sqlite3
-
-    transport = make_transport(sandbox, tmp_path, tier="pro", read_timeout_s=0.9, retry_max_attempts=1)
+    clock = FakeClock()
+    transport, _ = clocked_transport(sandbox, tmp_path, clock, read_timeout_s=0.9, retry_max_attempts=1)
     transport.request("GET", LIST, params={"limit": 1})  # a quick round trip: what an answer costs
     force_fault(sandbox, "slow", count=1, arg=2.0, path=LIST)
-    before = time.time()
+    sent = clock.now
     with pytest.raises(RequestTimeoutError):
         transport.request("GET", LIST, params={"limit": 1})
-    (log_file,) = (tmp_path / "state").glob("ratelimit-*.sqlite")
-    with sqlite3.connect(log_file) as con:
-        latest = con.execute("SELECT max(ts) FROM sends WHERE budget = 'general'").fetchone()[0]
     # 0.9 s without an answer, less the 10.3 s window's 0.3 s margin
-    assert latest - before >= 0.5, f"the timed-out send stayed at its send time (+{latest - before:.3f} s)"
+    assert latest_general_send(transport) == pytest.approx(sent + 0.9 - 0.3)
 
 
 def test_reading_and_parsing_a_large_answer_does_not_re_date_its_send(sandbox, tmp_path):
     """HubSpot counts a request before it answers: the round trip that can re-date a send in the rate log ends
     with the answer's headers. Time spent downloading and parsing the body (a page of hundreds of properties, a
     busy machine) would otherwise re-date every large answer and waste the budget it holds back."""
-    import sqlite3
-
-    import requests
-
-    class SlowBodySession(requests.Session):
-        slow = False
-
-        def request(self, *args, **kwargs):
-            response = super().request(*args, **kwargs)
-            if self.slow:
-                time.sleep(0.8)  # what reading and parsing a large answer can take (beyond the 0.3 s margin)
-            return response
-
-    session = SlowBodySession()
-    settings = client_settings(sandbox, tmp_path, tier="pro")
-    transport = Transport(settings, session=session, breaker=CircuitBreaker("test", failure_threshold=100))
+    clock = FakeClock()
+    transport, session = clocked_transport(sandbox, tmp_path, clock)
     for _ in range(3):  # quick round trips: what an answer costs
         transport.request("GET", LIST, params={"limit": 1})
-    session.slow = True
-    before = time.time()
+    session.body_s = 0.8  # what reading and parsing a large answer can take (beyond the 0.3 s margin)
+    sent = clock.now
     transport.request("GET", LIST, params={"limit": 1})
-    (log_file,) = (tmp_path / "state").glob("ratelimit-*.sqlite")
-    with sqlite3.connect(log_file) as con:
-        latest = con.execute("SELECT max(ts) FROM sends WHERE budget = 'general'").fetchone()[0]
-    assert latest - before < 0.2, f"the send was re-dated by the time its body took (+{latest - before:.3f} s)"
+    assert clock.now == sent + 0.8
+    assert latest_general_send(transport) == sent, "the send was re-dated by the time its body took"
 
 
 def test_a_request_that_never_left_gives_its_place_in_the_rate_log_back(sandbox, tmp_path):
     """No connection could be opened: HubSpot never saw the request, so its entry leaves the shared rate log (a
     send still waiting for its answer would otherwise hold a slot until it went stale)."""
     import socket
-    import sqlite3
 
     from hubspot_assets.hubspot.errors import ConnectionFailedError
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from hubspot_assets.hubspot.errors import AuthenticationError, ConflictError, NotFoundError
-from tests.client.c2_support import make_client
+from tests.client.clients import make_client
 
 
 def test_settings_and_subscriptions_round_trip(sandbox_factory, tmp_path, caplog):

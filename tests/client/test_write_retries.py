@@ -13,14 +13,8 @@ from hubspot_assets.hubspot.breaker import CircuitBreaker
 from hubspot_assets.hubspot.client import HubSpotClient
 from hubspot_assets.hubspot.errors import ConnectionFailedError, MalformedResponseError, ServerError
 from hubspot_assets.hubspot.transport import Transport
-from tests.client.c1_support import (
-    clear_faults,
-    client_settings,
-    force_fault,
-    own_total,
-    request_stats,
-    reset_stats,
-)
+from tests.client.clients import client_settings
+from tests.client.sandbox_admin import clear_faults, force_fault, own_total, request_stats, reset_stats
 
 NOTES = "/crm/v3/objects/notes"
 NOTE = {"hs_note_body": "retry test", "hs_timestamp": "2025-01-01T00:00:00Z"}

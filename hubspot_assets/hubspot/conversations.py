@@ -78,6 +78,14 @@ class ConversationsApi(ApiArea):
                 parse_model(Thread, item, None, "GET", endpoint)
             yield page
 
+    def thread(self, thread_id: str | int) -> dict[str, Any]:
+        """One thread (`GET .../threads/{threadId}`), archived ones too (flagged `archived`); raises `NotFoundError`
+        when HubSpot has no such thread (deleted)."""
+        path, endpoint = self.paths.thread(str(thread_id))
+        data = self.transport.request("GET", path, endpoint=endpoint).data
+        parse_model(Thread, data, None, "GET", endpoint)
+        return data
+
     def messages(
         self, thread_id: str | int, *, page_size: int = MESSAGES_PAGE
     ) -> Iterator[list[dict[str, Any]]]:

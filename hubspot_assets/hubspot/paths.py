@@ -171,6 +171,9 @@ class ApiPaths:
         """`collection` is inboxes, channels, channel-accounts or threads."""
         return _route(f"{self._f.conversations}/{collection}")
 
+    def thread(self, thread_id: str) -> Route:
+        return _route(f"{self._f.conversations}/threads/{{threadId}}", threadId=thread_id)
+
     def thread_messages(self, thread_id: str) -> Route:
         return _route(f"{self._f.conversations}/threads/{{threadId}}/messages", threadId=thread_id)
 

@@ -3,7 +3,7 @@ senders and recipients.
 
 Threads are listed incrementally by their latest message (`latestMessageTimestampAfter`, with the look-back); each
 listed thread whose latest message is new gets its messages read (one request per thread: HubSpot has no bulk read
-of messages). A partial refresh (`run.refresh["threads"]`) re-reads the messages of the threads it names.
+of messages). A partial refresh (`run.refresh["threads"]`) re-reads the threads it names and their messages.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 
-from hubspot_assets.hubspot.errors import MissingScopesError
+from hubspot_assets.hubspot.errors import MissingScopesError, NotFoundError
 from hubspot_assets.sources.extraction import Extraction, metered_resource
 from hubspot_assets.sources.readers import map_ordered
 from hubspot_assets.sources.rows import flatten, max_epoch_ms, message_row, participant_rows, thread_row
 from hubspot_assets.sources.settings import (
+    HARD_DELETE_COLUMN,
     MERGE,
     MESSAGES_RAW_RESOURCE,
     TABLE_CHANNEL_ACCOUNTS,
@@ -32,6 +33,7 @@ from hubspot_assets.sources.settings import (
 MESSAGE_TEXT_COLUMNS = ("assigned_from", "assigned_to", "subject", "rich_text", "truncation_status", "status")
 PARTICIPANT_TEXT_COLUMNS = ("actor_id", "name", "delivery_type", "delivery_value", "recipient_field")
 NOT_NARROWED = "not in HUBSPOT_OBJECTS (or --objects): add `conversations` to load them"
+PARTIAL_REFRESH = "not read by a partial refresh, which reads only the records it names"
 
 
 def conversation_resources(run: Extraction | None) -> list[DltResource]:
@@ -54,7 +56,7 @@ def collection(run: Extraction | None, table: str, method: str) -> DltResource:
 
 def _collection_rows(run: Extraction, table: str, method: str) -> Iterator[list[dict]]:
     if run.refresh is not None:
-        run.skip(table, "not read by a partial refresh, which reads only the records it names")
+        run.skip(table, PARTIAL_REFRESH)
         return
     if not run.reads_area(run.catalog.conversations):
         run.skip(table, NOT_NARROWED)
@@ -66,6 +68,7 @@ def _collection_rows(run: Extraction, table: str, method: str) -> Iterator[list[
 
 def threads(run: Extraction | None) -> DltResource:
     return metered_resource(run, _thread_rows, name=TABLE_THREADS, write_disposition=MERGE, primary_key="id",
+                            columns={HARD_DELETE_COLUMN: {"data_type": "bool", "hard_delete": True}},
                             parallelized=True)
 
 
@@ -77,10 +80,10 @@ def _thread_rows(run: Extraction) -> Iterator[list[dict]]:
 
 
 def _listed_threads(run: Extraction) -> Iterator[list[dict]]:
-    if not run.reads_area(run.catalog.conversations):
-        run.skip(TABLE_THREADS, NOT_NARROWED)
+    if not _reads_threads(run, TABLE_THREADS):
         return
-    if run.refresh is not None:  # threads are not re-listed by a partial refresh; their messages are
+    if run.refresh is not None:
+        yield from _refreshed_threads(run)
         return
     state = dlt.current.resource_state()
     rows, since, newest = _list_threads(run, state.get("cursor_ms"))
@@ -90,6 +93,22 @@ def _listed_threads(run: Extraction) -> Iterator[list[dict]]:
     if rows:
         yield rows
     state["cursor_ms"] = max(filter(None, (state.get("cursor_ms"), newest)), default=None)
+
+
+def _refreshed_threads(run: Extraction) -> Iterator[list[dict]]:
+    """The threads a partial refresh names, read one by one (archived ones flagged); a thread HubSpot no longer has
+    (deleted) is removed."""
+    ids = [str(t) for t in run.refresh.get(TABLE_THREADS, ())] if run.refresh else []
+
+    def read(thread_id: str) -> dict:
+        try:
+            return thread_row(run.client.thread(thread_id))
+        except NotFoundError:
+            return {"id": thread_id, HARD_DELETE_COLUMN: True}
+
+    rows = list(map_ordered(read, ids, run.workers))
+    if rows:
+        yield rows
 
 
 def _list_threads(run: Extraction, cursor_ms: int | None) -> tuple[list[dict] | None, int | None, int | None]:
@@ -123,9 +142,7 @@ def raw_messages(run: Extraction | None) -> DltResource:
 
 
 def _thread_messages(run: Extraction) -> Iterator[list[dict]]:
-    if not run.reads_area(run.catalog.conversations):
-        for table in (TABLE_MESSAGES, TABLE_MESSAGE_PARTICIPANTS):
-            run.skip(table, NOT_NARROWED)
+    if not _reads_threads(run, TABLE_MESSAGES, TABLE_MESSAGE_PARTICIPANTS):
         return
     run.wait_for(TABLE_THREADS, TABLE_THREADS)
     if run.refresh is not None:
@@ -160,11 +177,14 @@ def _thread_messages(run: Extraction) -> Iterator[list[dict]]:
 
 def _messages_of(run: Extraction, thread_ids: Sequence[str]) -> Iterator[list[dict]]:
     def thread_messages(thread_id: str) -> list[dict]:
-        return [
-            m | {"conversationsThreadId": m.get("conversationsThreadId") or thread_id}
-            for page in run.client.messages(thread_id)
-            for m in page
-        ]
+        try:
+            return [
+                m | {"conversationsThreadId": m.get("conversationsThreadId") or thread_id}
+                for page in run.client.messages(thread_id)
+                for m in page
+            ]
+        except NotFoundError:  # deleted since it was listed or named: it has no messages left to read
+            return []
 
     # One request per thread: a few threads at a time, in batches of about 1,000 messages.
     batch: list[dict] = []
@@ -208,6 +228,18 @@ def message_participants(raw: DltResource) -> DltResource:
             yield rows
 
     return message_participants
+
+
+def _reads_threads(run: Extraction, *tables: str) -> bool:
+    """Whether this run reads threads (and messages); if not, `tables` are marked skipped with why."""
+    if run.refresh is not None:
+        reads, why = bool(run.refresh.get(TABLE_THREADS)), PARTIAL_REFRESH
+    else:
+        reads, why = run.reads_area(run.catalog.conversations), NOT_NARROWED
+    if not reads:
+        for table in tables:
+            run.skip(table, why)
+    return reads
 
 
 def _unless_scope_missing(run: Extraction, read: Callable[[], Any], what: str) -> list | None:

@@ -3,6 +3,8 @@ metadata of the other types, and counts each request for the resource that made 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from hubspot_assets.sources.pipeline import run_sync
 from tests.sources.support import query, settings_for
 
@@ -94,3 +96,25 @@ def test_a_run_narrowed_to_some_types_leaves_the_history_of_the_others_for_later
     report = run_sync(settings, mode="full", snapshot=False, resources=["contacts", "property_history"])
     types = {row[0] for row in query(settings, "SELECT DISTINCT object_type FROM hubspot_raw.property_history")}
     assert types == {"contacts"} and report.rows_loaded("property_history") > 0
+
+
+def test_a_partial_refresh_of_threads_rereads_them_and_their_messages_only(sandbox_factory, tmp_path):
+    server = sandbox_factory()
+    settings = settings_for(server, tmp_path)
+    run_sync(settings, mode="incremental", snapshot=False, resources=["threads", "messages"])
+    thread = server.admin("truth/threads")["results"][0]["id"]
+    server.admin("mutate", json={"operations": [{"op": "new_message", "threadId": str(thread), "text": "Hello again"}]})
+    server.admin("stats/reset", json={})
+    run_sync(settings, snapshot=False, resources=["threads", "messages"], record_ids={"threads": [thread]})
+
+    endpoints = _endpoints(server)
+    endpoints.pop("GET /crm/v3/schemas")
+    assert endpoints == {"GET /conversations/v3/conversations/threads/{id}": 1,
+                         "GET /conversations/v3/conversations/threads/{id}/messages": 1}, endpoints
+    texts = [row[0] for row in query(settings, "SELECT text FROM hubspot_raw.messages WHERE conversations_thread_id = ?",
+                                     str(thread))]
+    assert "Hello again" in texts
+    latest = query(settings, "SELECT epoch_ms(latest_message_timestamp) FROM hubspot_raw.threads WHERE id = ?",
+                   str(thread))[0][0]
+    truth = next(t for t in server.admin("truth/threads")["results"] if t["id"] == thread)
+    assert latest == datetime.fromisoformat(truth["latestMessageTimestamp"].replace("Z", "+00:00")).timestamp() * 1000

@@ -6,7 +6,7 @@ import time
 
 import requests
 
-from tests.sandbox.crm_http import get, post
+from tests.sandbox.api_calls import get, post
 from tests.sandbox.webhook_receiver import WebhookReceiver
 
 

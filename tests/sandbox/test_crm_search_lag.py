@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.sandbox.crm_http import create, delete, patch, post
+from tests.sandbox.api_calls import create, delete, patch, post
 
 LAG_MS = 2000
 

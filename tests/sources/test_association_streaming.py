@@ -8,7 +8,7 @@ import threading
 from hubspot_assets.hubspot.client import HubSpotClient
 from hubspot_assets.sources import _association_tasks
 from hubspot_assets.sources.extraction import Changes, Extraction, discover_catalog
-from tests.sources.support import settings_for
+from tests.sources.sandbox_warehouse import settings_for
 
 
 def test_links_of_a_type_still_being_read_are_read_block_by_block_as_its_ids_arrive(sandbox, tmp_path):

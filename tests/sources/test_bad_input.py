@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from hubspot_assets.hubspot.errors import AuthenticationError, ConfigurationError, HubSpotError
 from hubspot_assets.sources.pipeline import SetupError, prepare, run_sync
-from tests.sources.support import settings_for
+from tests.sources.sandbox_warehouse import settings_for
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hubspot_assets.sources import custom_table_name, hubspot
 from hubspot_assets.sources.extraction import Extraction, ObjectCatalog
 from hubspot_assets.sources.pipeline import run_sync
-from tests.sources.support import query, settings_for
+from tests.sources.sandbox_warehouse import query, settings_for
 
 
 def test_a_source_without_client_has_one_resource_per_known_custom_table_and_the_catch_all():

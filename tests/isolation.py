@@ -22,6 +22,8 @@ def isolate(patch: pytest.MonkeyPatch, folder: Path) -> None:
     repo root stays out of the tests), and relative defaults resolve from it (so a `ClientSettings()` built without
     a `state_dir` keeps its rate-limit files in `folder/data/state`). Subprocesses the tests start inherit both the
     folder and the variables. The snapshot defaults to the warehouse's folder, so it follows the warehouse.
+    dlt also looks for the project's `.dlt/` (config.toml) in the current directory: `DLT_PROJECT_DIR` keeps it
+    on the repo's, so tests run with the project's dlt configuration as `make dev` and `make demo` do.
     """
     for name in [name for name in os.environ if name.startswith("HUBSPOT_")]:
         patch.delenv(name)
@@ -30,6 +32,7 @@ def isolate(patch: pytest.MonkeyPatch, folder: Path) -> None:
     patch.setenv("HUBSPOT_TOKEN_STORE_PATH", str(data / "oauth_tokens.enc"))
     patch.setenv("HUBSPOT_WAREHOUSE_PATH", str(data / "warehouse.duckdb"))
     patch.setenv("HUBSPOT_QUEUE_URL", f"sqlite:///{data / 'webhook_queue.sqlite'}")
+    patch.setenv("DLT_PROJECT_DIR", str(REPO))
     patch.chdir(folder)
 
 

@@ -44,6 +44,12 @@ def test_the_developers_own_hubspot_variables_are_dropped():
     ]
 
 
+def test_dlt_reads_the_projects_own_dlt_folder_not_the_test_folders():
+    import dlt
+
+    assert Path(dlt.current.run_context().settings_dir) == REPO / ".dlt"
+
+
 def test_client_settings_built_without_a_state_dir_keep_their_rate_limit_state_in_the_test_folder(
     sandbox, work_folder
 ):

@@ -1,4 +1,5 @@
-"""The suite writes nothing into the working tree and reads nothing of a developer's own settings (tests/isolation.py)."""
+"""The suite writes nothing into the working tree and reads nothing of a developer's own settings
+(tests/isolation.py)."""
 
 from __future__ import annotations
 

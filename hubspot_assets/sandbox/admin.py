@@ -85,7 +85,7 @@ def admin_routes(store: Store, platform: Any = None, conversations: Any = None, 
             return json_response(store.clock())
         body = await read_json(request)
         advance = body.get("advance_ms") if isinstance(body, dict) else None
-        if set(body or {}) != {"advance_ms"} or not isinstance(advance, int) or isinstance(advance, bool):
+        if not isinstance(body, dict) or set(body) != {"advance_ms"} or type(advance) is not int:
             raise validation_error('The clock takes {"advance_ms": <whole milliseconds, 0 or more>}.')
         try:
             return json_response(store.advance_clock(advance))

@@ -69,9 +69,7 @@ __all__ = [
 ]
 
 UNAUTHENTICATED_PREFIXES = ("/_sandbox/", "/oauth/", "/webhooks/v3/")
-# Not a HubSpot header: how long (whole ms) the sandbox held this request on purpose (slow and queue faults,
-# simulated latency), on answers it delayed.
-DELAY_HEADER = "X-Sandbox-Delay-Ms"
+DELAY_HEADER = "X-Sandbox-Delay-Ms"  # not HubSpot's: see the module docstring
 MISSING_AUTH_MESSAGE = (
     "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more "
     "details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
@@ -407,8 +405,8 @@ class PlatformMiddleware:
         held_s = 0.0
 
         async def hold(seconds: float) -> None:
-            # Delays the sandbox adds on purpose are reported in X-Sandbox-Delay-Ms, measured on the loop's clock,
-            # so a test reads what the sandbox did instead of timing the round trip itself.
+            # Measured on the loop's clock and reported (X-Sandbox-Delay-Ms), so a test reads what the sandbox did
+            # instead of timing the round trip.
             nonlocal held_s
             loop = asyncio.get_running_loop()
             started = loop.time()

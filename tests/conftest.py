@@ -1,23 +1,79 @@
-"""Shared test fixtures: a running HubSpot sandbox over real HTTP.
+"""Shared test fixtures: a running HubSpot sandbox over real HTTP, and a suite that writes nothing into the repo.
 
 - `sandbox` (session): seed 42, scale small, tier unlimited. Attributes: `.url`, `.token`, `.headers`
   (Authorization), `.config`, `.admin(path, json=None)` for `/_sandbox/...`. Tests that mutate data should
   use their own records (create them) or `sandbox_factory`, since the session sandbox is shared.
 - `sandbox_factory` (function): `sandbox_factory(**config_overrides)` starts a fresh sandbox subprocess
   (defaults: seed 42, small, unlimited) and stops it at teardown; e.g. `sandbox_factory(tier="free")`.
+- `work_folder` (function, autouse): every test runs from an empty folder of its own, which is also where every
+  path setting points (`tests/isolation.py: isolate`). Session and module fixtures run from one of their own.
+- At the end of a run, a file that appeared in the working tree fails the run and is named (`pytest_sessionfinish`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hubspot_assets.sandbox.config import SandboxConfig
 from hubspot_assets.sandbox.server import SandboxServer
+from tests.isolation import isolate, working_tree_files
 
 DEFAULTS: dict[str, Any] = {"seed": 42, "scale": "small", "tier": "unlimited"}
+_BEFORE = pytest.StashKey[set[str] | None]()  # the working tree's untracked and ignored files when the run began
+_WRITTEN = pytest.StashKey[list[str]]()  # those that appeared during the run
+
+
+# -- nothing written into the working tree, nothing read from a developer's own settings --------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_work_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The folder session and module fixtures run from (they are set up before any test's own folder)."""
+    folder = tmp_path_factory.mktemp("session-cwd")
+    with pytest.MonkeyPatch.context() as patch:
+        isolate(patch, folder)
+        yield folder
+
+
+@pytest.fixture(autouse=True)
+def work_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's own folder: its current directory and where its rate-limit state, token store, warehouse and
+    queue go, so no two tests (nor two xdist workers) share a budget file."""
+    folder = tmp_path_factory.mktemp("cwd")
+    isolate(monkeypatch, folder)
+    return folder
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # xdist workers leave the check to the controller
+        session.config.stash[_BEFORE] = working_tree_files()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(_BEFORE, None)
+    after = working_tree_files() if before is not None else None
+    if before is None or after is None:
+        return
+    written = sorted(after - before)
+    session.config.stash[_WRITTEN] = written
+    if written and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    written = terminalreporter.config.stash.get(_WRITTEN, [])
+    if written:
+        terminalreporter.section("files written into the working tree", red=True)
+        for path in written[:50]:
+            terminalreporter.line(path)
+        terminalreporter.line("Tests must write under tmp_path; the paths above were new after this run.")
+
+
+# -- the sandbox ---------------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,9 @@
   `GET /_sandbox/truth/messages` -> results `{"id", "threadId", "type", "createdAt", "archived"}` per message
   (archived when its thread is); there `total` counts every message and `archived` those of archived threads.
 - `POST /_sandbox/stats/reset` -> resets the request statistics.
+- `GET /_sandbox/clock` -> `{"now_ms", "offset_ms"}`: the portal's time (record dates, webhook times, the search
+  index lag) and how far it was moved past the real one. `POST /_sandbox/clock {"advance_ms": N}` moves it N ms
+  forward (never back), so a test sees the search index catch up at once instead of waiting out the lag.
 - `POST /_sandbox/mutate` -> see `mutations.py`.
 """
 
@@ -22,7 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hubspot_assets.sandbox.crm import read_json
-from hubspot_assets.sandbox.errors import json_response
+from hubspot_assets.sandbox.errors import json_response, validation_error
 from hubspot_assets.sandbox.mutations import Mutator
 from hubspot_assets.sandbox.store import Store
 
@@ -77,11 +80,24 @@ def admin_routes(store: Store, platform: Any = None, conversations: Any = None, 
             platform.reset_stats()
         return json_response({"reset": True})
 
+    async def clock(request: Request) -> Response:
+        if request.method == "GET":
+            return json_response(store.clock())
+        body = await read_json(request)
+        advance = body.get("advance_ms") if isinstance(body, dict) else None
+        if not isinstance(body, dict) or set(body) != {"advance_ms"} or type(advance) is not int:
+            raise validation_error('The clock takes {"advance_ms": <whole milliseconds, 0 or more>}.')
+        try:
+            return json_response(store.advance_clock(advance))
+        except ValueError as error:
+            raise validation_error(str(error)) from None
+
     async def mutate(request: Request) -> Response:
         body = await read_json(request)
         return json_response(await run_in_threadpool(mutator.apply, body))
 
     return [
+        Route("/_sandbox/clock", clock, methods=["GET", "POST"]),
         Route("/_sandbox/mutate", mutate, methods=["POST"]),
         Route("/_sandbox/ping", ping, methods=["GET"]),
         Route("/_sandbox/stats", stats, methods=["GET"]),

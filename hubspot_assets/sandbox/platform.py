@@ -21,6 +21,9 @@
    answers, 429 bursts, truncated bodies, HTML error pages; deterministic from `config.seed`.
 8. Simulated latency (`latency_ms`, an async sleep that never blocks the loop), then the app.
 
+An answer the sandbox delayed on purpose (slow or queue fault, latency) carries `X-Sandbox-Delay-Ms`: how long it
+held the request, measured on its own clock (not a HubSpot header; admin answers are never delayed).
+
 Every knob that tests need at run time is an attribute here, changed through `POST /_sandbox/platform`
 (tier, rate window, daily limit, search window, latency, max URL length) and `/_sandbox/faults`.
 Request statistics (`request_stats()`) are per endpoint template, e.g.
@@ -57,6 +60,7 @@ from hubspot_assets.sandbox.oauth import PRIVATE_APP_SCOPES, OAuthTokens
 from hubspot_assets.sandbox.scopes import missing_scopes, missing_scopes_body
 
 __all__ = [
+    "DELAY_HEADER",
     "FAULTS_HELP",
     "PlatformMiddleware",
     "PlatformState",
@@ -65,6 +69,7 @@ __all__ = [
 ]
 
 UNAUTHENTICATED_PREFIXES = ("/_sandbox/", "/oauth/", "/webhooks/v3/")
+DELAY_HEADER = "X-Sandbox-Delay-Ms"  # not HubSpot's: see the module docstring
 MISSING_AUTH_MESSAGE = (
     "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more "
     "details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
@@ -397,6 +402,17 @@ class PlatformMiddleware:
         admin = path.startswith("/_sandbox/") or path == "/_sandbox"
         endpoint = "" if admin else endpoint_template(method, path)
         seen_status: list[int] = []
+        held_s = 0.0
+
+        async def hold(seconds: float) -> None:
+            # Measured on the loop's clock and reported (X-Sandbox-Delay-Ms), so a test reads what the sandbox did
+            # instead of timing the round trip.
+            nonlocal held_s
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            await asyncio.sleep(seconds)
+            held_s += loop.time() - started
+            extra_headers[DELAY_HEADER] = str(round(held_s * 1000))
 
         async def send_with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
@@ -420,7 +436,7 @@ class PlatformMiddleware:
             fault = platform.faults.decide(path)
             if fault is not None and fault.kind == "queue":  # held before HubSpot sees it: counted when it gets in
                 scope["hubspot_fault"] = fault.kind
-                await asyncio.sleep(float(fault.arg or 0))
+                await hold(float(fault.arg or 0))
                 fault = None
             auth: dict | None = None
             if not path.startswith(UNAUTHENTICATED_PREFIXES):
@@ -458,14 +474,14 @@ class PlatformMiddleware:
 
             if fault is not None:
                 handled = await self._apply_fault(
-                    fault, scope, receive, send, send_with_headers, corr_id, auth, extra_headers
+                    fault, scope, receive, send, send_with_headers, corr_id, auth, extra_headers, hold
                 )
                 if handled:
                     if fault.kind == "reset" and not seen_status:
                         platform.record(endpoint, None, fault="reset")
                     return
             if platform.latency_ms > 0:
-                await asyncio.sleep(platform.latency_ms / 1000.0)
+                await hold(platform.latency_ms / 1000.0)
             await self.app(scope, receive, send_with_headers)
         finally:
             if seen_status:
@@ -493,12 +509,14 @@ class PlatformMiddleware:
         corr_id: str,
         auth: dict | None,
         extra_headers: dict[str, str],
+        hold: Any,
     ) -> bool:
-        """Inject `fault`; True when the request is finished (answered or reset), False to serve it."""
+        """Inject `fault`; True when the request is finished (answered or reset), False to serve it. `hold(s)`
+        delays the request s seconds and reports it."""
         kind = fault.kind
         scope["hubspot_fault"] = kind
         if kind == "slow":
-            await asyncio.sleep(float(fault.arg or 0))
+            await hold(float(fault.arg or 0))
             return False
         if kind == "truncate":
             await self._serve_truncated(scope, receive, send)

@@ -6,7 +6,7 @@ All writes hold one lock; reads take consistent snapshots of the columns without
 
 Interface used by other sandbox modules (see sandbox_contract.md):
 `ids(type, archived=False)`, `get(type, id, properties=None)`, `records(...)`, `owner_ids()`,
-`call_for_transcript(transcript_id)`, `now_ms()`, `resolve_type(path_value)`, `config`.
+`call_for_transcript(transcript_id)`, `now_ms()`, `advance_clock(ms)`, `resolve_type(path_value)`, `config`.
 """
 
 from __future__ import annotations
@@ -111,6 +111,7 @@ class Store:
         self.lock = threading.RLock()
         self._clock_lock = threading.Lock()
         self._last_now = 0
+        self._clock_offset_ms = 0  # how far `advance_clock` moved the portal's time past the real one
         self.owners = build_owners(config.seed)
         contacts = config.contact_count
         self.types: dict[str, TypeState] = {}
@@ -142,12 +143,28 @@ class Store:
         return self.types[object_type].spec
 
     def now_ms(self) -> int:
-        """Current time in epoch ms: never going back, never in the future (so an incremental reader bounded by
-        its clock misses nothing), and always after the generated data. Changes in the same ms share it."""
+        """The portal's time in epoch ms: never going back, never in the future (so an incremental reader bounded
+        by its clock misses nothing) unless a test moved the clock on (`advance_clock`), and always after the
+        generated data. Changes in the same ms share it."""
         with self._clock_lock:  # its own lock: callers holding other services' locks never wait on writes
-            now = max(int(time.time() * 1000), self._last_now, DATA_END_MS + 1)
+            now = max(int(time.time() * 1000) + self._clock_offset_ms, self._last_now, DATA_END_MS + 1)
             self._last_now = now
             return now
+
+    def advance_clock(self, ms: int) -> dict[str, int]:
+        """Move the portal's time `ms` forward (record dates, webhook times and the search index lag follow it;
+        rate limits, tokens and webhook retries keep real time), so a test sees the search index catch up
+        without waiting for it. Returns `{"now_ms", "offset_ms"}`. ValueError for a negative `ms`: time never
+        goes back."""
+        if ms < 0:
+            raise ValueError(f"advance_ms must be 0 or more (the clock never goes back), got {ms}")
+        with self._clock_lock:
+            self._clock_offset_ms += int(ms)
+        return self.clock()
+
+    def clock(self) -> dict[str, int]:
+        """`{"now_ms", "offset_ms"}`: the portal's time and how far tests moved it past the real one."""
+        return {"now_ms": self.now_ms(), "offset_ms": self._clock_offset_ms}
 
     def owner_ids(self) -> list[int]:
         """Ids of active owners (the values `hubspot_owner_id` takes)."""

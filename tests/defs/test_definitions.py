@@ -9,7 +9,7 @@ from hubspot_assets.defs.assets import HISTORY_OFF, build_hubspot_raw_assets, hu
 from hubspot_assets.defs.resources import HubSpotResource, WarehouseResource
 from hubspot_assets.defs.schedules import build_schedules
 from hubspot_assets.settings import Settings
-from tests.sources.support import CRM_TYPES, assert_table_matches_truth, query, settings_for
+from tests.sources.sandbox_warehouse import CRM_TYPES, assert_table_matches_truth, query, settings_for
 
 FULL = {"ops": {"hubspot_raw_sync": {"config": {"mode": "full"}}}}
 

@@ -16,7 +16,7 @@ import hubspot_assets.defs.assets as assets_module
 from hubspot_assets.defs.assets import hubspot_raw_assets
 from hubspot_assets.defs.catalog import dlt_schema_file
 from hubspot_assets.defs.resources import HubSpotResource, WarehouseResource
-from tests.sources.support import query, settings_for
+from tests.sources.sandbox_warehouse import query, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 import requests
 
-from tests.sandbox.crm_http import get, post
+from tests.sandbox.api_calls import get, post
 from tests.sandbox.webhook_receiver import WebhookReceiver
 
 
@@ -129,3 +130,21 @@ def test_in_process_sandbox_serves_and_stops():
         pass
     else:
         raise AssertionError("the in-process sandbox still answers after stop()")
+
+
+def test_the_clock_moves_the_portals_time_forward_for_later_changes_and_never_back():
+    from hubspot_assets.sandbox.server import run_in_thread
+
+    day_ms = 86_400_000
+    with run_in_thread(tier="unlimited", scale="50") as sandbox:
+        before = sandbox.admin("clock")
+        assert before["offset_ms"] == 0
+        moved = sandbox.admin("clock", {"advance_ms": day_ms})
+        assert moved["offset_ms"] == day_ms and moved["now_ms"] >= before["now_ms"] + day_ms
+        record = post(sandbox, "/crm/v3/objects/contacts", {"properties": {"email": "later@example.com"}}).json()
+        created_ms = datetime.fromisoformat(record["createdAt"].replace("Z", "+00:00")).timestamp() * 1000
+        assert created_ms >= before["now_ms"] + day_ms
+        for body in ({"advance_ms": -1}, {"advance_ms": 1.5}, {"advance": 5}):
+            answer = requests.post(f"{sandbox.url}/_sandbox/clock", json=body, timeout=10)
+            assert answer.status_code == 400 and "advance_ms" in answer.json()["message"]
+        assert sandbox.admin("clock")["offset_ms"] == day_ms

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.sandbox.crm_http import get
+from tests.sandbox.api_calls import get
 
 THREADS = "/conversations/v3/conversations/threads"
 

@@ -109,8 +109,8 @@ def test_random_messages_shortcut_adds_messages_to_threads(sandbox_factory):
         assert latest == thread["latestMessageTimestamp"]
 
 
-def test_new_message_for_unknown_thread_is_refused(sandbox_factory):
-    sandbox = sandbox_factory()
+def test_new_message_for_unknown_thread_is_refused(sandbox):
+    # A refused mutation applies nothing, so the shared sandbox does: no fresh one is started.
     answer = requests.post(f"{sandbox.url}/_sandbox/mutate", timeout=30,
                            json={"operations": [{"op": "new_message", "thread_id": "42"}]})
     assert answer.status_code in (400, 404)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sandbox.crm_http import create, get, list_all, post, put
+from tests.sandbox.api_calls import create, get, list_all, post, put
 
 
 def test_batch_read_gives_numeric_ids_and_no_associations_found_for_empty_inputs(sandbox):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.sandbox.crm_http import create, get, patch, post
+from tests.sandbox.api_calls import create, get, patch, post
 
 
 def _by_email(sandbox, email: str) -> int:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import requests
 
-from tests.sandbox.crm_http import get, list_all, post
+from tests.sandbox.api_calls import get, list_all, post
 
 
 def test_quotes_are_served_by_name_and_type_id_and_linked_to_deals(sandbox):

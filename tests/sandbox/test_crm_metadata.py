@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sandbox.crm_http import get, list_all
+from tests.sandbox.api_calls import get, list_all
 
 
 def test_every_object_type_has_properties_with_groups(sandbox):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.sandbox.crm_http import get, list_all, post
+from tests.sandbox.api_calls import get, list_all, post
 
 TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "tickets": "0-5", "products": "0-7",
             "line_items": "0-8", "calls": "0-48", "emails": "0-49", "notes": "0-46", "meetings": "0-47",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sandbox.crm_http import create, list_all, patch, post
+from tests.sandbox.api_calls import create, list_all, patch, post
 
 
 def search_all(sandbox, body: dict) -> tuple[int, list[str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sandbox.crm_http import create, delete, get, list_all, patch, post, put, truth_updated
+from tests.sandbox.api_calls import create, delete, get, list_all, patch, post, put, truth_updated
 
 
 def test_create_answers_201_and_empty_string_clears_a_value(sandbox):

@@ -81,7 +81,7 @@ def test_read_scopes_allow_reads_but_not_writes_and_associations_need_both_sides
 def test_the_extractor_scopes_and_the_private_app_token_reach_every_family(server):
     from hubspot_assets.settings import Settings
 
-    granted = _token(server, Settings(_env_file=None).oauth_scopes)["access_token"]
+    granted = _token(server, Settings().oauth_scopes)["access_token"]  # a plain model: the default scopes
     for token in (granted, server.token):
         for method, path, _ in FAMILIES:
             answer = _call(server, token, method, path)

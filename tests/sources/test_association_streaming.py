@@ -10,7 +10,7 @@ from hubspot_assets.sources.associations import association_tasks
 from hubspot_assets.sources.catalog import discover_catalog
 from hubspot_assets.sources.changes import Changes
 from hubspot_assets.sources.extraction import Extraction
-from tests.sources.support import settings_for
+from tests.sources.sandbox_warehouse import settings_for
 
 
 def test_links_of_a_type_still_being_read_are_read_block_by_block_as_its_ids_arrive(sandbox, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from hubspot_assets.cli import main
-from tests.sources.support import query, settings_for
+from tests.sources.sandbox_warehouse import query, settings_for
 
 
 def test_sync_command_loads_the_warehouse_and_prints_a_table_of_rows(sandbox, tmp_path, monkeypatch):

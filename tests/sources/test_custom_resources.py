@@ -7,7 +7,7 @@ from hubspot_assets.sources import custom_table_name, hubspot
 from hubspot_assets.sources.catalog import ObjectCatalog
 from hubspot_assets.sources.extraction import Extraction
 from hubspot_assets.sources.pipeline import run_sync
-from tests.sources.support import query, settings_for
+from tests.sources.sandbox_warehouse import query, settings_for
 
 
 def test_a_source_without_client_has_one_resource_per_known_custom_table_and_the_catch_all():

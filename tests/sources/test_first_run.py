@@ -4,7 +4,7 @@ checked by the full-sync test in test_sync_sandbox.py)."""
 from __future__ import annotations
 
 from hubspot_assets.sources.pipeline import run_sync
-from tests.sources.support import assert_table_matches_truth, query, settings_for
+from tests.sources.sandbox_warehouse import assert_table_matches_truth, query, settings_for
 
 
 def test_first_incremental_run_loads_archived_records_and_archived_threads(sandbox_factory, tmp_path):

@@ -7,7 +7,7 @@ import logging
 import requests
 
 from hubspot_assets.sources.pipeline import run_sync
-from tests.sources.support import query, settings_for
+from tests.sources.sandbox_warehouse import query, settings_for
 
 CRM_ONLY = ["contacts", "calls", "property_history", "call_transcript_utterances"]
 

@@ -7,7 +7,7 @@ import requests
 
 from hubspot_assets.sources.pipeline import run_sync
 from hubspot_assets.sources.columns import epoch_ms
-from tests.sources.support import CRM_TYPES, assert_table_matches_truth, custom_types, query, settings_for, truth
+from tests.sources.sandbox_warehouse import CRM_TYPES, assert_table_matches_truth, custom_types, query, settings_for, truth
 
 METADATA_ENDPOINTS = {
     "GET /crm/v3/schemas",
@@ -103,7 +103,7 @@ def test_incremental_then_reconcile_brings_the_warehouse_back_to_truth(sandbox_f
 
 
 def test_more_than_10000_changes_between_runs_are_all_loaded(sandbox_factory, tmp_path):
-    from tests.sources.support import truth
+    from tests.sources.sandbox_warehouse import truth
 
     server = sandbox_factory(scale="10600")
     settings = settings_for(server, tmp_path, objects="contacts")
@@ -124,7 +124,7 @@ def test_more_than_10000_changes_between_runs_are_all_loaded(sandbox_factory, tm
 
 
 def test_a_run_failing_half_way_commits_nothing_and_the_next_run_completes(sandbox_factory, tmp_path):
-    from tests.sources.support import truth
+    from tests.sources.sandbox_warehouse import truth
 
     server = sandbox_factory()
     settings = settings_for(server, tmp_path, retry_max_attempts=1)
@@ -177,7 +177,7 @@ def test_a_new_custom_property_becomes_a_new_typed_column_on_the_next_run(sandbo
 
 
 def test_partial_refresh_of_chosen_records_merges_through_the_same_tables(sandbox_factory, tmp_path):
-    from tests.sources.support import truth
+    from tests.sources.sandbox_warehouse import truth
 
     server = sandbox_factory()
     settings = settings_for(server, tmp_path)

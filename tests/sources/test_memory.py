@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hubspot_assets.sources.pipeline import LOADER_FILE_FORMAT, sync_session
-from tests.sources.support import settings_for
+from tests.sources.sandbox_warehouse import settings_for
 
 
 def test_the_records_a_run_read_are_let_go_when_the_extraction_ends_before_the_load(sandbox, tmp_path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from hubspot_assets.sources.pipeline import run_sync
-from tests.sources.support import query, settings_for
+from tests.sources.sandbox_warehouse import query, settings_for
 
 
 def _endpoints(server) -> dict[str, int]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 import requests
 
 from hubspot_assets.sources.pipeline import run_sync
-from tests.sources.support import query, settings_for
+from tests.sources.sandbox_warehouse import query, settings_for
 
 
 def test_number_id_property_larger_than_64_bits_or_decimal_loads_intact(sandbox_factory, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hubspot_assets.sources.pipeline import LOADER_FILE_FORMAT, prepare, run_sync
 from hubspot_assets.sources.warehouse import make_pipeline
-from tests.sources.support import assert_table_matches_truth, query, settings_for
+from tests.sources.sandbox_warehouse import assert_table_matches_truth, query, settings_for
 
 
 def test_run_after_a_crash_during_load_finishes_the_pending_package_then_extracts_its_own_changes(
@@ -38,7 +38,7 @@ def test_a_load_out_of_warehouse_memory_says_what_to_set_and_the_next_run_loses_
     import pytest
 
     from hubspot_assets.sources.pipeline import WarehouseMemoryError, run_sync
-    from tests.sources.support import assert_table_matches_truth, settings_for
+    from tests.sources.sandbox_warehouse import assert_table_matches_truth, settings_for
 
     server = sandbox_factory()
     tight = settings_for(server, tmp_path, objects="contacts", warehouse_memory_limit="1MB")

@@ -9,7 +9,7 @@ import requests
 
 from hubspot_assets.hubspot.client import HubSpotClient
 from hubspot_assets.sources.readers import read_all_records
-from tests.sources.support import settings_for, truth
+from tests.sources.sandbox_warehouse import settings_for, truth
 
 
 def _live(server: Any, object_type: str) -> set[int]:

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from hubspot_assets.sources.pipeline import run_sync
-from tests.sources.support import CRM_TYPES, assert_table_matches_truth, custom_types, query, settings_for
+from tests.sources.sandbox_warehouse import CRM_TYPES, assert_table_matches_truth, custom_types, query, settings_for
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""Small HTTP helpers for the CRM sandbox tests (plain requests against a running sandbox)."""
+"""Calls of a running sandbox's API with its private-app token: the HTTP verbs, every page of a list, a CRM record
+created, and a record's updatedAt from the admin ground truth."""
 
 from __future__ import annotations
 

@@ -26,8 +26,10 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_missing_token_names_the_variable_to_set(sandbox, tmp_path):
-    settings = settings_for(sandbox, tmp_path).model_copy(update={"access_token": None})
+def test_missing_token_names_the_variable_to_set(tmp_path):
+    # No credential at all fails before any request, so nothing needs to listen at the base URL.
+    settings = Settings(base_url=f"http://127.0.0.1:{_closed_port()}", tier="unlimited", state_dir=tmp_path / "state",
+                        warehouse_path=tmp_path / "warehouse.duckdb")
     with pytest.raises(ConfigurationError, match="HUBSPOT_ACCESS_TOKEN"):
         run_sync(settings)
     assert not (tmp_path / "warehouse.duckdb").exists()

@@ -12,6 +12,12 @@ from dagster_dlt import DagsterDltResource
 from hubspot_assets.defs.resources import HubSpotResource, WarehouseResource
 
 FULL = {"ops": {"hubspot_raw_sync": {"config": {"mode": "full"}}}}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_definitions() -> dg.Definitions:
+    """The code location as Dagster loads it, anew (as "Reload definitions" does): reads the environment now."""
+    return dg.load_from_defs_folder(path_within_project=ROOT / "hubspot_assets")
 
 
 def resources_for(server: Any, warehouse: Path, **hubspot: Any) -> dict[str, Any]:

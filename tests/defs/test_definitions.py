@@ -9,13 +9,12 @@ from hubspot_assets.defs.assets import build_hubspot_raw_assets
 from hubspot_assets.defs.metadata import HISTORY_OFF
 from hubspot_assets.defs.schedules import build_schedules
 from hubspot_assets.settings import Settings
-from tests.defs.support import FULL, materializations, observations, resources_for
+from tests.defs.support import FULL, load_definitions, materializations, observations, resources_for
 from tests.sources.support import CRM_TYPES, assert_table_matches_truth, query, settings_for
 
 def test_definitions_load_with_one_dlt_asset_per_table_under_hubspot_raw_and_no_phantom_deps():
-    from hubspot_assets.definitions import defs as load
+    from hubspot_assets.definitions import defs
 
-    defs = load()
     graph = defs.resolve_asset_graph()
     keys = {key for key in graph.get_all_asset_keys() if key.path[0] == "hubspot_raw"}
     names = {key.path[-1] for key in keys}
@@ -154,14 +153,12 @@ def test_materializing_a_subset_runs_only_the_selected_resources(sandbox_factory
 
 
 def test_the_reconcile_job_runs_every_asset_in_its_mode_through_the_op_config(sandbox_factory, tmp_path, monkeypatch):
-    from hubspot_assets.definitions import defs
-
     server = sandbox_factory()
     for name, value in {"BASE_URL": server.url, "ACCESS_TOKEN": server.token, "TIER": "unlimited",
                         "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"), "OBJECTS": "deals",
                         "STATE_DIR": str(tmp_path / "state"), "TOKEN_STORE_PATH": str(tmp_path / "t.enc")}.items():
         monkeypatch.setenv(f"HUBSPOT_{name}", value)
-    definitions = defs()
+    definitions = load_definitions()
     result = definitions.resolve_job_def("hubspot_reconcile").execute_in_process()
     assert result.success
     metadata = materializations(result)

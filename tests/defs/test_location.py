@@ -16,7 +16,7 @@ import dagster as dg
 import hubspot_assets.defs.assets as assets_module
 from hubspot_assets.defs.assets import build_hubspot_raw_assets
 from hubspot_assets.defs.catalog import dlt_schema_file
-from tests.defs.support import materializations, resources_for
+from tests.defs.support import load_definitions, materializations, resources_for
 from tests.sources.support import query, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +34,6 @@ def test_definitions_load_with_a_bad_base_url_and_create_no_files(tmp_path):
     cwd.mkdir()
     code = (
         "from hubspot_assets.definitions import defs\n"
-        "defs = defs()\n"
         "keys = defs.resolve_asset_graph().get_all_asset_keys()\n"
         "print(len(keys), len(list(defs.schedules)))\n"
     )
@@ -59,7 +58,7 @@ def test_definitions_load_with_no_api_call_no_file_written_and_one_asset_per_sto
     code = (
         "import json\n"
         "from hubspot_assets.definitions import defs\n"
-        "[assets] = [a for a in defs().assets if hasattr(a, 'specs')]\n"
+        "[assets] = [a for a in defs.assets if hasattr(a, 'specs')]\n"
         "print(json.dumps({s.key.path[-1]: sorted(s.metadata) for s in assets.specs}))\n"
     )
     files_before = sorted(tmp_path.rglob("*"))
@@ -74,6 +73,18 @@ def test_definitions_load_with_no_api_call_no_file_written_and_one_asset_per_sto
         name: ["dagster/table_name"] for name in specs if name != "custom_objects"}
     assert sandbox.admin("stats")["requests"]["total"] == 0  # HubSpot was not asked anything
     assert sorted(tmp_path.rglob("*")) == files_before  # no file written: not in cwd, HOME or the warehouse folder
+
+
+def test_dagster_definitions_validate_passes_on_the_workspace(tmp_path):
+    """What CI runs to catch a broken code location (a bad import, a bad asset graph), as `dagster dev` loads it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBSPOT_", "DAGSTER_"))}
+    (tmp_path / "home").mkdir()
+    env.update(DAGSTER_HOME=str(tmp_path / "home"), HUBSPOT_WAREHOUSE_PATH=str(tmp_path / "warehouse.duckdb"))
+    dagster = Path(sys.executable).with_name("dagster")
+    done = subprocess.run([str(dagster), "definitions", "validate", "-w", str(ROOT / "workspace.yaml")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "All code locations passed validation" in done.stderr + done.stdout
 
 
 def test_a_bad_base_url_fails_the_run_with_what_to_set(tmp_path):
@@ -94,15 +105,13 @@ def test_a_bad_base_url_fails_the_run_with_what_to_set(tmp_path):
 def test_a_custom_object_unknown_to_the_definitions_is_loaded_and_becomes_its_own_asset_after_a_reload(
     sandbox_factory, tmp_path, monkeypatch
 ):
-    from hubspot_assets.definitions import defs
-
     server = sandbox_factory()
     warehouse = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("HUBSPOT_WAREHOUSE_PATH", str(warehouse))
     settings = settings_for(server, tmp_path)
 
     def reload() -> dg.AssetsDefinition:
-        [assets] = defs().assets
+        [assets] = load_definitions().assets
         return assets
 
     def names(assets: dg.AssetsDefinition) -> set[str]:

@@ -89,14 +89,19 @@ def _load(
     report = session.report()
     for warning in report.warnings:
         context.log.warning(warning)
-    with open_snapshot(report.snapshot) as snapshot:
+    published = report.snapshot or snapshot_path(settings)
+    with open_snapshot(published, memory_limit=settings.warehouse_memory_limit) as snapshot:
         tables = [key.path[-1] for key in ran]
         skipped = skipped_tables(tables, report, snapshot.tables, history_on=bool(session.prepared.property_history))
         properties = snapshot.property_texts()
         for key, table in zip(ran, tables, strict=True):
             if table in skipped:
                 context.log.info(f"{key.to_user_string()} skipped: {skipped[table]}")
-                yield dg.AssetObservation(asset_key=key, metadata={"skipped": skipped[table], "sync_mode": report.mode})
+                yield dg.AssetObservation(asset_key=key, metadata={
+                    "skipped": skipped[table],
+                    "api_requests": dg.MetadataValue.int(int(report.api_calls.get(table, 0))),
+                    "sync_mode": report.mode,
+                })
                 continue
             metadata = run_metadata(table, report, custom_tables=custom)
             if table != CUSTOM_OBJECTS_RESOURCE:

@@ -22,7 +22,7 @@ from typing import Any
 import dagster as dg
 
 from hubspot_assets.defs.metadata import is_record_table
-from hubspot_assets.defs.snapshot import Offenders, Snapshot, open_snapshot
+from hubspot_assets.defs.snapshot import SAMPLE_SIZE, Offenders, Snapshot, open_snapshot
 from hubspot_assets.hubspot.client import HubSpotClient
 from hubspot_assets.settings import Settings
 from hubspot_assets.sources import custom_table_name
@@ -115,7 +115,7 @@ def _missing_links(snapshot: Snapshot, key: dg.AssetCheckKey) -> dg.AssetCheckRe
                 count += found.count
                 sample.extend(found.sample)
     return _result(
-        key, Offenders(count, sample[:10]), severity=dg.AssetCheckSeverity.WARN,
+        key, Offenders(count, sample[:SAMPLE_SIZE]), severity=dg.AssetCheckSeverity.WARN,
         what="association rows point at records missing from their table",
         missing_by_side_and_type=dg.MetadataValue.json(by_type),
         object_types_checked=dg.MetadataValue.json(sorted(checked)),
@@ -204,7 +204,7 @@ def evaluate_checks(
     if not wanted:
         return
     try:
-        with open_snapshot(snapshot_path) as snapshot:
+        with open_snapshot(snapshot_path, memory_limit=settings.warehouse_memory_limit) as snapshot:
             totals = HubSpotTotals(settings)
             try:
                 for key in wanted:
@@ -214,7 +214,9 @@ def evaluate_checks(
                 totals.close()
     except FileNotFoundError as error:
         for key in wanted:
-            yield dg.AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=False, description=str(error))
+            yield dg.AssetCheckResult(
+                asset_key=key.asset_key, check_name=key.name, passed=False, description=str(error)
+            )
 
 
 def _evaluate(

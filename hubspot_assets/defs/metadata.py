@@ -1,6 +1,9 @@
-"""What a materialization of a `hubspot_raw` asset tells a user: the table, its columns with HubSpot's labels and
-descriptions, its rows after the load (`dagster/row_count`), what this run wrote and asked HubSpot for it, and the
-run's totals. Nothing of dagster-dlt's own metadata is kept beyond that (its load-job list carries local paths).
+"""What a run of the `hubspot_raw` assets tells a user about each table.
+
+A table written gets a materialization: the table, its columns with HubSpot's labels and descriptions, its rows
+after the load (`dagster/row_count`), what this run wrote and asked HubSpot for it, and the run's totals. Nothing of
+dagster-dlt's own metadata is kept beyond that (its load-job list carries local paths). A table the run wrote
+nothing for (`skipped_tables`) gets an observation saying why instead, so it never looks materialized.
 """
 
 from __future__ import annotations

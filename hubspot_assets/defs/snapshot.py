@@ -91,7 +91,9 @@ class Snapshot:
     def duplicate_keys(self, table: str, key: Sequence[str]) -> Offenders:
         """Key values held by more than one row of `table`."""
         columns = ", ".join(_quoted(c) for c in key)
-        grouped = f"SELECT {columns}, count(*) AS rows_with_key FROM {_table(table)} GROUP BY {columns} HAVING count(*) > 1"
+        grouped = (
+            f"SELECT {columns}, count(*) AS rows_with_key FROM {_table(table)} GROUP BY {columns} HAVING count(*) > 1"
+        )
         count = int(self._rows(f"SELECT count(*) FROM ({grouped})")[0][0])
         sample = self._sample(f"{grouped} ORDER BY {columns} LIMIT {SAMPLE_SIZE}") if count else []
         return Offenders(count, sample)
@@ -143,9 +145,12 @@ def _plain(value: Any) -> Any:
 
 
 @contextmanager
-def open_snapshot(path: Path) -> Iterator[Snapshot]:
-    """The snapshot at `path`, read-only. Raises FileNotFoundError before the first successful run."""
+def open_snapshot(path: Path, *, memory_limit: str | None = None) -> Iterator[Snapshot]:
+    """The snapshot at `path`, read-only, within `memory_limit` (HUBSPOT_WAREHOUSE_MEMORY_LIMIT: DuckDB would
+    otherwise take up to 80% of the machine for a large grouping, and spills to disk past the limit). Raises
+    FileNotFoundError before the first successful run."""
     if not path.exists():
         raise FileNotFoundError(f"no snapshot at {path} yet: materialize the hubspot_raw assets first")
-    with duckdb.connect(str(path), read_only=True) as connection:
+    config = {"memory_limit": memory_limit} if memory_limit else {}
+    with duckdb.connect(str(path), read_only=True, config=config) as connection:
         yield Snapshot(connection)

@@ -38,8 +38,8 @@ from hubspot_assets.defs.translator import HubSpotTranslator
 from hubspot_assets.settings import Settings
 from hubspot_assets.sources import hubspot as hubspot_source
 from hubspot_assets.sources import is_custom_table
-from hubspot_assets.sources.pipeline import LOADER_FILE_FORMAT, sync_session
-from hubspot_assets.sources.settings import CUSTOM_OBJECTS_RESOURCE
+from hubspot_assets.sources.pipeline import LOADER_FILE_FORMAT, SyncReport, sync_session
+from hubspot_assets.sources.settings import CUSTOM_OBJECTS_RESOURCE, DATASET_NAME
 from hubspot_assets.sources.warehouse import snapshot_path
 
 
@@ -94,20 +94,28 @@ def _load(
         tables = [key.path[-1] for key in ran]
         skipped = skipped_tables(tables, report, snapshot.tables, history_on=bool(session.prepared.property_history))
         properties = snapshot.property_texts()
-        for key, table in zip(ran, tables, strict=True):
+        for table in tables:
             if table in skipped:
-                context.log.info(f"{key.to_user_string()} skipped: {skipped[table]}")
-                yield dg.AssetObservation(asset_key=key, metadata={
-                    "skipped": skipped[table],
-                    "api_requests": dg.MetadataValue.int(int(report.api_calls.get(table, 0))),
-                    "sync_mode": report.mode,
-                })
+                context.log.info(f"{DATASET_NAME}/{table} skipped: {skipped[table]}")
+                yield _skipped(table, skipped[table], report)
                 continue
             metadata = run_metadata(table, report, custom_tables=custom)
             if table != CUSTOM_OBJECTS_RESOURCE:
                 metadata = {**table_metadata(table, snapshot, keys.get(table, ()), properties), **metadata}
-            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+            yield dg.MaterializeResult(asset_key=dg.AssetKey([DATASET_NAME, table]), metadata=metadata)
     return skipped
+
+
+def _skipped(table: str, why: str, report: SyncReport) -> dg.AssetObservation:
+    """What the UI shows for a table the run wrote nothing for, instead of a materialization."""
+    return dg.AssetObservation(
+        asset_key=dg.AssetKey([DATASET_NAME, table]),
+        metadata={
+            "skipped": why,
+            "api_requests": dg.MetadataValue.int(int(report.api_calls.get(table, 0))),
+            "sync_mode": report.mode,
+        },
+    )
 
 
 def build_hubspot_raw_assets(

@@ -81,10 +81,6 @@ class HubSpotResource(dg.ConfigurableResource):
         # Numbers given in code (HubSpotResource(read_timeout_s=5)) are kept as the text an EnvVar would give.
         return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
-    def setting_values(self) -> dict[str, Any]:
-        """The `Settings` fields this resource sets (validated by `run_settings`)."""
-        return {name: getattr(self, name) for name in type(self).model_fields}
-
 
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB warehouse, its read-only snapshot and DuckDB's memory while loading."""
@@ -93,20 +89,19 @@ class WarehouseResource(dg.ConfigurableResource):
     snapshot_path: str | None = _setting(Settings, "snapshot_path")
     memory_limit: str = _setting(Settings, "warehouse_memory_limit")
 
-    def setting_values(self) -> dict[str, Any]:
-        """The `Settings` fields this resource sets (validated by `run_settings`)."""
-        return {
-            "warehouse_path": self.warehouse_path,
-            "snapshot_path": self.snapshot_path,
-            "warehouse_memory_limit": self.memory_limit,
-        }
+
+# Resource fields named otherwise than their `Settings` field (whose name gives the variable); the others match.
+_SETTING_OF_FIELD = {"memory_limit": "warehouse_memory_limit"}
 
 
-# Resource field -> the environment variable it is read from (the `Settings` field of the same meaning).
+def setting_values(resource: dg.ConfigurableResource) -> dict[str, Any]:
+    """The `Settings` fields `resource` sets, by `Settings` name (validated by `run_settings`)."""
+    return {_SETTING_OF_FIELD.get(name, name): getattr(resource, name) for name in type(resource).model_fields}
+
+
 def resource_variables(resource: type[dg.ConfigurableResource]) -> dict[str, str]:
     """Each field of `resource` and its variable, e.g. memory_limit -> HUBSPOT_WAREHOUSE_MEMORY_LIMIT."""
-    renamed = {"memory_limit": "warehouse_memory_limit"}
-    return {name: variable(renamed.get(name, name)) for name in resource.model_fields}
+    return {name: variable(_SETTING_OF_FIELD.get(name, name)) for name in resource.model_fields}
 
 
 def from_environment(resource: type[dg.ConfigurableResource]) -> dict[str, Any]:
@@ -139,7 +134,7 @@ def run_settings(hubspot: HubSpotResource, warehouse: WarehouseResource) -> Sett
     """The app's `Settings` of one run, from the two resources. Raises `dg.Failure` naming the variable to fix
     (e.g. HUBSPOT_TIER, HUBSPOT_BASE_URL), so a bad value fails the run, not the code location load."""
     try:
-        return Settings(**hubspot.setting_values(), **warehouse.setting_values())
+        return Settings(**setting_values(hubspot), **setting_values(warehouse))
     except ValidationError as error:
         raise dg.Failure(description=settings_error(error)) from None
 

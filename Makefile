@@ -19,8 +19,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -n 2 -q
 
+# The Dagster UI on a local instance in .dagster_home/ (gitignored) configured by dagster.yaml: one warehouse
+# writer at a time.
 dev: $(STAMP)
-	$(VENV)/bin/dagster dev -w workspace.yaml
+	@mkdir -p .dagster_home && cp dagster.yaml .dagster_home/dagster.yaml
+	DAGSTER_HOME="$(CURDIR)/.dagster_home" $(VENV)/bin/dagster dev -w workspace.yaml
 
 sandbox: $(STAMP)
 	$(VENV)/bin/hubspot-elt sandbox serve --port 8765 --seed 42 --scale small

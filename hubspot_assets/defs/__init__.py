@@ -1,26 +1,15 @@
-"""Dagster definitions of the HubSpot extraction: `hubspot_raw` assets, resources, jobs and schedules."""
+"""Dagster definitions of the HubSpot extraction, one module per concern, loaded by Dagster's own loader
+(`dg.load_from_defs_folder`, see `hubspot_assets/definitions.py`): each module's `@dg.definitions` function (or its
+module-level jobs) becomes part of the code location.
 
-from __future__ import annotations
-
-import dagster as dg
-
-
-def extraction_definitions() -> dg.Definitions:
-    """Everything that loads `hubspot_raw`: compose it in `hubspot_assets/definitions.py`.
-
-    Reads only the cron strings and the warehouse path (and the dlt schema stored next to the warehouse, for the
-    custom object tables); connection settings are read by each run, so a bad one fails that run, not the load.
-    """
-    from hubspot_assets.defs.assets import build_hubspot_raw_assets
-    from hubspot_assets.defs.catalog import LocationSettings, stored_custom_tables
-    from hubspot_assets.defs.jobs import full_sync_job, incremental_sync_job, reconcile_job
-    from hubspot_assets.defs.resources import HubSpotResource, WarehouseResource
-    from hubspot_assets.defs.schedules import build_schedules
-
-    location = LocationSettings()
-    return dg.Definitions(
-        assets=[build_hubspot_raw_assets(stored_custom_tables(location.warehouse_path))],
-        jobs=[full_sync_job, incremental_sync_job, reconcile_job],
-        schedules=build_schedules(location),
-        resources={"hubspot": HubSpotResource(), "warehouse": WarehouseResource()},
-    )
+- `assets.py`: the `hubspot_raw/<table>` assets and their checks, in one subsettable op (`hubspot_raw_sync`)
+- `checks.py`: the asset checks (duplicate keys, live rows vs HubSpot's totals, links to missing records)
+- `metadata.py`: what a materialization shows (row count, column schema with HubSpot's labels), or why a table
+  was skipped
+- `translator.py`: dlt resource -> asset spec (keys, groups, descriptions, freshness)
+- `freshness.py`: the freshness policy derived from the incremental cron
+- `resources.py`: `hubspot`, `warehouse` and `dlt`, set from `HUBSPOT_*` variables with `dg.EnvVar`
+- `jobs.py`, `schedules.py`: a job per sync mode; the incremental and reconcile schedules
+- `location.py`, `catalog.py`, `snapshot.py`: what the location reads when it loads; the stored custom tables; the
+  read-only queries on the published snapshot
+"""

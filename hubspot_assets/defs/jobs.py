@@ -1,15 +1,17 @@
-"""Jobs over the `hubspot_raw` assets, one per sync mode, all serialized as warehouse writers."""
+"""Jobs over the `hubspot_raw` assets (and their checks), one per sync mode.
+
+Every op that writes the warehouse runs in the concurrency pool `WAREHOUSE_POOL`; the instance limits that pool to
+one at a time (`dagster.yaml`: `concurrency: pools: default_limit: 1`, which `make dev` uses; a deployment sets
+the same or runs `dagster instance concurrency set hubspot_warehouse 1`), so a second writing run, however it was
+launched (a schedule, "Materialize all", a job), waits for the first. Inside one process the writer file lock
+(sources/warehouse.py) also makes a second writer wait rather than fail on DuckDB's lock.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
-# Every warehouse writer runs in this pool (op level) and carries this tag (run level). With the instance's
-# pool limit at 1 (dagster.yaml: `concurrency: pools: default_limit: 1`, or `dagster instance concurrency set
-# hubspot_warehouse 1`) or a run-queue tag limit on WAREHOUSE_WRITER_TAG, one writer touches DuckDB at a time.
-# Inside a process the writer file lock (sources/warehouse.py) makes any other writer wait, not fail.
 WAREHOUSE_POOL = "hubspot_warehouse"
-WAREHOUSE_WRITER_TAG = {"hubspot/warehouse": "writer"}
 
 HUBSPOT_RAW_SELECTION = dg.AssetSelection.key_prefixes(["hubspot_raw"])
 SYNC_OP_NAME = "hubspot_raw_sync"
@@ -21,7 +23,6 @@ def _sync_job(name: str, mode: str, description: str) -> dg.UnresolvedAssetJobDe
         selection=HUBSPOT_RAW_SELECTION,
         description=description,
         config={"ops": {SYNC_OP_NAME: {"config": {"mode": mode}}}},
-        tags=WAREHOUSE_WRITER_TAG,
     )
 
 

@@ -1,50 +1,151 @@
-"""Dagster resources: HubSpot credentials and the warehouse, configured from the environment.
+"""Dagster resources: how to reach HubSpot (`hubspot`), the warehouse (`warehouse`) and dagster-dlt (`dlt`).
 
-Every field left unset falls back to `hubspot_assets.settings.Settings`, which reads `HUBSPOT_*` environment
-variables (or `.env`). To pin a value per deployment, pass `dg.EnvVar("...")` for it in `definitions.py`; secrets
-then stay out of the run config and the UI.
+`HubSpotResource` has one field per client setting (`ClientSettings`) plus what to extract; `WarehouseResource` the
+warehouse, its snapshot and DuckDB's memory. Their defaults and descriptions are the pydantic models' own, so a
+default lives in one place. A run builds the app's `Settings` from them (`run_settings`), which reads nothing.
+
+In the definitions (`resources()` below) each field whose variable is set (`HUBSPOT_<SETTING>`, not empty) gets
+`dg.EnvVar`, so secrets never enter the run config or the UI and every value is read by the run, not by the code
+location load: a bad one fails the run, with a message naming the variable. An unset variable keeps the default.
+Dagster has `EnvVar` (text) and `EnvVar.int` but no float variant (its config knows no float source), so settings
+that are numbers with decimals (timeouts, margins) are text fields here, read as numbers by the run.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from pydantic import Field
+from dagster_dlt import DagsterDltResource
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from hubspot_assets.settings import Settings, load_settings
+from hubspot_assets.defs.location import env_value, variable
+from hubspot_assets.hubspot.settings import ClientSettings
+from hubspot_assets.settings import Settings
+
+SECRET_SETTINGS = frozenset({"access_token", "client_secret", "token_key"})
+
+
+def _setting(model: type[BaseModel], name: str) -> Any:
+    """A resource field with the default and description of `model`'s field `name` (paths and floats as text)."""
+    info = model.model_fields[name]
+    default = info.default
+    if isinstance(default, (Path, float)):
+        default = str(default)
+    return Field(default=default, description=f"{info.description} ({variable(name)})")
 
 
 class HubSpotResource(dg.ConfigurableResource):
-    """Where and how to reach HubSpot, and what to extract. None means "from the HUBSPOT_* environment"."""
+    """Where and how to reach HubSpot, and what to extract (every `ClientSettings` field, same defaults)."""
 
-    access_token: str | None = Field(default=None, description="Private-app token (HUBSPOT_ACCESS_TOKEN).")
-    base_url: str | None = Field(default=None, description="API host (HUBSPOT_BASE_URL).")
-    tier: str | None = Field(default=None, description="Account tier (HUBSPOT_TIER).")
-    api_version: str | None = Field(default=None, description="legacy or 2026-03 (HUBSPOT_API_VERSION).")
-    objects: str | None = Field(default=None, description="Object types to sync (HUBSPOT_OBJECTS).")
-    property_history: str | None = Field(default=None, description="HUBSPOT_PROPERTY_HISTORY.")
-    lookback_s: int | None = Field(default=None, description="Incremental look-back seconds (HUBSPOT_LOOKBACK_S).")
+    # Connection
+    base_url: str = _setting(ClientSettings, "base_url")
+    api_version: str = _setting(ClientSettings, "api_version")
+    tier: str = _setting(ClientSettings, "tier")
+    connect_timeout_s: str = _setting(ClientSettings, "connect_timeout_s")
+    read_timeout_s: str = _setting(ClientSettings, "read_timeout_s")
+    # Credentials: a private-app token, or an OAuth app whose tokens live in an encrypted store
+    access_token: str | None = _setting(ClientSettings, "access_token")
+    client_id: str | None = _setting(ClientSettings, "client_id")
+    client_secret: str | None = _setting(ClientSettings, "client_secret")
+    token_key: str | None = _setting(ClientSettings, "token_key")
+    token_store_path: str = _setting(ClientSettings, "token_store_path")
+    # Limits shared by every process using the same app
+    state_dir: str = _setting(ClientSettings, "state_dir")
+    rate_limit_margin: str = _setting(ClientSettings, "rate_limit_margin")
+    daily_reserve: str = _setting(ClientSettings, "daily_reserve")
+    # Retries and the circuit breaker
+    retry_max_attempts: int = _setting(ClientSettings, "retry_max_attempts")
+    retry_max_wait_s: str = _setting(ClientSettings, "retry_max_wait_s")
+    retry_backoff_base_s: str = _setting(ClientSettings, "retry_backoff_base_s")
+    retry_backoff_max_s: str = _setting(ClientSettings, "retry_backoff_max_s")
+    breaker_failure_threshold: int = _setting(ClientSettings, "breaker_failure_threshold")
+    breaker_open_s: str = _setting(ClientSettings, "breaker_open_s")
+    # OAuth login and refresh
+    oauth_authorize_url: str | None = _setting(ClientSettings, "oauth_authorize_url")
+    oauth_redirect_port: int = _setting(ClientSettings, "oauth_redirect_port")
+    oauth_scopes: str = _setting(ClientSettings, "oauth_scopes")
+    oauth_refresh_margin_s: str = _setting(ClientSettings, "oauth_refresh_margin_s")
+    # What to extract
+    objects: str | None = _setting(Settings, "objects")
+    property_history: str = _setting(Settings, "property_history")
+    lookback_s: int = _setting(Settings, "lookback_s")
 
-    def settings(self, **overrides: Any) -> Settings:
-        """The settings of one run: environment, then this resource's fields, then `overrides`."""
-        fields = {
-            "access_token": self.access_token,
-            "base_url": self.base_url,
-            "tier": self.tier,
-            "api_version": self.api_version,
-            "objects": self.objects,
-            "property_history": self.property_history,
-            "lookback_s": self.lookback_s,
-        }
-        return load_settings(**{**fields, **overrides})
+    @field_validator(
+        "connect_timeout_s", "read_timeout_s", "rate_limit_margin", "daily_reserve", "retry_max_wait_s",
+        "retry_backoff_base_s", "retry_backoff_max_s", "breaker_open_s", "oauth_refresh_margin_s", mode="before",
+    )
+    @classmethod
+    def _number_as_text(cls, value: object) -> object:
+        # Numbers given in code (HubSpotResource(read_timeout_s=5)) are kept as the text an EnvVar would give.
+        return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse (HUBSPOT_WAREHOUSE_PATH) and its read-only snapshot (HUBSPOT_SNAPSHOT_PATH)."""
+    """The DuckDB warehouse, its read-only snapshot and DuckDB's memory while loading."""
 
-    warehouse_path: str | None = Field(default=None, description="DuckDB file written by the loads.")
-    snapshot_path: str | None = Field(default=None, description="Read-only copy published after each run.")
+    warehouse_path: str = _setting(Settings, "warehouse_path")
+    snapshot_path: str | None = _setting(Settings, "snapshot_path")
+    memory_limit: str = _setting(Settings, "warehouse_memory_limit")
 
-    def overrides(self) -> dict[str, Any]:
-        return {"warehouse_path": self.warehouse_path, "snapshot_path": self.snapshot_path}
+
+# Resource fields named otherwise than their `Settings` field (whose name gives the variable); the others match.
+_SETTING_OF_FIELD = {"memory_limit": "warehouse_memory_limit"}
+
+
+def setting_values(resource: dg.ConfigurableResource) -> dict[str, Any]:
+    """The `Settings` fields `resource` sets, by `Settings` name (validated by `run_settings`)."""
+    return {_SETTING_OF_FIELD.get(name, name): getattr(resource, name) for name in type(resource).model_fields}
+
+
+def resource_variables(resource: type[dg.ConfigurableResource]) -> dict[str, str]:
+    """Each field of `resource` and its variable, e.g. memory_limit -> HUBSPOT_WAREHOUSE_MEMORY_LIMIT."""
+    return {name: variable(_SETTING_OF_FIELD.get(name, name)) for name in resource.model_fields}
+
+
+def from_environment(resource: type[dg.ConfigurableResource]) -> dict[str, Any]:
+    """`dg.EnvVar` (or `dg.EnvVar.int`) for each field of `resource` whose variable is set and not empty; a field
+    whose variable is unset keeps its default (Dagster would fail a run on an EnvVar of an unset variable)."""
+    values: dict[str, Any] = {}
+    for name, var in resource_variables(resource).items():
+        if env_value(var) is None:
+            continue
+        annotation = resource.model_fields[name].annotation
+        values[name] = dg.EnvVar.int(var) if annotation is int else dg.EnvVar(var)
+    return values
+
+
+def settings_error(error: ValidationError) -> str:
+    """What to fix, one variable per problem; secrets are never echoed."""
+    problems = []
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else ""
+        name = variable(field)
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if name not in message:
+            shown = "" if field in SECRET_SETTINGS else f" (got {item.get('input')!r})"
+            message = f"{name}: {message}{shown}"
+        problems.append(message)
+    return "HubSpot settings are invalid: " + "; ".join(problems)
+
+
+def run_settings(hubspot: HubSpotResource, warehouse: WarehouseResource) -> Settings:
+    """The app's `Settings` of one run, from the two resources. Raises `dg.Failure` naming the variable to fix
+    (e.g. HUBSPOT_TIER, HUBSPOT_BASE_URL), so a bad value fails the run, not the code location load."""
+    try:
+        return Settings(**setting_values(hubspot), **setting_values(warehouse))
+    except ValidationError as error:
+        raise dg.Failure(description=settings_error(error)) from None
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    """`hubspot`, `warehouse` (each field from its HUBSPOT_* variable when set) and `dlt`."""
+    return dg.Definitions(
+        resources={
+            "hubspot": HubSpotResource(**from_environment(HubSpotResource)),
+            "warehouse": WarehouseResource(**from_environment(WarehouseResource)),
+            "dlt": DagsterDltResource(),
+        }
+    )

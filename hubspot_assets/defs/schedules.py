@@ -1,15 +1,22 @@
-"""Schedules: a frequent incremental sync and a nightly reconciliation (cron strings are settings)."""
+"""Schedules: a frequent incremental sync and a nightly reconciliation (cron strings are settings, UTC). Both start
+STOPPED: turn them on in the UI (Automation) or with `dagster schedule start`."""
 
 from __future__ import annotations
+
+from typing import Protocol
 
 import dagster as dg
 
 from hubspot_assets.defs.jobs import incremental_sync_job, reconcile_job
-from hubspot_assets.defs.catalog import LocationSettings
-from hubspot_assets.settings import Settings
+from hubspot_assets.defs.location import LocationSettings
 
 
-def build_schedules(settings: Settings | LocationSettings) -> list[dg.ScheduleDefinition]:
+class Crons(Protocol):
+    incremental_cron: str
+    reconcile_cron: str
+
+
+def build_schedules(settings: Crons) -> list[dg.ScheduleDefinition]:
     """Incremental on HUBSPOT_INCREMENTAL_CRON, reconciliation on HUBSPOT_RECONCILE_CRON (both UTC)."""
     return [
         dg.ScheduleDefinition(
@@ -27,3 +34,8 @@ def build_schedules(settings: Settings | LocationSettings) -> list[dg.ScheduleDe
             default_status=dg.DefaultScheduleStatus.STOPPED,
         ),
     ]
+
+
+@dg.definitions
+def schedules() -> dg.Definitions:
+    return dg.Definitions(schedules=build_schedules(LocationSettings.from_environment()))

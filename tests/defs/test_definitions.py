@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import dagster as dg
 
-from hubspot_assets.defs.assets import HISTORY_OFF, build_hubspot_raw_assets, hubspot_raw_assets
-from hubspot_assets.defs.resources import HubSpotResource, WarehouseResource
+from hubspot_assets.defs.assets import build_hubspot_raw_assets
+from hubspot_assets.defs.metadata import HISTORY_OFF
 from hubspot_assets.defs.schedules import build_schedules
 from hubspot_assets.settings import Settings
+from tests.defs.dagster_runs import FULL, load_definitions, materializations, observations, resources_for
 from tests.sources.sandbox_warehouse import CRM_TYPES, assert_table_matches_truth, query, settings_for
-
-FULL = {"ops": {"hubspot_raw_sync": {"config": {"mode": "full"}}}}
-
 
 def test_definitions_load_with_one_dlt_asset_per_table_under_hubspot_raw_and_no_phantom_deps():
     from hubspot_assets.definitions import defs
@@ -29,8 +27,10 @@ def test_definitions_load_with_one_dlt_asset_per_table_under_hubspot_raw_and_no_
         assert node.group_name in {"hubspot_crm", "hubspot_metadata", "hubspot_conversations"}
         assert node.description
         assert {"hubspot", "dlt", "duckdb"} <= set(node.kinds)
-    # Built by dagster-dlt: every spec carries the dlt source it was made from.
-    assert all("dagster_dlt/source" in spec.metadata for spec in hubspot_raw_assets.specs)
+    [hubspot_raw_assets] = defs.assets
+    # Built with dagster-dlt's translator, without its unserializable source/pipeline/translator entries.
+    assert all(spec.metadata == {"dagster/table_name": f"hubspot_raw.{spec.key.path[-1]}"}
+               for spec in hubspot_raw_assets.specs if spec.key.path[-1] != "custom_objects")
     assert hubspot_raw_assets.op.name == "hubspot_raw_sync"
     assert hubspot_raw_assets.op.pool == "hubspot_warehouse"  # one warehouse writer at a time
     jobs = {job.name for job in defs.resolve_all_job_defs()}
@@ -58,10 +58,7 @@ def test_schedule_cron_strings_come_from_settings():
 
 
 def _resources(server, settings):
-    return {
-        "hubspot": HubSpotResource(base_url=server.url, access_token=server.token, tier="unlimited"),
-        "warehouse": WarehouseResource(warehouse_path=str(settings.warehouse_path)),
-    }
+    return resources_for(server, settings.warehouse_path)
 
 
 def _tables(settings) -> set[str]:
@@ -75,36 +72,41 @@ def test_materializing_every_asset_loads_each_table_with_its_row_and_request_cou
     assets = build_hubspot_raw_assets(["pets", "vehicles"])
     result = dg.materialize([assets], resources=_resources(server, settings), run_config=FULL)
     assert result.success
-    metadata = {m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("hubspot_raw_sync")}
-    assert set(metadata) == {key.path[-1] for key in assets.keys}
+    metadata = materializations(result)
+    skipped = observations(result)
+    # Every asset either got a materialization or, when the run wrote no table for it, an observation saying why.
+    assert set(metadata) | set(skipped) == {key.path[-1] for key in assets.keys} and not set(metadata) & set(skipped)
     tables = _tables(settings)
+    assert set(metadata) - {"custom_objects"} == tables
     for table, values in metadata.items():
-        if table in ("custom_objects", "property_history"):
+        if table == "custom_objects":
             continue
-        stored = query(settings, f'SELECT count(*) FROM hubspot_raw."{table}"')[0][0] if table in tables else 0
+        stored = query(settings, f'SELECT count(*) FROM hubspot_raw."{table}"')[0][0]
         assert values["rows_loaded"].value == stored, table
         assert values["run_http_requests"].value > 0 and values["sync_mode"].text == "full"
     for table in (*CRM_TYPES, "pets", "vehicles"):
         assert metadata[table]["api_requests"].value > 0, table
-        assert metadata[table]["rows_loaded"].value == len(server.admin(f"truth/{table}")["results"]) > 0 or \
-            table in ("communications", "quotes")
+        # A full run loads every record of the type, archived ones included.
+        assert metadata[table]["rows_loaded"].value == len(server.admin(f"truth/{table}")["results"]) > 0, table
     # Every custom object has an asset of its own: the catch-all had nothing to load.
     assert metadata["custom_objects"]["rows_loaded"].value == 0
     assert metadata["custom_objects"]["custom_object_tables"].data == {}
-    # History is off by default: the asset says so instead of reporting 0 rows.
-    assert metadata["property_history"]["property_history"].text == HISTORY_OFF
-    assert "rows_loaded" not in metadata["property_history"] and "property_history" not in tables
+    # History is off by default: no materialization, and the observation says so instead of reporting 0 rows.
+    assert skipped["property_history"]["skipped"].text == HISTORY_OFF
+    assert "property_history" not in tables
     assert_table_matches_truth(settings, server, "contacts")
     assert_table_matches_truth(settings, server, "pets")
     assert (tmp_path / "warehouse.snapshot.duckdb").exists()
 
     # The next incremental run restores dlt's state (cursors) from the warehouse (dagster-dlt drops the local
-    # state before each run): one search per record type, nothing re-listed.
+    # state before each run): one search per record type, nothing re-listed (the checks, which ask HubSpot's
+    # totals, left out).
     server.admin("stats/reset", json={})
     again = dg.materialize([assets], resources=_resources(server, settings),
-                           selection=[dg.AssetKey(["hubspot_raw", t]) for t in ("contacts", "pets")])
+                           selection=dg.AssetSelection.assets(*[["hubspot_raw", t] for t in ("contacts", "pets")])
+                           .without_checks())
     assert again.success
-    metadata = {m.asset_key.path[-1]: m.metadata for m in again.asset_materializations_for_node("hubspot_raw_sync")}
+    metadata = materializations(again)
     assert set(metadata) == {"contacts", "pets"}
     by_endpoint = server.admin("stats")["requests"]["by_endpoint"]
     assert by_endpoint.get("POST /crm/v3/objects/{objectType}/search") == 2, by_endpoint
@@ -151,18 +153,21 @@ def test_materializing_a_subset_runs_only_the_selected_resources(sandbox_factory
 
 
 def test_the_reconcile_job_runs_every_asset_in_its_mode_through_the_op_config(sandbox_factory, tmp_path, monkeypatch):
-    from hubspot_assets.defs import extraction_definitions
-
     server = sandbox_factory()
     for name, value in {"BASE_URL": server.url, "ACCESS_TOKEN": server.token, "TIER": "unlimited",
-                        "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"), "OBJECTS": "deals"}.items():
+                        "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"), "OBJECTS": "deals",
+                        "STATE_DIR": str(tmp_path / "state"), "TOKEN_STORE_PATH": str(tmp_path / "t.enc")}.items():
         monkeypatch.setenv(f"HUBSPOT_{name}", value)
-    definitions = extraction_definitions()
+    definitions = load_definitions()
     result = definitions.resolve_job_def("hubspot_reconcile").execute_in_process()
     assert result.success
-    metadata = {m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("hubspot_raw_sync")}
-    assert set(metadata) == {key.path[-1] for key in definitions.resolve_asset_graph().get_all_asset_keys()}
-    assert {values["sync_mode"].text for values in metadata.values()} == {"reconcile"}
+    metadata = materializations(result)
+    skipped = observations(result)
+    # Every asset ran: materialized, or observed as skipped when the run wrote no table for it.
+    assert set(metadata) | set(skipped) == {
+        key.path[-1] for key in definitions.resolve_asset_graph().get_all_asset_keys()}
+    assert {values["sync_mode"].text for values in [*metadata.values(), *skipped.values()]} == {"reconcile"}
+    assert "contacts" in skipped and "deals" in metadata
     settings = settings_for(server, tmp_path)
     assert metadata["deals"]["rows_loaded"].value == query(settings, "SELECT count(*) FROM hubspot_raw.deals")[0][0] > 0
     assert "contacts" not in _tables(settings)  # HUBSPOT_OBJECTS=deals

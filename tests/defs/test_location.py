@@ -9,23 +9,21 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 
 import hubspot_assets.defs.assets as assets_module
-from hubspot_assets.defs.assets import hubspot_raw_assets
+from hubspot_assets.defs.assets import build_hubspot_raw_assets
 from hubspot_assets.defs.catalog import dlt_schema_file
-from hubspot_assets.defs.resources import HubSpotResource, WarehouseResource
+from tests.defs.dagster_runs import load_definitions, materializations, resources_for
 from tests.sources.sandbox_warehouse import query, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _resources(server, warehouse: Path) -> dict:
-    return {
-        "hubspot": HubSpotResource(base_url=server.url, access_token=server.token, tier="unlimited"),
-        "warehouse": WarehouseResource(warehouse_path=str(warehouse)),
-    }
+def _resources(server, warehouse: Path, **hubspot) -> dict:
+    return resources_for(server, warehouse, **hubspot)
 
 
 def test_definitions_load_with_a_bad_base_url_and_create_no_files(tmp_path):
@@ -61,7 +59,7 @@ def test_definitions_load_with_no_api_call_no_file_written_and_one_asset_per_sto
         "import json\n"
         "from hubspot_assets.definitions import defs\n"
         "[assets] = [a for a in defs.assets if hasattr(a, 'specs')]\n"
-        "print(json.dumps({s.key.path[-1]: 'dagster_dlt/source' in s.metadata for s in assets.specs}))\n"
+        "print(json.dumps({s.key.path[-1]: sorted(s.metadata) for s in assets.specs}))\n"
     )
     files_before = sorted(tmp_path.rglob("*"))
     sandbox.admin("stats/reset", json={})
@@ -69,18 +67,31 @@ def test_definitions_load_with_no_api_call_no_file_written_and_one_asset_per_sto
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     specs = json.loads(done.stdout.strip().splitlines()[-1])
-    assert {"pets", "vehicles", "custom_objects", "contacts"} <= set(specs) and all(specs.values())
+    assert {"pets", "vehicles", "custom_objects", "contacts"} <= set(specs)
+    # Only the table name: none of dagster-dlt's "(unserializable)" source, pipeline and translator entries.
+    assert {name: keys for name, keys in specs.items() if name != "custom_objects"} == {
+        name: ["dagster/table_name"] for name in specs if name != "custom_objects"}
     assert sandbox.admin("stats")["requests"]["total"] == 0  # HubSpot was not asked anything
     assert sorted(tmp_path.rglob("*")) == files_before  # no file written: not in cwd, HOME or the warehouse folder
 
 
+def test_dagster_definitions_validate_passes_on_the_workspace(tmp_path):
+    """What CI runs to catch a broken code location (a bad import, a bad asset graph), as `dagster dev` loads it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBSPOT_", "DAGSTER_"))}
+    (tmp_path / "home").mkdir()
+    env.update(DAGSTER_HOME=str(tmp_path / "home"), HUBSPOT_WAREHOUSE_PATH=str(tmp_path / "warehouse.duckdb"))
+    dagster = Path(sys.executable).with_name("dagster")
+    done = subprocess.run([str(dagster), "definitions", "validate", "-w", str(ROOT / "workspace.yaml")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "All code locations passed validation" in done.stderr + done.stdout
+
+
 def test_a_bad_base_url_fails_the_run_with_what_to_set(tmp_path):
+    no_scheme = SimpleNamespace(url="api.hubapi.com", token="pat-x")
     result = dg.materialize(
-        [hubspot_raw_assets],
-        resources={
-            "hubspot": HubSpotResource(base_url="api.hubapi.com", access_token="pat-x"),
-            "warehouse": WarehouseResource(warehouse_path=str(tmp_path / "warehouse.duckdb")),
-        },
+        [build_hubspot_raw_assets()],
+        resources=_resources(no_scheme, tmp_path / "warehouse.duckdb"),
         selection=[dg.AssetKey(["hubspot_raw", "owners"])],
         raise_on_error=False,
     )
@@ -94,28 +105,23 @@ def test_a_bad_base_url_fails_the_run_with_what_to_set(tmp_path):
 def test_a_custom_object_unknown_to_the_definitions_is_loaded_and_becomes_its_own_asset_after_a_reload(
     sandbox_factory, tmp_path, monkeypatch
 ):
-    from hubspot_assets.defs import extraction_definitions
-
     server = sandbox_factory()
     warehouse = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("HUBSPOT_WAREHOUSE_PATH", str(warehouse))
     settings = settings_for(server, tmp_path)
 
     def reload() -> dg.AssetsDefinition:
-        [assets] = extraction_definitions().assets
+        [assets] = load_definitions().assets
         return assets
 
     def names(assets: dg.AssetsDefinition) -> set[str]:
         return {key.path[-1] for key in assets.keys}
 
     def run(assets: dg.AssetsDefinition, tables: list[str], **resource: str) -> dict[str, dict]:
-        resources = _resources(server, warehouse)
-        resources["hubspot"] = HubSpotResource(base_url=server.url, access_token=server.token, tier="unlimited",
-                                               **resource)
-        result = dg.materialize([assets], resources=resources,
+        result = dg.materialize([assets], resources=_resources(server, warehouse, **resource),
                                 selection=[dg.AssetKey(["hubspot_raw", t]) for t in tables])
         assert result.success
-        return {m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("hubspot_raw_sync")}
+        return materializations(result)
 
     # Before any run the definitions know no custom object: `custom_objects` stands for all of them. A first run
     # that loads only pets (HUBSPOT_OBJECTS) writes pets through it.
@@ -156,6 +162,7 @@ def test_the_asset_body_is_the_cli_sync_session_so_a_run_after_a_crash_during_lo
     settings = settings_for(server, tmp_path)
     resources = _resources(server, tmp_path / "warehouse.duckdb")
     pipelines = [dg.AssetKey(["hubspot_raw", "pipelines"])]
+    hubspot_raw_assets = build_hubspot_raw_assets()
     assert dg.materialize([hubspot_raw_assets], resources=resources, selection=pipelines).success
     # What a run killed between normalize and load leaves: a normalized `owners` package, nothing in the warehouse.
     pipeline = make_pipeline(settings)

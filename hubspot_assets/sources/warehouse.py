@@ -133,18 +133,20 @@ def require_extract_pool(resources: int) -> None:
     workers, parallel_items = extract_pool()
     if workers >= resources and parallel_items >= resources:
         return
-    settings_dir = Path(dlt.current.run_context().settings_dir)
-    found = (settings_dir / "config.toml").is_file()
-    where = (
-        f"dlt read {settings_dir / 'config.toml'}"
-        if found
-        else f"dlt found no {settings_dir / 'config.toml'}: run from the hubspot-elt project folder (which holds "
-        ".dlt/config.toml) or set DLT_PROJECT_DIR to it"
-    )
+    config_file = Path(dlt.current.run_context().settings_dir, "config.toml").resolve()
+    if config_file.is_file():
+        what_to_do = (
+            f"raise [{PIPELINE_NAME}.extract] workers and max_parallel_items to at least {resources} in {config_file} "
+            f"(or set {PIPELINE_NAME.upper()}__EXTRACT__WORKERS and {PIPELINE_NAME.upper()}__EXTRACT__MAX_PARALLEL_ITEMS)"
+        )
+    else:
+        what_to_do = (
+            f"dlt found no {config_file} (it reads .dlt/ from the current folder): run from the hubspot-elt project "
+            "folder, which holds .dlt/config.toml, or set DLT_PROJECT_DIR to it"
+        )
     raise DltSettingsError(
         f"the {PIPELINE_NAME!r} pipeline needs {resources} extract threads (one per resource; fewer would hang the "
-        f"run) but dlt gives it {workers} (max_parallel_items {parallel_items}); {where}, or set "
-        f"[{PIPELINE_NAME}.extract] workers and max_parallel_items to at least {resources} there"
+        f"run) but dlt gives it {workers} (max_parallel_items {parallel_items}); {what_to_do}"
     )
 
 

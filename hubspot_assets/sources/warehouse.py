@@ -235,11 +235,21 @@ _SECRET_OPTION = re.compile(r"token|secret|password|key|credential", re.IGNORECA
 
 
 def _command_line(limit: int = 100) -> str:
-    """This process's command, short and without secrets: the program's name, its arguments with the value of
-    any option that names a secret masked, cut at `limit` characters."""
-    words = [Path(sys.argv[0]).name if sys.argv and sys.argv[0] else Path(sys.executable).name]
+    """This process's command, short and without secrets: "hubspot-elt sync --full", "python -m hubspot_assets.demo",
+    "dagster api execute_run ..."; the value of any option that names a secret masked, `python -c` code left out,
+    cut at `limit` characters."""
+    argv = list(getattr(sys, "orig_argv", None) or [sys.executable, *sys.argv])
+    program, rest = Path(argv[0]).name, argv[1:]
+    if rest[:1] == ["-m"]:
+        words, rest = [program, "-m", *rest[1:2]], rest[2:]
+    elif rest[:1] == ["-c"]:
+        words, rest = [program, "-c", "..."], rest[2:]
+    elif rest and not rest[0].startswith("-"):  # a script or a console script: its name, not the interpreter's
+        words, rest = [Path(rest[0]).name], rest[1:]
+    else:
+        words = [program]
     hide_next = False
-    for arg in sys.argv[1:]:
+    for arg in rest:
         if hide_next:
             words.append("***")
             hide_next = False

@@ -10,8 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from hubspot_assets.sources.pipeline import run_sync
-from tests.sources.support import assert_table_matches_truth, settings_for
+from hubspot_assets.sources.pipeline import LOADER_FILE_FORMAT, prepare, run_sync
+from hubspot_assets.sources.warehouse import make_pipeline
+from tests.sources.support import assert_table_matches_truth, query, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,3 +58,19 @@ def test_the_run_after_a_sync_killed_mid_extraction_clears_its_files_and_matches
     assert report.row_counts["contacts"] > 0
     assert_table_matches_truth(settings, server, "contacts")
     assert_table_matches_truth(settings, server, "companies")
+
+
+def test_a_completed_extraction_left_unloaded_is_kept_and_loaded_by_the_next_run(sandbox, tmp_path):
+    settings = settings_for(sandbox, tmp_path, objects="contacts")
+    run_sync(settings, mode="incremental", resources=["contacts"])
+    # What a run killed right after its extraction leaves: a complete package waiting in `normalize/extracted/`.
+    pipeline = make_pipeline(settings)
+    source = prepare(settings, mode="full").source(settings).with_resources("contacts")
+    [load_id] = pipeline.extract(source, loader_file_format=LOADER_FILE_FORMAT).loads_ids
+    normalize = Path(pipeline.working_dir) / "normalize"
+    assert (normalize / "extracted" / load_id).is_dir()
+
+    run_sync(settings, mode="incremental", resources=["contacts"])
+
+    assert query(settings, "SELECT count(*) FROM hubspot_raw._dlt_loads WHERE load_id = ?", load_id)[0][0] == 1
+    assert_table_matches_truth(settings, sandbox, "contacts")

@@ -42,7 +42,6 @@ import dlt
 import duckdb
 from dlt.common.configuration import inject_section, resolve_configuration
 from dlt.common.configuration.specs import ConfigSectionContext
-from dlt.common.storages import NormalizeStorage
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.extract.pipe_iterator import PipeIterator
 from filelock import FileLock, Timeout
@@ -118,11 +117,14 @@ def make_pipeline(settings: Settings, *, progress: object | None = None) -> dlt.
 
 def extract_pool() -> tuple[int, int]:
     """(workers, max_parallel_items) of the `hubspot` pipeline's extract step, resolved as dlt resolves them for a
-    run: `[hubspot.extract]` in .dlt/config.toml, an environment variable (HUBSPOT__EXTRACT__WORKERS, EXTRACT__WORKERS),
-    else dlt's defaults."""
+    run: `[hubspot.extract]` in .dlt/config.toml, an environment variable (HUBSPOT__EXTRACT__WORKERS,
+    EXTRACT__WORKERS), else dlt's defaults."""
     with inject_section(ConfigSectionContext(pipeline_name=PIPELINE_NAME, sections=("extract",))):
         config = resolve_configuration(PipeIterator.PipeIteratorConfiguration())
     return int(config.workers), int(config.max_parallel_items)
+
+
+_ENV_PREFIX = f"{PIPELINE_NAME.upper()}__EXTRACT__"  # dlt's environment names for [hubspot.extract] keys
 
 
 def require_extract_pool(resources: int) -> None:
@@ -137,7 +139,7 @@ def require_extract_pool(resources: int) -> None:
     if config_file.is_file():
         what_to_do = (
             f"raise [{PIPELINE_NAME}.extract] workers and max_parallel_items to at least {resources} in {config_file} "
-            f"(or set {PIPELINE_NAME.upper()}__EXTRACT__WORKERS and {PIPELINE_NAME.upper()}__EXTRACT__MAX_PARALLEL_ITEMS)"
+            f"(or set {_ENV_PREFIX}WORKERS and {_ENV_PREFIX}MAX_PARALLEL_ITEMS)"
         )
     else:
         what_to_do = (
@@ -164,7 +166,8 @@ def _import_lazy_modules() -> None:
 
 
 # An extraction writes into a folder of its own under `normalize/` (dlt names it with 16 hex digits) and moves its
-# package to `normalize/extracted/` only when it completes; dlt never reads an unmoved folder again.
+# package to `normalize/extracted/` (NormalizeStorage.EXTRACTED_FOLDER) only when it completes; dlt never reads an
+# unmoved folder again.
 _EXTRACT_FOLDER = re.compile(r"[0-9a-f]{16}")
 
 
@@ -177,14 +180,12 @@ def discard_unfinished_extracts(pipeline: Any) -> list[Path]:
     normalize = Path(pipeline.working_dir) / "normalize"
     removed = []
     for folder in sorted(normalize.glob("*")):
-        if folder.is_dir() and folder.name != NormalizeStorage.EXTRACTED_FOLDER and _EXTRACT_FOLDER.fullmatch(
-            folder.name
-        ):
+        if folder.is_dir() and _EXTRACT_FOLDER.fullmatch(folder.name):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     if removed:
-        log.warning("removed the unfinished extraction of a run that stopped half-way (%s)", ", ".join(
-            str(f) for f in removed))
+        log.warning("removed the unfinished extraction of a run that stopped half-way (%s)",
+                    ", ".join(str(f) for f in removed))
     return removed
 
 
@@ -219,6 +220,8 @@ def describe_holder(holder: Path) -> str:
         pid = int(record["pid"])
         since = datetime.fromisoformat(record["since"]).astimezone()
     except (OSError, ValueError, KeyError, TypeError):
+        return "another process (it has not said which yet)"
+    if not process_running(pid):  # the record of a holder killed since; its successor has not written its own
         return "another process (it has not said which yet)"
     when = since.strftime("%H:%M:%S" if since.date() == datetime.now().astimezone().date() else "%Y-%m-%d %H:%M:%S")
     return f"pid {pid} ({record.get('command') or 'unknown command'}, since {when})"
@@ -302,8 +305,8 @@ def remove_stale_snapshot_copies(target: Path) -> list[Path]:
             candidate.unlink(missing_ok=True)
             removed.append(candidate)
     if removed:
-        log.warning("removed the temporary snapshot copy of a run that stopped half-way (%s)", ", ".join(
-            str(f) for f in removed))
+        log.warning("removed the temporary snapshot copy of a run that stopped half-way (%s)",
+                    ", ".join(str(f) for f in removed))
     return removed
 
 

@@ -31,7 +31,7 @@ def test_a_run_takes_its_pools_and_telemetry_off_from_the_project_config_and_lea
     assert resolved[("workers", "extract")] == (48, "config.toml")
     assert resolved[("max_parallel_items", "extract")] == (96, "config.toml")
     assert resolved[("workers", "load")] == (1, "config.toml")
-    assert resolved[("dlthub_telemetry", "runtime")] == (False, "config.toml")
+    assert dlt.current.run_context().runtime_config.dlthub_telemetry is False  # what started (or not) telemetry
     # Nothing was set for every pipeline of the process: the unscoped keys are still unset.
     assert dlt.config.get("extract.workers") is None
     assert dlt.config.get("load.workers") is None

@@ -133,11 +133,23 @@ def test_a_lock_without_a_record_yet_is_described_as_held_by_another_process(tmp
     assert describe_holder(tmp_path / "missing.writer.holder") == "another process (it has not said which yet)"
 
 
+def test_the_record_of_a_holder_killed_since_does_not_name_it(tmp_path):
+    import json
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    record = tmp_path / "warehouse.duckdb.writer.holder"
+    record.write_text(json.dumps({"pid": int(ended.stdout), "command": "hubspot-elt sync",
+                                  "since": "2026-01-01T10:02:11+00:00"}))
+
+    assert describe_holder(record) == "another process (it has not said which yet)"
+
+
 @pytest.mark.parametrize("argv, shown", [
     (["/venv/bin/python", "-m", "hubspot_assets.demo", "--warehouse", "w.duckdb"],
      "python -m hubspot_assets.demo --warehouse w.duckdb"),
     (["/venv/bin/python", "-c", "print('pat-na1-in-code')"], "python -c ..."),
-    (["/venv/bin/python", "/venv/bin/dagster", "api", "execute_run", "x" * 200], "dagster api execute_run " + "x" * 73 + "..."),
+    (["/venv/bin/python", "/venv/bin/dagster", "api", "execute_run", "x" * 200],
+     "dagster api execute_run " + "x" * 73 + "..."),
 ])
 def test_the_recorded_command_is_short_and_readable(tmp_path, monkeypatch, argv, shown):
     monkeypatch.setattr(sys, "orig_argv", argv)

@@ -34,9 +34,15 @@ from hubspot_assets.sources.catalog import ObjectCatalog, discover_catalog, pars
 from hubspot_assets.sources.columns import field_value
 from hubspot_assets.sources.extraction import Extraction
 from hubspot_assets.sources.settings import MODES
-from hubspot_assets.sources.warehouse import make_pipeline, publish_snapshot, writer_lock
+from hubspot_assets.sources.warehouse import (
+    discard_unfinished_extracts,
+    make_pipeline,
+    publish_snapshot,
+    require_extract_pool,
+    writer_lock,
+)
 
-# Parquet, not insert statements: ~50x faster for 300-property rows, and the Arrow tables go straight to it.
+# Parquet, not insert statements: far faster for 300-property rows, and the Arrow tables go straight to it.
 LOADER_FILE_FORMAT = "parquet"
 
 log = logging.getLogger(__name__)
@@ -187,11 +193,14 @@ _SCOPE_FILTER = _ExpectedScopeErrors()
 
 
 def finish_pending(pipeline: Any) -> None:
-    """Load what a run killed before its load step finished left behind (an extracted or normalized package).
+    """Clear and finish what a run killed half-way left behind: the files of an extraction that never completed
+    are removed (dlt never reads them; `discard_unfinished_extracts`), and a completed package that was not yet
+    loaded (extracted or normalized) is loaded. Call it with the writer lock held.
 
     dlt's `run()` with pending data only loads that package and extracts nothing, so a run after a crash would
     silently skip its own extraction; finishing the package first lets the same run then extract as usual.
     """
+    discard_unfinished_extracts(pipeline)
     if pipeline.has_pending_data:
         log.warning("finishing the load of a previous run that stopped half-way (%s)", pipeline.pipeline_name)
         info = pipeline.run(loader_file_format=LOADER_FILE_FORMAT)
@@ -297,7 +306,9 @@ def sync_session(
     with writer_lock(settings), _explained_warehouse_errors(settings):
         pipeline = make_pipeline(settings, progress=progress)
         finish_pending(pipeline)
-        session = SyncSession(settings, prepared, pipeline, prepared.source(custom_tables), started)
+        source = prepared.source(custom_tables)
+        require_extract_pool(len(source.resources))  # a portal with many custom objects: say so, never hang
+        session = SyncSession(settings, prepared, pipeline, source, started)
         try:
             yield session
         finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hubspot_assets.sources.pipeline import LOADER_FILE_FORMAT, prepare, run_sync
 from hubspot_assets.sources.warehouse import make_pipeline
-from tests.sources.support import assert_table_matches_truth, query, settings_for
+from tests.sources.sandbox_warehouse import assert_table_matches_truth, query, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,7 +65,7 @@ def test_a_completed_extraction_left_unloaded_is_kept_and_loaded_by_the_next_run
     run_sync(settings, mode="incremental", resources=["contacts"])
     # What a run killed right after its extraction leaves: a complete package waiting in `normalize/extracted/`.
     pipeline = make_pipeline(settings)
-    source = prepare(settings, mode="full").source(settings).with_resources("contacts")
+    source = prepare(settings, mode="full").source().with_resources("contacts")
     [load_id] = pipeline.extract(source, loader_file_format=LOADER_FILE_FORMAT).loads_ids
     normalize = Path(pipeline.working_dir) / "normalize"
     assert (normalize / "extracted" / load_id).is_dir()

@@ -13,7 +13,7 @@ import pytest
 
 from hubspot_assets.sources.pipeline import LOADER_FILE_FORMAT, sync_session
 from hubspot_assets.sources.warehouse import DltSettingsError, extract_pool, require_extract_pool
-from tests.sources.support import settings_for
+from tests.sources.sandbox_warehouse import settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,7 +15,7 @@ from filelock import Timeout
 
 from hubspot_assets.settings import Settings
 from hubspot_assets.sources.warehouse import describe_holder, writer_lock
-from tests.sources.support import query, settings_for
+from tests.sources.sandbox_warehouse import query, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

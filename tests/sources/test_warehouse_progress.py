@@ -9,7 +9,7 @@ from typing import Any
 from dlt.common.runtime.collector import Collector
 
 from hubspot_assets.sources.pipeline import LOADER_FILE_FORMAT, sync_session
-from tests.sources.support import settings_for
+from tests.sources.sandbox_warehouse import settings_for
 
 
 class RecordingDisplay(Collector):

@@ -10,7 +10,7 @@ import duckdb
 
 from hubspot_assets.sources.pipeline import run_sync
 from hubspot_assets.sources.warehouse import STAGING_SCHEMA, publish_snapshot, snapshot_path, writer_lock
-from tests.sources.support import settings_for
+from tests.sources.sandbox_warehouse import settings_for
 
 
 def _schemas(path) -> set[str]:

@@ -92,7 +92,7 @@ def _load(
     published = report.snapshot or snapshot_path(settings)
     with open_snapshot(published, memory_limit=settings.warehouse_memory_limit) as snapshot:
         tables = [key.path[-1] for key in ran]
-        skipped = skipped_tables(tables, report, snapshot.tables, history_on=bool(session.prepared.property_history))
+        skipped = skipped_tables(tables, report, snapshot.tables)
         properties = snapshot.property_texts()
         for table in tables:
             if table in skipped:

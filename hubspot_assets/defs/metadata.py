@@ -24,10 +24,8 @@ from hubspot_assets.sources.settings import (
     DATASET_NAME,
     HARD_DELETE_COLUMN,
     STANDARD_OBJECTS,
-    TABLE_PROPERTY_HISTORY,
 )
 
-HISTORY_OFF = "property history is off: set HUBSPOT_PROPERTY_HISTORY (e.g. contacts:lifecyclestage) to load it"
 NO_TABLE = (
     "no table written: this run read no rows for it (its object type is not in HUBSPOT_OBJECTS, or HubSpot holds "
     "none yet)"
@@ -109,14 +107,11 @@ def table_metadata(
     }
 
 
-def skipped_tables(
-    tables: Iterable[str], report: SyncReport, present: AbstractSet[str], *, history_on: bool
-) -> dict[str, str]:
+def skipped_tables(tables: Iterable[str], report: SyncReport, present: AbstractSet[str]) -> dict[str, str]:
     """The tables of `tables` this run wrote no table for, each with why (shown instead of a materialization):
-    the source's own reasons (`SyncReport.skipped`), history off, or no table in the warehouse after the load."""
-    reasons = dict(getattr(report, "skipped", None) or {})
-    if not history_on:
-        reasons.setdefault(TABLE_PROPERTY_HISTORY, HISTORY_OFF)
+    the source's own reasons (`SyncReport.skipped`: history off, a scope missing, not in HUBSPOT_OBJECTS...), or
+    no table in the warehouse after the load."""
+    reasons = report.skipped
     skipped = {}
     for table in tables:
         if table == CUSTOM_OBJECTS_RESOURCE:  # writes no table of its own: always materialized, with its tables

@@ -21,7 +21,7 @@ HISTORY_TEXT_COLUMNS = ("value", "source_type", "source_id", "source_label", "up
 UTTERANCE_TEXT_COLUMNS = ("utterance_id", "speaker_id", "speaker_name", "speaker_email", "text", "language_code",
                           "transcript_source")
 
-HISTORY_OFF = "off: HUBSPOT_PROPERTY_HISTORY is empty, so no history was read (e.g. contacts:lifecyclestage)"
+HISTORY_OFF = "property history is off: set HUBSPOT_PROPERTY_HISTORY (e.g. contacts:lifecyclestage) to load it"
 SCOPE_MISSING = (
     "Call transcripts skipped: the credentials lack the scope crm.extensions_calling_transcripts.read "
     "(it needs an OAuth app: run `hubspot-elt auth login`); the next run with it loads them. Everything else is loaded."

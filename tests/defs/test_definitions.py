@@ -6,7 +6,7 @@ from __future__ import annotations
 import dagster as dg
 
 from hubspot_assets.defs.assets import build_hubspot_raw_assets
-from hubspot_assets.defs.metadata import HISTORY_OFF
+from hubspot_assets.sources.history import HISTORY_OFF
 from hubspot_assets.defs.schedules import build_schedules
 from hubspot_assets.settings import Settings
 from tests.defs.dagster_runs import FULL, load_definitions, materializations, observations, resources_for

@@ -21,7 +21,8 @@ from hubspot_assets.defs.checks import (
     NO_LINKS_TO_MISSING_RECORDS,
     NO_PARTICIPANTS_OF_MISSING_MESSAGES,
 )
-from hubspot_assets.defs.metadata import HISTORY_OFF, INTERNAL_COLUMN_TEXT, RECORD_COLUMN_TEXT
+from hubspot_assets.defs.metadata import INTERNAL_COLUMN_TEXT, RECORD_COLUMN_TEXT
+from hubspot_assets.sources.history import HISTORY_OFF
 from hubspot_assets.defs.resources import WarehouseResource
 from hubspot_assets.sandbox.config import SandboxConfig
 from hubspot_assets.sandbox.server import SandboxServer

@@ -34,6 +34,7 @@ from hubspot_assets.hubspot.url_plan import MAX_URL_LENGTH, UrlPlanner
 from hubspot_assets.hubspot.usage import UsageApi
 from hubspot_assets.hubspot.webhooks_api import WebhooksApi
 
+
 class HubSpotClient(
     CrmApi,
     SearchApi,

@@ -11,16 +11,16 @@ from hubspot_assets.sandbox.conversations import ConversationsService, conversat
 from hubspot_assets.sandbox.crm import crm_routes
 from hubspot_assets.sandbox.errors import (
     HubSpotError,
-    hubspot_error_handler,
     html_not_found_handler,
+    hubspot_error_handler,
     method_not_allowed_handler,
 )
 from hubspot_assets.sandbox.oauth import oauth_routes
 from hubspot_assets.sandbox.platform import PlatformMiddleware, PlatformState, platform_admin_routes
 from hubspot_assets.sandbox.store import Store
+from hubspot_assets.sandbox.transcripts import TranscriptService, transcript_routes
 from hubspot_assets.sandbox.usage import usage_routes
 from hubspot_assets.sandbox.webhooks import WebhookDispatcher, webhook_routes
-from hubspot_assets.sandbox.transcripts import TranscriptService, transcript_routes
 
 
 def create_app(config: SandboxConfig) -> ASGIApp:

@@ -6,8 +6,6 @@ import click
 
 from hubspot_assets.sandbox.faults import FAULTS_HELP
 
-from hubspot_assets.sandbox.faults import FAULTS_HELP
-
 
 @click.group()
 def sandbox() -> None:

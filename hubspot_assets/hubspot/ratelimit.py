@@ -156,6 +156,8 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._local = threading.local()
+        self._prepared_by: int | None = None  # the process that set the file up (a forked child does it again)
+        self._prepare_lock = threading.Lock()
         self._rtts: dict[tuple[str, str | None], deque[float]] = {}  # per (budget, path)
         self._budget_rtts: dict[str, deque[float]] = {}  # per budget, any path
         self._rtts_lock = threading.Lock()
@@ -169,19 +171,28 @@ class RateLimiter:
         con = getattr(self._local, "con", None)
         if con is None or getattr(self._local, "pid", None) != os.getpid():
             con = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-            # Switching to WAL needs an exclusive lock that SQLite's busy timeout does not wait for: processes
-            # opening the file at the same moment take turns through a file lock instead.
-            with FileLock(str(self.path) + ".init.lock", thread_local=False):
-                con.execute("PRAGMA journal_mode=WAL")
-                con.executescript(_SCHEMA)
-                columns = {row[1] for row in con.execute("PRAGMA table_info(sends)")}
-                for column in ("open", "pid"):  # a log written by an earlier version
-                    if column not in columns:
-                        con.execute(f"ALTER TABLE sends ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+            if self._prepared_by != os.getpid():
+                self._prepare(con)
             con.execute("PRAGMA synchronous=OFF")  # the log is disposable state; losing it costs one window
             self._local.con = con
             self._local.pid = os.getpid()
         return con
+
+    def _prepare(self, con: sqlite3.Connection) -> None:
+        """Put the file in WAL mode and create (or upgrade) its tables, once per process: both persist in the file,
+        and each of a run's many worker threads would otherwise queue on the file lock to repeat them."""
+        # Switching to WAL needs an exclusive lock that SQLite's busy timeout does not wait for: processes
+        # opening the file at the same moment take turns through a file lock instead.
+        with self._prepare_lock, FileLock(str(self.path) + ".init.lock", thread_local=False):
+            if self._prepared_by == os.getpid():
+                return
+            con.execute("PRAGMA journal_mode=WAL")
+            con.executescript(_SCHEMA)
+            columns = {row[1] for row in con.execute("PRAGMA table_info(sends)")}
+            for column in ("open", "pid"):  # a log written by an earlier version
+                if column not in columns:
+                    con.execute(f"ALTER TABLE sends ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+            self._prepared_by = os.getpid()
 
     class _Tx:
         def __init__(self, con: sqlite3.Connection) -> None:

@@ -13,7 +13,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from hubspot_assets.sources.settings import MODES
 from hubspot_assets.sources.warehouse import (
     discard_unfinished_extracts,
     make_pipeline,
+    open_warehouse,
     publish_snapshot,
     require_extract_pool,
     writer_lock,
@@ -304,15 +305,18 @@ def sync_session(
     logging.getLogger(HTTP_LOGGER).addFilter(_SCOPE_FILTER)  # idempotent: the same filter object is added once
     prepared = prepare(settings, mode=mode, objects=objects, client=client, record_ids=record_ids)
     with writer_lock(settings), _explained_warehouse_errors(settings):
-        pipeline = make_pipeline(settings, progress=progress)
-        finish_pending(pipeline)
-        source = prepared.source(custom_tables)
-        require_extract_pool(len(source.resources))  # a portal with many custom objects: say so, never hang
-        session = SyncSession(settings, prepared, pipeline, source, started)
-        try:
-            yield session
-        finally:
-            prepared.extraction.close()
+        with closing(open_warehouse(settings)) as connection:
+            pipeline = make_pipeline(settings, progress=progress, connection=connection)
+            finish_pending(pipeline)
+            source = prepared.source(custom_tables)
+            require_extract_pool(len(source.resources))  # a portal with many custom objects: say so, never hang
+            session = SyncSession(settings, prepared, pipeline, source, started)
+            prepared.extraction.stored.share(connection)
+            try:
+                yield session
+            finally:
+                prepared.extraction.stored.share(None)
+                prepared.extraction.close()
         session.snapshot = publish_snapshot(settings) if snapshot else None
 
 

@@ -17,8 +17,8 @@ def main() -> None:
     from hubspot_assets.hubspot.breaker import CircuitBreaker
     from hubspot_assets.hubspot.client import HubSpotClient
     from hubspot_assets.hubspot.errors import HubSpotError
-    from hubspot_assets.hubspot.transport import Transport
     from hubspot_assets.hubspot.settings import ClientSettings
+    from hubspot_assets.hubspot.transport import Transport
 
     job = json.loads(sys.stdin.read())
     handler = logging.StreamHandler(sys.stderr)

@@ -13,7 +13,7 @@ from hubspot_assets.hubspot.auth import OAuthTokenProvider
 from hubspot_assets.hubspot.errors import RefreshTokenInvalidError
 from hubspot_assets.hubspot.token_store import StoredTokens, TokenStore
 from hubspot_assets.hubspot.transport import Transport
-from tests.client.clients import client_settings, TOKEN_KEY
+from tests.client.clients import TOKEN_KEY, client_settings
 from tests.client.sandbox_admin import admin_post, request_stats, reset_stats
 
 LIST = "/crm/v3/objects/contacts"

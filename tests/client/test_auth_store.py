@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from hubspot_assets.hubspot.errors import ConfigurationError, TokenStoreError
 from hubspot_assets.hubspot.auth import PrivateAppTokenProvider, provider_from_settings
-from hubspot_assets.hubspot.token_store import StoredTokens, TokenStore
+from hubspot_assets.hubspot.errors import ConfigurationError, TokenStoreError
 from hubspot_assets.hubspot.settings import ClientSettings
+from hubspot_assets.hubspot.token_store import StoredTokens, TokenStore
 
 TOKENS = StoredTokens(access_token="access-AAAA-1111-secret", refresh_token="refresh-BBBB-2222-secret",
                       expires_at=time.time() + 1800, hub_id=62515, scopes=("oauth", "tickets"))

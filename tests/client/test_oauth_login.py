@@ -10,13 +10,13 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from hubspot_assets.auth_cli import auth
 from hubspot_assets.hubspot import oauth_flow
 from hubspot_assets.hubspot.auth import OAuthTokenProvider
-from hubspot_assets.auth_cli import auth
 from hubspot_assets.hubspot.oauth_flow import OAuthFlowError, authorize_endpoint
 from hubspot_assets.hubspot.token_store import TokenStore
 from hubspot_assets.hubspot.transport import Transport
-from tests.client.clients import client_settings, TOKEN_KEY
+from tests.client.clients import TOKEN_KEY, client_settings
 
 
 def follow_redirects(url: str) -> None:

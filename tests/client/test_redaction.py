@@ -15,9 +15,9 @@ from hubspot_assets.hubspot.auth import OAuthTokenProvider, PrivateAppTokenProvi
 from hubspot_assets.hubspot.breaker import CircuitBreaker
 from hubspot_assets.hubspot.errors import HubSpotError
 from hubspot_assets.hubspot.logging import redact
-from hubspot_assets.hubspot.transport import Transport
 from hubspot_assets.hubspot.token_store import TokenStore
-from tests.client.clients import client_settings, TOKEN_KEY
+from hubspot_assets.hubspot.transport import Transport
+from tests.client.clients import TOKEN_KEY, client_settings
 from tests.client.sandbox_admin import admin_post, force_fault
 
 FORMAT = logging.Formatter("%(name)s %(levelname)s %(message)s %(hubspot)s")

@@ -19,7 +19,7 @@ from hubspot_assets.hubspot import oauth_flow
 from hubspot_assets.hubspot.errors import error_from_response
 from hubspot_assets.hubspot.logging import RedactionFilter, redact, register_secret
 from hubspot_assets.hubspot.token_store import StoredTokens, TokenStore
-from tests.client.clients import client_settings, TOKEN_KEY
+from tests.client.clients import TOKEN_KEY, client_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hubspot_assets.hubspot.errors import AuthenticationError, MissingScopesError, NotFoundError, ValidationError
 from hubspot_assets.hubspot.auth import PrivateAppTokenProvider
+from hubspot_assets.hubspot.errors import AuthenticationError, MissingScopesError, NotFoundError, ValidationError
 from hubspot_assets.hubspot.transport import Transport, endpoint_template
 from tests.client.clients import client_settings
 

@@ -13,7 +13,6 @@ from hubspot_assets.hubspot.errors import (
     DailyLimitError,
     MalformedResponseError,
     NotFoundError,
-    RateLimitError,
     RequestTimeoutError,
     ServerError,
 )

@@ -6,11 +6,12 @@ from __future__ import annotations
 import dagster as dg
 
 from hubspot_assets.defs.assets import build_hubspot_raw_assets
-from hubspot_assets.sources.history import HISTORY_OFF
 from hubspot_assets.defs.schedules import build_schedules
 from hubspot_assets.settings import Settings
+from hubspot_assets.sources.history import HISTORY_OFF
 from tests.defs.dagster_runs import FULL, load_definitions, materializations, observations, resources_for
 from tests.sources.sandbox_warehouse import CRM_TYPES, assert_table_matches_truth, query, settings_for
+
 
 def test_definitions_load_with_one_dlt_asset_per_table_under_hubspot_raw_and_no_phantom_deps():
     from hubspot_assets.definitions import defs

@@ -22,11 +22,11 @@ from hubspot_assets.defs.checks import (
     NO_PARTICIPANTS_OF_MISSING_MESSAGES,
 )
 from hubspot_assets.defs.metadata import INTERNAL_COLUMN_TEXT, RECORD_COLUMN_TEXT
-from hubspot_assets.sources.history import HISTORY_OFF
 from hubspot_assets.defs.resources import WarehouseResource
 from hubspot_assets.sandbox.config import SandboxConfig
 from hubspot_assets.sandbox.server import SandboxServer
 from hubspot_assets.sources.columns import column_name
+from hubspot_assets.sources.history import HISTORY_OFF
 from tests.defs.dagster_runs import FULL, check_results, materializations, observations, resources_for
 
 SEARCH = "POST /crm/v3/objects/{objectType}/search"

@@ -6,8 +6,8 @@ from datetime import date, datetime, timezone
 
 import pyarrow as pa
 
-from hubspot_assets.sources.columns import RecordLayout, column_name
 from hubspot_assets.sources.catalog import ObjectCatalog, parse_property_history
+from hubspot_assets.sources.columns import RecordLayout, column_name
 from hubspot_assets.sources.rows import association_table, history_rows, merge_rows
 
 PROPS = [

@@ -5,9 +5,16 @@ from __future__ import annotations
 import pytest
 import requests
 
-from hubspot_assets.sources.pipeline import run_sync
 from hubspot_assets.sources.columns import epoch_ms
-from tests.sources.sandbox_warehouse import CRM_TYPES, assert_table_matches_truth, custom_types, query, settings_for, truth
+from hubspot_assets.sources.pipeline import run_sync
+from tests.sources.sandbox_warehouse import (
+    CRM_TYPES,
+    assert_table_matches_truth,
+    custom_types,
+    query,
+    settings_for,
+    truth,
+)
 
 METADATA_ENDPOINTS = {
     "GET /crm/v3/schemas",

@@ -56,3 +56,17 @@ def make_client(sandbox: Any, tmp_path: Path, **overrides: Any) -> HubSpotClient
 def flatten(pages: Any) -> list[dict[str, Any]]:
     """The records of every page, in order."""
     return [record for page in pages for record in page]
+
+
+def point_cli_at(sandbox: Any, tmp_path: Path, monkeypatch: Any) -> ClientSettings:
+    """`hubspot-elt auth` pointed at the sandbox's OAuth app, its token store under `tmp_path`; the same settings
+    for the test's own calls."""
+    for name, value in {
+        "HUBSPOT_BASE_URL": sandbox.url, "HUBSPOT_CLIENT_ID": sandbox.config.client_id,
+        "HUBSPOT_CLIENT_SECRET": sandbox.config.client_secret, "HUBSPOT_TOKEN_KEY": TOKEN_KEY,
+        "HUBSPOT_TOKEN_STORE_PATH": str(tmp_path / "tokens.enc"), "HUBSPOT_STATE_DIR": str(tmp_path / "state"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("HUBSPOT_ACCESS_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    return client_settings(sandbox, tmp_path, oauth=True)

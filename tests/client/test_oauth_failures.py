@@ -15,7 +15,7 @@ from hubspot_assets.hubspot import oauth_flow
 from hubspot_assets.hubspot.client import HubSpotClient
 from hubspot_assets.hubspot.errors import AuthenticationError, HubSpotError
 from hubspot_assets.hubspot.token_store import TokenStore
-from tests.client.clients import TOKEN_KEY, client_settings
+from tests.client.clients import TOKEN_KEY, client_settings, point_cli_at
 from tests.client.sandbox_admin import admin_post, clear_faults, endpoint_count, force_fault, request_stats, reset_stats
 
 TOKEN_EXCHANGE = "POST /oauth/v1/token"
@@ -87,20 +87,6 @@ def test_a_rejected_private_app_token_is_told_to_check_hubspot_access_token(sand
     message = str(caught.value)
     assert "HUBSPOT_ACCESS_TOKEN" in message and "auth login" not in message
     assert "pat-na1-not-this-portals-token" not in message
-
-
-def point_cli_at(sandbox, tmp_path, monkeypatch):
-    """`hubspot-elt auth` pointed at the sandbox's OAuth app, its token store under `tmp_path`; the same settings
-    for the test's own calls."""
-    for name, value in {
-        "HUBSPOT_BASE_URL": sandbox.url, "HUBSPOT_CLIENT_ID": sandbox.config.client_id,
-        "HUBSPOT_CLIENT_SECRET": sandbox.config.client_secret, "HUBSPOT_TOKEN_KEY": TOKEN_KEY,
-        "HUBSPOT_TOKEN_STORE_PATH": str(tmp_path / "tokens.enc"), "HUBSPOT_STATE_DIR": str(tmp_path / "state"),
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("HUBSPOT_ACCESS_TOKEN", raising=False)
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    return client_settings(sandbox, tmp_path, oauth=True)
 
 
 def test_auth_status_fails_and_says_to_log_in_when_hubspot_refuses_the_tokens(sandbox, tmp_path, monkeypatch):

@@ -16,7 +16,7 @@ from hubspot_assets.hubspot.auth import OAuthTokenProvider
 from hubspot_assets.hubspot.oauth_flow import OAuthFlowError, authorize_endpoint
 from hubspot_assets.hubspot.token_store import TokenStore
 from hubspot_assets.hubspot.transport import Transport
-from tests.client.clients import TOKEN_KEY, client_settings
+from tests.client.clients import TOKEN_KEY, client_settings, point_cli_at
 
 
 def follow_redirects(url: str) -> None:
@@ -91,13 +91,7 @@ def test_cli_status_shows_the_account_not_the_token_and_logout_revokes(sandbox_f
     sandbox = sandbox_factory()
     settings = client_settings(sandbox, tmp_path, oauth=True)
     tokens = oauth_flow.login(settings, port=0, opener=follow_redirects, show=lambda _: None, timeout=20)
-    for name, value in {
-        "HUBSPOT_BASE_URL": sandbox.url, "HUBSPOT_CLIENT_ID": sandbox.config.client_id,
-        "HUBSPOT_CLIENT_SECRET": sandbox.config.client_secret, "HUBSPOT_TOKEN_KEY": TOKEN_KEY,
-        "HUBSPOT_TOKEN_STORE_PATH": str(tmp_path / "tokens.enc"), "HUBSPOT_STATE_DIR": str(tmp_path / "state"),
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(tmp_path)  # no stray .env
+    point_cli_at(sandbox, tmp_path, monkeypatch)
     runner = CliRunner()
     result = runner.invoke(auth, ["status"])
     assert result.exit_code == 0, result.output

@@ -28,12 +28,14 @@ from hubspot_assets.sources.settings import (
     TABLE_MESSAGE_PARTICIPANTS,
     TABLE_MESSAGES,
     TABLE_THREADS,
+    WHOLE_LIST,
 )
 
 MESSAGE_TEXT_COLUMNS = ("assigned_from", "assigned_to", "subject", "rich_text", "truncation_status", "status")
 PARTICIPANT_TEXT_COLUMNS = ("actor_id", "name", "delivery_type", "delivery_value", "recipient_field")
 NOT_NARROWED = "not in HUBSPOT_OBJECTS (or --objects): add `conversations` to load them"
 PARTIAL_REFRESH = "not read by a partial refresh, which reads only the records it names"
+SCOPE_MISSING = "the credentials lack the conversations.read scope: grant it to load conversations"
 
 
 def conversation_resources(run: Extraction | None) -> list[DltResource]:
@@ -49,9 +51,8 @@ def conversation_resources(run: Extraction | None) -> list[DltResource]:
 
 
 def collection(run: Extraction | None, table: str, method: str) -> DltResource:
-    """A small list replaced whole (inboxes, channels, channel accounts): `client.<method>()`."""
-    return metered_resource(run, lambda run: _collection_rows(run, table, method), name=table,
-                            write_disposition="replace", primary_key="id")
+    """A small list HubSpot answers whole (inboxes, channels, channel accounts): `client.<method>()`."""
+    return metered_resource(run, lambda run: _collection_rows(run, table, method), name=table, **WHOLE_LIST)
 
 
 def _collection_rows(run: Extraction, table: str, method: str) -> Iterator[list[dict]]:
@@ -61,9 +62,9 @@ def _collection_rows(run: Extraction, table: str, method: str) -> Iterator[list[
     if not run.reads_area(run.catalog.conversations):
         run.skip(table, NOT_NARROWED)
         return
-    items = _unless_scope_missing(run, getattr(run.client, method), table)
-    if items:
-        yield [flatten(item) for item in items]
+    items = _unless_scope_missing(run, getattr(run.client, method), table, skips=(table,))
+    if items is not None:
+        yield run.whole_list(table, [flatten(item) for item in items])
 
 
 def threads(run: Extraction | None) -> DltResource:
@@ -115,7 +116,8 @@ def _list_threads(run: Extraction, cursor_ms: int | None) -> tuple[list[dict] | 
     """(thread rows, the `since` they were listed from, the newest latest-message time); rows None without scope.
     The first run, a reconciliation and a full run list archived threads too."""
     since = run.window_start(cursor_ms, complete=False)
-    pages = _unless_scope_missing(run, lambda: run.client.threads(latest_message_after_ms=since), "threads")
+    pages = _unless_scope_missing(run, lambda: run.client.threads(latest_message_after_ms=since), "threads",
+                                  skips=(TABLE_THREADS, TABLE_MESSAGES, TABLE_MESSAGE_PARTICIPANTS))
     if pages is None:
         return None, since, None
     rows = [thread_row(t) for page in pages for t in page]
@@ -242,10 +244,15 @@ def _reads_threads(run: Extraction, *tables: str) -> bool:
     return reads
 
 
-def _unless_scope_missing(run: Extraction, read: Callable[[], Any], what: str) -> list | None:
-    """`list(read())`, or None (with a note for the run's report) when the credentials lack conversations.read."""
+def _unless_scope_missing(
+    run: Extraction, read: Callable[[], Any], what: str, skips: Sequence[str] = ()
+) -> list | None:
+    """`list(read())`, or None when the credentials lack conversations.read: a warning for the run's report, and
+    the tables `skips` reported as skipped for that reason."""
     try:
         return list(read())
     except MissingScopesError:
         run.warn_once("conversations", f"Conversations {what} skipped: the credentials lack conversations.read.")
+        for table in skips:
+            run.skip(table, SCOPE_MISSING)
         return None

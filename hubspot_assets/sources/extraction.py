@@ -25,7 +25,7 @@ from hubspot_assets.sources.columns import RecordLayout, field_value
 from hubspot_assets.sources.memory import release_free_memory
 from hubspot_assets.sources.metering import RequestCounter, working_for
 from hubspot_assets.sources.readers import DEFAULT_WORKERS, SearchLanes, read_all_records
-from hubspot_assets.sources.settings import MESSAGES_RAW_RESOURCE
+from hubspot_assets.sources.settings import HARD_DELETE_COLUMN, MESSAGES_RAW_RESOURCE
 from hubspot_assets.sources.stored import StoredTables
 
 log = logging.getLogger(__name__)
@@ -164,6 +164,18 @@ class Extraction:
         if rows:
             with self._lock:
                 self.delete_markers[table] += rows
+
+    def whole_list(self, table: str, rows: list[dict], key: str = "id") -> list[dict]:
+        """`rows`, all of a list HubSpot answers whole (owners, inboxes, ...), and a delete marker for each row of
+        `table` that is not among them any more. Such a table is merged, not replaced: a run that does not read the
+        list (narrowed, a partial refresh, a scope missing) leaves it as it is, where dlt would empty a replaced
+        table that got no rows."""
+        present = {str(row[key]) for row in rows}
+        stored = {str(row[0]) for row in self.stored.rows(f"SELECT DISTINCT CAST({key} AS VARCHAR) FROM {{table}}",
+                                                            table)}
+        gone = sorted(stored - present)
+        self.note_delete_markers(table, len(gone))
+        return rows + [{key: value, HARD_DELETE_COLUMN: True} for value in gone]
 
     def api_name(self, object_type: str) -> str:
         """What to put in API paths: the type id for custom objects (HubSpot's advice), the name otherwise."""

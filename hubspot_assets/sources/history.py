@@ -22,9 +22,9 @@ UTTERANCE_TEXT_COLUMNS = ("utterance_id", "speaker_id", "speaker_name", "speaker
                           "transcript_source")
 
 HISTORY_OFF = "property history is off: set HUBSPOT_PROPERTY_HISTORY (e.g. contacts:lifecyclestage) to load it"
-SCOPE_MISSING = (
-    "Call transcripts skipped: the credentials lack the scope crm.extensions_calling_transcripts.read "
-    "(it needs an OAuth app: run `hubspot-elt auth login`); the next run with it loads them. Everything else is loaded."
+TRANSCRIPT_SCOPE_MISSING = (
+    "the credentials lack the scope crm.extensions_calling_transcripts.read (it needs an OAuth app: run "
+    "`hubspot-elt auth login`); the next run with it loads them"
 )
 
 
@@ -151,8 +151,8 @@ def _transcripts_due(
 
 
 def _scope_missing(run: Extraction, loaded_any: bool = False) -> None:
-    run.warn_once("transcripts", SCOPE_MISSING)
+    run.warn_once("transcripts", f"Call transcripts skipped: {TRANSCRIPT_SCOPE_MISSING}. Everything else is loaded.")
     if not loaded_any:
-        run.skip(TABLE_TRANSCRIPT_UTTERANCES, "skipped: " + SCOPE_MISSING.split(": ", 1)[1])
+        run.skip(TABLE_TRANSCRIPT_UTTERANCES, TRANSCRIPT_SCOPE_MISSING)
 
 

@@ -20,6 +20,7 @@ from hubspot_assets.sources.settings import (
     TABLE_PIPELINES,
     TABLE_PROPERTIES,
     TABLE_PROPERTY_OPTIONS,
+    WHOLE_LIST,
 )
 
 NOT_NARROWED = "not in HUBSPOT_OBJECTS (or --objects){hint}"
@@ -38,7 +39,7 @@ def metadata_resources(run: Extraction | None) -> list[DltResource]:
         ),
         metered_resource(run, _option_rows, name=TABLE_PROPERTY_OPTIONS,
                          primary_key=("object_type", "property_name", "value"), **PER_OBJECT_TYPE),
-        metered_resource(run, _owner_rows, name=TABLE_OWNERS, write_disposition="replace", primary_key="id"),
+        metered_resource(run, _owner_rows, name=TABLE_OWNERS, **WHOLE_LIST),
         metered_resource(run, _pipeline_rows, name=TABLE_PIPELINES, primary_key=("object_type", "id"),
                          **PER_OBJECT_TYPE),
         metered_resource(run, _stage_rows, name=TABLE_PIPELINE_STAGES,
@@ -66,10 +67,9 @@ def _owner_rows(run: Extraction) -> Iterator[list[dict]]:
     if not run.reads_area(run.catalog.owners):
         run.skip(TABLE_OWNERS, NOT_NARROWED.format(hint=": add `owners` to load them"))
         return
-    for archived in (False, True):
-        rows = [owner_row(o) | {"archived": archived} for o in run.client.owners(archived=archived)]
-        if rows:
-            yield rows
+    rows = [owner_row(o) | {"archived": archived} for archived in (False, True)
+            for o in run.client.owners(archived=archived)]
+    yield run.whole_list(TABLE_OWNERS, rows)
 
 
 def _pipeline_rows(run: Extraction) -> Iterator[list[dict]]:

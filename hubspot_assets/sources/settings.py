@@ -85,6 +85,10 @@ PROPERTY_PREFIX_ON_CLASH = "property_"
 
 # The hidden column that tells dlt's merge to delete a row (GDPR deletions, links that disappeared).
 HARD_DELETE_COLUMN = "_hubspot_deleted"
+# A list HubSpot answers whole (owners, inboxes, channels, channel accounts): merged on id, with a delete marker for
+# each stored row the list no longer has (`Extraction.whole_list`), so a run that does not read it keeps the table.
+WHOLE_LIST = {"write_disposition": MERGE, "primary_key": "id",
+              "columns": {HARD_DELETE_COLUMN: {"data_type": "bool", "hard_delete": True}}}
 
 # Sync modes: incremental reads changes since the stored cursor (everything on the first run); reconcile also
 # detects deletes and re-reads every association; full re-reads everything and reconciles.

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import duckdb
+
 from hubspot_assets.sources.pipeline import run_sync
 from tests.sources.sandbox_warehouse import query, settings_for
 
@@ -118,3 +120,34 @@ def test_a_partial_refresh_of_threads_rereads_them_and_their_messages_only(sandb
                    str(thread))[0][0]
     truth = next(t for t in server.admin("truth/threads")["results"] if t["id"] == thread)
     assert latest == datetime.fromisoformat(truth["latestMessageTimestamp"].replace("Z", "+00:00")).timestamp() * 1000
+
+
+WHOLE_LISTS = ("owners", "inboxes", "channels", "channel_accounts")
+
+
+def _whole_list_rows(settings) -> dict[str, list[tuple]]:
+    return {table: query(settings, f"SELECT * EXCLUDE (_dlt_load_id, _dlt_id) FROM hubspot_raw.{table} ORDER BY id")
+            for table in WHOLE_LISTS}
+
+
+def test_runs_that_do_not_read_the_whole_lists_keep_them_and_a_run_that_does_drops_what_hubspot_dropped(
+    sandbox_factory, tmp_path
+):
+    server = sandbox_factory()
+    settings = settings_for(server, tmp_path)
+    resources = [*WHOLE_LISTS, "contacts"]
+    run_sync(settings, mode="full", snapshot=False, resources=resources)
+    loaded = _whole_list_rows(settings)
+    assert all(loaded.values()), loaded
+
+    run_sync(settings_for(server, tmp_path, objects="contacts"), mode="full", snapshot=False)
+    contact = query(settings, "SELECT id FROM hubspot_raw.contacts LIMIT 1")[0][0]
+    run_sync(settings, snapshot=False, record_ids={"contacts": [contact]})
+    assert _whole_list_rows(settings) == loaded  # neither run read them; both left them as they were
+
+    with duckdb.connect(str(settings.absolute(settings.warehouse_path))) as warehouse:  # an owner since removed
+        warehouse.execute("INSERT INTO hubspot_raw.owners (id, email, _dlt_load_id, _dlt_id) "
+                          "VALUES ('999999999', 'gone@example.com', '1', 'x')")
+    report = run_sync(settings, mode="incremental", snapshot=False, resources=resources)
+    assert _whole_list_rows(settings) == loaded  # the owner HubSpot no longer lists is gone
+    assert report.delete_markers["owners"] == 1

@@ -152,6 +152,8 @@ def test_missing_transcript_scope_is_reported_once_and_the_rest_loads(loaded):
     notes = [w for w in report.warnings if "transcript" in w.lower()]
     assert len(notes) == 1 and "crm.extensions_calling_transcripts.read" in notes[0]
     assert report.row_counts.get("calls", 0) > 0
+    why = report.skipped["call_transcript_utterances"]  # what the Dagster UI and `sync` show after "skipped:"
+    assert why.startswith("the credentials lack the scope crm.extensions_calling_transcripts.read"), why
 
 
 def test_snapshot_is_published_and_readable_while_the_warehouse_is_locked(loaded):

@@ -269,8 +269,9 @@ def _ask_hubspot(transport: Transport, tokens: StoredTokens, hub_id: int | None)
 
 
 def _refused(error: HubSpotError) -> bool:
-    """HubSpot answered and refused the token (401, 404, ...), as opposed to not answering usefully (5xx, network)."""
-    return error.status is not None and 400 <= error.status < 500
+    """HubSpot answered and refused the token (401, 404, ...), as opposed to not answering usefully (5xx, network,
+    a timeout or a rate limit: 408 and 429 say nothing of the token)."""
+    return error.status is not None and 400 <= error.status < 500 and error.status not in (408, 429)
 
 
 def _reason(error: HubSpotError) -> str:

@@ -109,3 +109,15 @@ def test_auth_status_accepts_an_expired_access_token_whose_refresh_token_is_vali
     assert result.exit_code == 0, result.output
     assert "HubSpot accepts:  yes (the access token has expired" in result.output
     assert "auth login" not in result.output
+
+
+def test_auth_status_does_not_say_log_in_again_when_hubspot_only_rate_limits_the_check(sandbox_factory, tmp_path,
+                                                                                      monkeypatch):
+    sandbox = sandbox_factory()
+    login(point_cli_at(sandbox, tmp_path, monkeypatch))
+    monkeypatch.setenv("HUBSPOT_RETRY_MAX_ATTEMPTS", "1")
+    force_fault(sandbox, "429", count=10, path="/oauth/v1/")  # the token checks
+    result = CliRunner().invoke(auth, ["status", "--json"])
+    answer = json.loads(result.output)
+    assert answer["accepted"] is None and answer["check_error"], answer  # unknown, not refused
+    assert "auth login" not in result.output

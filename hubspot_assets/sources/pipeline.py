@@ -33,7 +33,7 @@ from hubspot_assets.sources import hubspot
 from hubspot_assets.sources.catalog import ObjectCatalog, discover_catalog, parse_property_history
 from hubspot_assets.sources.columns import field_value
 from hubspot_assets.sources.extraction import Extraction
-from hubspot_assets.sources.settings import MODES
+from hubspot_assets.sources.settings import MODES, TABLE_THREADS
 from hubspot_assets.sources.warehouse import (
     discard_unfinished_extracts,
     make_pipeline,
@@ -60,6 +60,13 @@ class Prepared:
     property_history: dict[str, tuple[str, ...]]
     mode: str
     extraction: Extraction
+    owns_client: bool = False  # `prepare` built the client, so the run closes it
+
+    def close(self) -> None:
+        """Stop counting this run's requests, and close the client if the run built it."""
+        self.extraction.close()
+        if self.owns_client:
+            self.client.close()
 
     def source(self, custom_tables: Sequence[str] | None = None) -> Any:
         """The dlt source of this run (call once per run: the extraction state is shared by its resources).
@@ -88,12 +95,23 @@ def prepare(settings: Settings, *, mode: str = "incremental", objects: str | Seq
     if mode not in MODES:
         raise SetupError(f"sync mode must be one of {', '.join(MODES)} (got {mode!r})")
     objects_wanted = split_objects(objects if objects is not None else settings.objects)
-    if client is None:
-        client = HubSpotClient.from_settings(settings)
-        catalog = _discover_fast(settings, objects_wanted)
-    else:
-        catalog = _discover(settings, client, objects_wanted)
-    if catalog is None:  # the quick probe met a transient error: ask again with the patient client
+    if client is not None:
+        return _prepare_with(settings, client, mode, objects_wanted, record_ids)
+    client = HubSpotClient.from_settings(settings)
+    try:
+        prepared = _prepare_with(settings, client, mode, objects_wanted, record_ids,
+                                 catalog=_discover_fast(settings, objects_wanted))
+    except BaseException:
+        client.close()
+        raise
+    prepared.owns_client = True
+    return prepared
+
+
+def _prepare_with(settings: Settings, client: Any, mode: str, objects_wanted: list[str] | None,
+                  record_ids: Mapping[str, Sequence[int | str]] | None, catalog: ObjectCatalog | None = None
+                  ) -> Prepared:
+    if catalog is None:  # no quick probe made, or it met a transient error: ask with the patient client
         catalog = _discover(settings, client, objects_wanted)
     try:
         # A run narrowed to some types leaves the history of the others for the runs that load them; otherwise a
@@ -102,6 +120,10 @@ def prepare(settings: Settings, *, mode: str = "incremental", objects: str | Seq
     except ValueError as error:
         raise SetupError(str(error)) from error
     history = {t: props for t, props in history.items() if t in catalog.all}
+    unknown = sorted(set(record_ids or {}) - set(catalog.all) - {TABLE_THREADS})
+    if unknown:
+        raise SetupError(f"a partial refresh names {', '.join(unknown)}, which this run does not load: name object "
+                         f"types of the catalog ({', '.join(catalog.all)}) or threads")
     extraction = Extraction(
         client,
         catalog,
@@ -112,7 +134,11 @@ def prepare(settings: Settings, *, mode: str = "incremental", objects: str | Seq
         credentials_id=credentials_id(settings),
         property_history=history,
     )
-    _check_history_properties(extraction, history)
+    try:
+        _check_history_properties(extraction, history)
+    except BaseException:
+        extraction.close()
+        raise
     return Prepared(client, catalog, history, mode, extraction)
 
 
@@ -304,7 +330,7 @@ def sync_session(
     started = time.monotonic()
     logging.getLogger(HTTP_LOGGER).addFilter(_SCOPE_FILTER)  # idempotent: the same filter object is added once
     prepared = prepare(settings, mode=mode, objects=objects, client=client, record_ids=record_ids)
-    with writer_lock(settings), _explained_warehouse_errors(settings):
+    with closing(prepared), writer_lock(settings), _explained_warehouse_errors(settings):
         with closing(open_warehouse(settings)) as connection:
             pipeline = make_pipeline(settings, progress=progress, connection=connection)
             finish_pending(pipeline)
@@ -316,7 +342,6 @@ def sync_session(
                 yield session
             finally:
                 prepared.extraction.stored.share(None)
-                prepared.extraction.close()
         session.snapshot = publish_snapshot(settings) if snapshot else None
 
 

@@ -86,3 +86,11 @@ def test_sync_command_prints_one_actionable_line_and_exits_nonzero(sandbox, tmp_
     )
     assert result.exit_code != 0
     assert "unicorns" in result.output and "Traceback" not in result.output
+
+
+def test_a_partial_refresh_of_a_misspelt_object_type_says_what_it_may_name_and_writes_nothing(sandbox, tmp_path):
+    settings = settings_for(sandbox, tmp_path)
+    with pytest.raises(SetupError, match="contcts") as caught:
+        run_sync(settings, record_ids={"contcts": [1]})
+    assert "contacts" in str(caught.value) and "threads" in str(caught.value)
+    assert not (tmp_path / "warehouse.duckdb").exists()

@@ -15,7 +15,7 @@ import click
 
 from hubspot_assets.hubspot import oauth_flow
 from hubspot_assets.hubspot.errors import HubSpotError
-from hubspot_assets.settings import load_settings
+from hubspot_assets.settings import Settings, SettingsError, load_settings
 
 LOGIN_AGAIN = "Run `hubspot-elt auth login` to connect again."
 
@@ -30,6 +30,13 @@ def auth() -> None:
     """Connect to HubSpot with an OAuth app (private apps need only HUBSPOT_ACCESS_TOKEN)."""
 
 
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:  # one line naming the variable to fix, no traceback
+        raise click.ClickException(str(error)) from None
+
+
 @auth.command()
 @click.option("--no-browser", is_flag=True, help="Print the authorize URL instead of opening a browser.")
 @click.option("--port", type=int, default=None, help="Redirect catcher port (default HUBSPOT_OAUTH_REDIRECT_PORT).")
@@ -37,7 +44,7 @@ def auth() -> None:
 @click.option("--timeout", type=float, default=300.0, show_default=True, help="Seconds to wait for the redirect.")
 def login(no_browser: bool, port: int | None, scopes: str | None, timeout: float) -> None:
     """Authorize the app in a browser and store its tokens, encrypted, in HUBSPOT_TOKEN_STORE_PATH."""
-    settings = load_settings()
+    settings = _settings()
     scope_list = scopes.replace(",", " ").split() if scopes else None
     try:
         tokens = oauth_flow.login(
@@ -59,7 +66,7 @@ def status(as_json: bool, offline: bool) -> None:
     Exits 1 when nothing is stored or HubSpot refuses the stored tokens (or cannot be asked), so scripts can
     check that hubspot-elt is connected.
     """
-    settings = load_settings()
+    settings = _settings()
     try:
         info = oauth_flow.status(settings, check=not offline)
     except HubSpotError as exc:
@@ -101,7 +108,7 @@ def _acceptance(info: dict[str, Any]) -> str:
 @auth.command()
 def logout() -> None:
     """Revoke the refresh token at HubSpot and delete the local token store."""
-    settings = load_settings()
+    settings = _settings()
     result = oauth_flow.logout(settings)
     if result["revoked"]:
         click.echo("Refresh token revoked at HubSpot.")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hubspot_assets.hubspot.settings import ApiVersion, ClientSettings, Tier
@@ -74,6 +74,37 @@ class _EnvironmentSettings(BaseSettings, Settings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment (or `.env`), with explicit overrides (tests, CLI flags) taking precedence."""
-    read = _EnvironmentSettings(**{k: v for k, v in overrides.items() if v is not None})
-    return Settings.model_validate({name: getattr(read, name) for name in Settings.model_fields})
+    """Settings from the environment (or `.env`), with explicit overrides (tests, CLI flags) taking precedence.
+
+    Raises `SettingsError` naming the variable of each value that cannot work."""
+    try:
+        read = _EnvironmentSettings(**{k: v for k, v in overrides.items() if v is not None})
+        return Settings.model_validate({name: getattr(read, name) for name in Settings.model_fields})
+    except ValidationError as error:
+        raise SettingsError(settings_error(error)) from None
+
+
+class SettingsError(ValueError):
+    """A setting whose value cannot work; the message names each variable to fix."""
+
+
+SECRET_SETTINGS = frozenset({"access_token", "client_secret", "token_key"})
+
+
+def variable(setting: str) -> str:
+    """The environment variable of a `Settings` field: `HUBSPOT_<FIELD>`."""
+    return f"HUBSPOT_{setting.upper()}"
+
+
+def settings_error(error: ValidationError) -> str:
+    """What to fix, one variable per problem; secrets are never echoed."""
+    problems = []
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else ""
+        name = variable(field)
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if name not in message:
+            shown = "" if field in SECRET_SETTINGS else f" (got {item.get('input')!r})"
+            message = f"{name}: {message}{shown}"
+        problems.append(message)
+    return "HubSpot settings are invalid: " + "; ".join(problems)

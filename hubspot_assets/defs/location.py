@@ -1,11 +1,12 @@
 """What the code location reads from the environment when it loads: the schedules' cron strings and the warehouse
-path (for the custom object tables earlier runs wrote). Nothing else: connection settings are read by each run,
-so a bad one fails that run, not the load.
+path (for the custom object tables earlier runs wrote), and which `HUBSPOT_*` variables are set: the resources get a
+`dg.EnvVar` for each set one (its value is read by each run, so a bad one fails that run, not the load) and the
+default for the others. A variable set only after the load, or only in the run workers' environment, takes effect
+after a reload of the code location.
 
-Variables are read the way the resources' are (`dg.EnvVar`); an unset or empty one means the `Settings` default.
-`dagster dev` and the other Dagster commands also load a `.env` file from the directory they start in.
+An unset or empty variable means the `Settings` default. `dagster dev` and the other Dagster commands also load a
+`.env` file from the directory they start in.
 """
-
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,14 +15,7 @@ from pathlib import Path
 import dagster as dg
 from croniter import croniter
 
-from hubspot_assets.settings import Settings
-
-PREFIX = "HUBSPOT_"
-
-
-def variable(setting: str) -> str:
-    """The environment variable of a `Settings` field: `HUBSPOT_<FIELD>`."""
-    return f"{PREFIX}{setting.upper()}"
+from hubspot_assets.settings import Settings, variable
 
 
 def env_value(name: str) -> str | None:

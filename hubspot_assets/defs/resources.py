@@ -20,11 +20,9 @@ import dagster as dg
 from dagster_dlt import DagsterDltResource
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from hubspot_assets.defs.location import env_value, variable
+from hubspot_assets.defs.location import env_value
 from hubspot_assets.hubspot.settings import ClientSettings
-from hubspot_assets.settings import Settings
-
-SECRET_SETTINGS = frozenset({"access_token", "client_secret", "token_key"})
+from hubspot_assets.settings import Settings, settings_error, variable
 
 
 def _setting(model: type[BaseModel], name: str) -> Any:
@@ -114,20 +112,6 @@ def from_environment(resource: type[dg.ConfigurableResource]) -> dict[str, Any]:
         annotation = resource.model_fields[name].annotation
         values[name] = dg.EnvVar.int(var) if annotation is int else dg.EnvVar(var)
     return values
-
-
-def settings_error(error: ValidationError) -> str:
-    """What to fix, one variable per problem; secrets are never echoed."""
-    problems = []
-    for item in error.errors():
-        field = str(item["loc"][0]) if item["loc"] else ""
-        name = variable(field)
-        message = str(item["msg"]).removeprefix("Value error, ")
-        if name not in message:
-            shown = "" if field in SECRET_SETTINGS else f" (got {item.get('input')!r})"
-            message = f"{name}: {message}{shown}"
-        problems.append(message)
-    return "HubSpot settings are invalid: " + "; ".join(problems)
 
 
 def run_settings(hubspot: HubSpotResource, warehouse: WarehouseResource) -> Settings:

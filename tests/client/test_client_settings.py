@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
 
 from hubspot_assets.hubspot.settings import TIERS
-from hubspot_assets.settings import load_settings
+from hubspot_assets.settings import SettingsError, load_settings
 
 
 def test_an_unknown_tier_in_the_environment_names_hubspot_tier_and_the_valid_tiers(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no stray .env
     monkeypatch.setenv("HUBSPOT_TIER", "platinum")
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(SettingsError) as caught:
         load_settings()
     message = str(caught.value)
     assert "HUBSPOT_TIER" in message and "'platinum'" in message

@@ -94,3 +94,16 @@ def test_a_partial_refresh_of_a_misspelt_object_type_says_what_it_may_name_and_w
         run_sync(settings, record_ids={"contcts": [1]})
     assert "contacts" in str(caught.value) and "threads" in str(caught.value)
     assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+@pytest.mark.parametrize("name, value", [("HUBSPOT_API_VERSION", "v9"), ("HUBSPOT_LOOKBACK_S", "five minutes")])
+def test_a_mistyped_setting_on_the_command_line_names_its_variable_not_a_field(tmp_path, monkeypatch, name, value):
+    from hubspot_assets.cli import main
+
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "pat-na1-secret-0000")
+    monkeypatch.setenv(name, value)
+    for command in (["sync", "--warehouse", str(tmp_path / "w.duckdb")], ["auth", "status"]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code != 0
+        assert name in result.output and "Traceback" not in result.output, result.output
+        assert "_EnvironmentSettings" not in result.output and "pat-na1-secret-0000" not in result.output

@@ -46,7 +46,10 @@ class Settings(ClientSettings):
     )
     lookback_s: int = Field(default=300, ge=0, description="Incremental look-back overlap for search's index lag.")
     # Webhooks and schedules.
-    queue_url: str = Field(default="sqlite:///data/webhook_queue.sqlite", description="Webhook queue store.")
+    queue_url: str = Field(
+        default="sqlite:///data/webhook_queue.sqlite",
+        description="Webhook queue store, for the webhook receiver (not built yet: nothing reads it today).",
+    )
     incremental_cron: str = Field(default="*/15 * * * *", description="Cron of the incremental sync schedule.")
     reconcile_cron: str = Field(default="0 3 * * *", description="Cron of the nightly reconciliation schedule.")
 

@@ -3,8 +3,9 @@
 Every op that writes the warehouse runs in the concurrency pool `WAREHOUSE_POOL`; the instance limits that pool to
 one at a time (`dagster.yaml`: `concurrency: pools: default_limit: 1`, which `make dev` uses; a deployment sets
 the same or runs `dagster instance concurrency set hubspot_warehouse 1`), so a second writing run, however it was
-launched (a schedule, "Materialize all", a job), waits for the first. Inside one process the writer file lock
-(sources/warehouse.py) also makes a second writer wait rather than fail on DuckDB's lock.
+launched (a schedule, "Materialize all", a job), waits for the first. Beneath it, the writer file lock
+(sources/warehouse.py) makes any second writer, in any process (a terminal `hubspot-elt sync` too), wait rather
+than fail on DuckDB's lock.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Pages of CRM records as Arrow, parsed from HubSpot's JSON without building a Python object per value.
 
-A page of 200 contacts with 340 properties is ~3 MB of JSON and 68,000 values. Parsed into dicts (orjson) and
-then into Arrow, it holds the interpreter's lock for ~25 ms; pyarrow's JSON reader builds the same Arrow arrays in
-~20 ms without holding it, so the threads reading other pages (and the rest of the pipeline) keep running. Bulk
+A page of 200 contacts with 340 properties is megabytes of JSON and tens of thousands of values. Parsed into dicts
+(orjson) and then into Arrow, it holds the interpreter's lock the whole time; pyarrow's JSON reader builds the same
+Arrow arrays as fast without holding it, so the threads reading other pages (and the rest of the pipeline) keep
+running. Bulk
 reads (batch reads and searches of every property) use these pages; they carry what a reader needs: the ids as an
 int64 array, a `take` to keep some records, the raw properties (strings, as HubSpot sends them) for typing.
 

@@ -44,7 +44,8 @@ def limit_arenas(count: int = 2) -> bool:
 
 
 def release_free_memory() -> None:
-    """Collect garbage and hand freed heap pages back to the system (cheap: a few milliseconds)."""
+    """Collect garbage and hand freed heap pages back to the system. It walks the whole heap, so call it where a
+    large amount was just freed (a resource that yielded many rows, the start of normalize and load), not often."""
     gc.collect()
     libc = _glibc()
     if libc is not None:

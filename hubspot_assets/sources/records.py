@@ -196,7 +196,7 @@ def _reconcile_records(
     """After the live and archived records (`archived_ids`, sorted) were read: live records the warehouse lacks or
     holds as archived -> re-read; records gone from HubSpot (GDPR deletions, merged away, purged) -> deleted."""
     layout = run.layout(object_type)
-    # Id sets as sorted int64 arrays: a large portal has millions of records, and Python sets of them cost ~10x.
+    # Id sets as sorted int64 arrays: a large portal has millions of records, and Python sets of them cost far more.
     live_ids = np.unique(run.changes(object_type, None, complete=True, wait=False).id_array())
     table = table_name or object_type
     held = run.stored.columns("SELECT CAST(id AS BIGINT) AS id, coalesce(archived, false) AS archived "

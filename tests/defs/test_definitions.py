@@ -1,5 +1,5 @@
-"""The code location loads, and the hubspot_raw assets (dagster-dlt `@dlt_assets`) materialize for real against the
-sandbox: the whole set, a subset, and an incremental run after a full one."""
+"""The code location loads, and the hubspot_raw assets (one `@dg.multi_asset` with dagster-dlt's translator)
+materialize for real against the sandbox: the whole set, a subset, and an incremental run after a full one."""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ def test_a_run_narrowed_to_contacts_reads_no_owner_no_conversation_and_no_other_
     endpoints = _endpoints(server)
     assert not [e for e in endpoints if "conversations" in e or "owners" in e or "pipelines" in e], endpoints
     assert endpoints.get("GET /crm/v3/properties/{objectType}") == 1  # the contacts' definitions only
+    assert "contacts" in report.row_counts
     assert set(report.row_counts) <= {"contacts", "merges", "associations", "properties", "property_options"}
     assert "threads" in report.skipped and "owners" in report.skipped
     assert "HUBSPOT_OBJECTS" in report.skipped["threads"]

@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_dlt import DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from hubspot_assets.sources import RESOURCE_DESCRIPTIONS
+from hubspot_assets.sources.descriptions import table_description
 from hubspot_assets.sources.settings import CUSTOM_OBJECTS_RESOURCE, DATASET_NAME
 
 GROUP_CRM = "hubspot_crm"
@@ -30,12 +30,6 @@ def group_of(resource_name: str) -> str:
     return GROUP_CRM
 
 
-def _description(name: str) -> str:
-    if name in RESOURCE_DESCRIPTIONS:
-        return RESOURCE_DESCRIPTIONS[name]
-    return f"Records of the HubSpot custom object `{name}`, one row per record (key `id`), every property a column."
-
-
 @dataclass
 class HubSpotTranslator(DagsterDltTranslator):
     """dagster-dlt's translator with this project's keys, groups and descriptions; `freshness_policy` goes on every
@@ -52,7 +46,7 @@ class HubSpotTranslator(DagsterDltTranslator):
             key=dg.AssetKey([DATASET_NAME, name]),
             deps=[],
             group_name=group_of(name),
-            description=_description(name),
+            description=table_description(name),
             kinds={"hubspot", "dlt", "duckdb"},
             metadata=metadata,
             freshness_policy=self.freshness_policy,

@@ -51,9 +51,8 @@ def test_a_load_out_of_warehouse_memory_says_what_to_set_and_the_next_run_loses_
 
 def test_a_mistyped_warehouse_memory_limit_names_the_setting(tmp_path):
     import pytest
-    from pydantic import ValidationError
 
-    from hubspot_assets.settings import load_settings
+    from hubspot_assets.settings import SettingsError, load_settings
 
-    with pytest.raises(ValidationError, match="HUBSPOT_WAREHOUSE_MEMORY_LIMIT must be a size"):
+    with pytest.raises(SettingsError, match="HUBSPOT_WAREHOUSE_MEMORY_LIMIT must be a size"):
         load_settings(warehouse_memory_limit="lots")

@@ -16,7 +16,9 @@ from typing import Any, Literal
 import duckdb
 from sqlglot import exp
 
-TestKind = Literal["unique", "not_null", "accepted_values", "relationships", "sql"]
+from hubspot_assets.models.materialize import first_row
+
+TestKind = Literal["unique", "not_null", "accepted_values", "relationships", "sql", "contract"]
 Severity = Literal["error", "warn"]
 GENERIC_KINDS: tuple[str, ...] = ("unique", "not_null", "accepted_values", "relationships")
 SAMPLE_ROWS = 5
@@ -85,7 +87,7 @@ def run_test(connection: duckdb.DuckDBPyConnection, test: ModelTest) -> TestResu
     """Run `test` against the warehouse: passed when its query returns no row. A query DuckDB refuses gives a result
     that did not pass, with DuckDB's message as `error` (it never raises)."""
     try:
-        failing = connection.execute(f"SELECT count(*) FROM ({test.sql})").fetchone()[0]
+        failing = first_row(connection, f"SELECT count(*) FROM ({test.sql})")[0]
         sample = fetch_dicts(connection, f"SELECT * FROM ({test.sql}) LIMIT {SAMPLE_ROWS}") if failing else []
     except duckdb.Error as error:
         return TestResult(test, passed=False, failing_rows=0, error=str(error))

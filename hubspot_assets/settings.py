@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hubspot_assets.hubspot.settings import ApiVersion, ClientSettings, Tier
@@ -35,6 +35,11 @@ class Settings(ClientSettings):
         description="DuckDB memory while loading (it spills to disk past it; the process grows by about this much + "
         "140 MB); enough for 1M contacts x 340 properties. Raise it if a load stops with an out-of-memory error.",
     )
+    models_memory_limit: str = Field(
+        default="1GB",
+        description="DuckDB memory while the SQL models build (it spills to disk past it). Raise it for a faster "
+        "build of a large portal if the machine has the memory.",
+    )
     # What a sync extracts.
     objects: str | None = Field(
         default=None,
@@ -53,14 +58,12 @@ class Settings(ClientSettings):
     incremental_cron: str = Field(default="*/15 * * * *", description="Cron of the incremental sync schedule.")
     reconcile_cron: str = Field(default="0 3 * * *", description="Cron of the nightly reconciliation schedule.")
 
-    @field_validator("warehouse_memory_limit")
+    @field_validator("warehouse_memory_limit", "models_memory_limit")
     @classmethod
-    def _memory_size(cls, value: str) -> str:
+    def _memory_size(cls, value: str, info: ValidationInfo) -> str:
         text = value.strip().upper().replace(" ", "")
         if not re.fullmatch(r"\d+(\.\d+)?(KB|MB|GB|TB|KIB|MIB|GIB|TIB)", text):
-            raise ValueError(
-                f"HUBSPOT_WAREHOUSE_MEMORY_LIMIT must be a size such as 512MB or 1GB (got {value!r})"
-            )
+            raise ValueError(f"{variable(info.field_name)} must be a size such as 512MB or 1GB (got {value!r})")
         return text
 
 

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from hubspot_assets.defs.jobs import WAREHOUSE_POOL
 from hubspot_assets.defs.metadata import COLUMN_SCHEMA, ROW_COUNT
-from hubspot_assets.defs.resources import WarehouseResource, setting_values, settings_error
+from hubspot_assets.defs.resources import WarehouseResource, setting_values
 from hubspot_assets.defs.translator import TABLE_NAME
 from hubspot_assets.models.build import ModelResult
 from hubspot_assets.models.cli import result_line
@@ -36,7 +36,7 @@ from hubspot_assets.models.contracts_check import CONTRACT_CHECK
 from hubspot_assets.models.data_tests import TestResult
 from hubspot_assets.models.project import Model, ModelProject, load_project
 from hubspot_assets.models.runner import run_models
-from hubspot_assets.settings import Settings
+from hubspot_assets.settings import Settings, settings_error
 
 MODELS_OP_NAME = "hubspot_models"
 AUTOMATION_SENSOR = "hubspot_models_automation"

@@ -81,11 +81,12 @@ class HubSpotResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse, its read-only snapshot and DuckDB's memory while loading."""
+    """The DuckDB warehouse, its read-only snapshot and DuckDB's memory while loading and while models build."""
 
     warehouse_path: str = _setting(Settings, "warehouse_path")
     snapshot_path: str | None = _setting(Settings, "snapshot_path")
     memory_limit: str = _setting(Settings, "warehouse_memory_limit")
+    models_memory_limit: str = _setting(Settings, "models_memory_limit")
 
 
 # Resource fields named otherwise than their `Settings` field (whose name gives the variable); the others match.

@@ -29,6 +29,7 @@ def run_models(
     not load or a bad selection, before anything is written."""
     with writer_lock(settings):
         connection = open_warehouse(settings)
+        connection.execute("SET memory_limit = ?", [settings.models_memory_limit])
         try:
             project = load_project(folder, connection)
             results = build_models(connection, project, select=select, full_refresh=full_refresh,

@@ -96,7 +96,8 @@ def test_a_partial_refresh_of_a_misspelt_object_type_says_what_it_may_name_and_w
     assert not (tmp_path / "warehouse.duckdb").exists()
 
 
-@pytest.mark.parametrize("name, value", [("HUBSPOT_API_VERSION", "v9"), ("HUBSPOT_LOOKBACK_S", "five minutes")])
+@pytest.mark.parametrize("name, value", [("HUBSPOT_API_VERSION", "v9"), ("HUBSPOT_LOOKBACK_S", "five minutes"),
+                                         ("HUBSPOT_MODELS_MEMORY_LIMIT", "lots")])
 def test_a_mistyped_setting_on_the_command_line_names_its_variable_not_a_field(tmp_path, monkeypatch, name, value):
     from hubspot_assets.cli import main
 

@@ -1,5 +1,5 @@
-"""`python -m hubspot_assets.demo` (`make demo`): start the local HubSpot sandbox, run the full pipeline into DuckDB
-and print what was loaded.
+"""`python -m hubspot_assets.demo` (`make demo`): start the local HubSpot sandbox, run the full pipeline into DuckDB,
+build the SQL models (dbt_like_models/) and print what was loaded and the marts analysts query.
 
 Options: `--warehouse PATH` (default data/demo/warehouse.duckdb), `--scale small|medium|large|<contacts>`,
 `--seed N`, `--mode full|incremental|reconcile`. Nothing here touches the real HubSpot.
@@ -17,6 +17,7 @@ from rich.table import Table
 
 from hubspot_assets.settings import load_settings
 from hubspot_assets.sources.settings import DATASET_NAME
+from hubspot_assets.sources.warehouse import snapshot_path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
 
         report = run_with_progress(settings, mode=args.mode, console=console)
         _print_warehouse(console, settings.absolute(settings.warehouse_path), report)
+        if not _build_models(console, settings):
+            return 1
     finally:
         server.stop()
     return 0
@@ -112,6 +115,32 @@ def _print_warehouse(console: Console, path: Path, report) -> None:
     )
     for warning in report.warnings:
         console.print(f"[yellow]note:[/] {warning}")
+
+
+def _build_models(console: Console, settings) -> bool:
+    """Build every model as `hubspot-elt models build` does, a line per model, then the marts' row counts."""
+    from hubspot_assets.models.cli import result_line
+    from hubspot_assets.models.project import FOLDER_SCHEMAS
+    from hubspot_assets.models.runner import run_models
+
+    console.print("[bold]Building the models[/] (dbt_like_models/)...")
+    results = run_models(settings, on_result=lambda result: console.print(result_line(result), highlight=False))
+    marts = [r for r in results if r.model.schema == FOLDER_SCHEMAS['marts'] and r.ok]
+    table = Table(title=f"the marts ({FOLDER_SCHEMAS['marts']} schema): what analysts query")
+    table.add_column("mart")
+    table.add_column("rows", justify="right")
+    table.add_column("columns", justify="right")
+    for result in marts:
+        table.add_row(result.model.name, f"{result.rows or 0:,}", str(len(result.columns)))
+    console.print(table)
+    if marts:
+        console.print(
+            "Query a mart in the snapshot:\n"
+            f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{snapshot_path(settings)}', read_only=True)"
+            f".sql('select * from {marts[0].model.relation} limit 5'))\"",
+            soft_wrap=True,
+        )
+    return all(r.ok for r in results)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,10 @@ def main() -> None:
 main.add_command(auth)
 main.add_command(sync)
 main.add_command(
+    LazyCommand("models", "hubspot_assets.models.cli:models",
+                short_help="Build the SQL models of dbt_like_models/ and run their tests.")
+)
+main.add_command(
     LazyCommand("sandbox", "hubspot_assets.sandbox.cli:sandbox",
                 short_help="The local HubSpot emulator (for development, demos and tests).")
 )

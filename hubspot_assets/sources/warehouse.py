@@ -66,6 +66,9 @@ EXTRACT_WORKERS = 48
 
 # dlt's staging dataset, where merges stage their rows (its default layout, "<dataset>_staging"): not data.
 STAGING_SCHEMA = f"{DATASET_NAME}_staging"
+# What the models framework remembers between builds (hubspot_assets/models/state.py): not data either.
+MODELS_STATE_SCHEMA = "hubspot_models_state"
+INTERNAL_SCHEMAS = (STAGING_SCHEMA, MODELS_STATE_SCHEMA)
 
 
 class DltSettingsError(RuntimeError):
@@ -287,8 +290,8 @@ def _command_line(limit: int = 100) -> str:
 def publish_snapshot(settings: Settings) -> Path:
     """Copy the warehouse's data to the snapshot path atomically; call it with the writer lock held, after a load.
 
-    The snapshot holds every schema of the warehouse but dlt's staging dataset (`hubspot_raw_staging`, the rows of
-    the last merge). Temporary copies left by a publish whose process was killed are removed first."""
+    The snapshot holds every schema of the warehouse but the internal ones: dlt's staging dataset
+    (`hubspot_raw_staging`, the rows of the last merge) and the models' build state (`hubspot_models_state`). Temporary copies left by a publish whose process was killed are removed first."""
     source = warehouse_path(settings)
     target = snapshot_path(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -300,7 +303,8 @@ def publish_snapshot(settings: Settings) -> Path:
     try:
         shutil.copyfile(source, temporary)
         with duckdb.connect(str(temporary)) as connection:
-            connection.execute(f'DROP SCHEMA IF EXISTS "{STAGING_SCHEMA}" CASCADE')
+            for schema in INTERNAL_SCHEMAS:
+                connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
             connection.execute("CHECKPOINT")
         os.replace(temporary, target)
     finally:

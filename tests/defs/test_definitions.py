@@ -21,7 +21,8 @@ def test_definitions_load_with_one_dlt_asset_per_table_under_hubspot_raw_and_no_
     names = {key.path[-1] for key in keys}
     assert {"contacts", "deals", "associations", "owners", "messages", "call_transcript_utterances"} <= names
     assert "conversation_messages_raw" not in names  # the hidden parent of messages is not an asset
-    assert graph.get_all_asset_keys() == keys  # no upstream asset of dagster-dlt's default translator
+    models = {key for key in graph.get_all_asset_keys() if key.path[0] in ("hubspot_staging", "hubspot")}
+    assert graph.get_all_asset_keys() - models == keys  # no upstream asset of dagster-dlt's default translator
     for key in keys:
         node = graph.get(key)
         assert not node.parent_keys, f"{key} depends on {node.parent_keys}"

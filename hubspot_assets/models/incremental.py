@@ -1,0 +1,126 @@
+"""Incremental models: rebuild only the keys whose input rows changed since the model's last build.
+
+For each input `changed_keys` lists, a fingerprint per key of the model: the XOR of the hashes of the input's rows
+that map to that key (`SELECT <key expr>, bit_xor(hash(<row or version columns>)) ... GROUP BY 1`). A key whose
+fingerprint differs from the stored one, or that appeared or disappeared, changed: an insert, an update, a delete,
+an archive, a merge or a new association all move it. The rows of those keys are deleted from the model and
+selected again from the model's SQL, filtered on the key, in one transaction that also stores the new
+fingerprints.
+
+The whole model is rebuilt instead (like a `table`) on its first build, when asked (`--full-refresh`), when its
+definition (SQL, configuration) changed, or when an input `changed_keys` does not list changed at all (its count
+and XOR of row hashes differ from the last build's): such an input can affect any key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import duckdb
+
+from hubspot_assets.models.data_tests import quote
+from hubspot_assets.models.materialize import build_table, first_row, relation_type, transaction
+from hubspot_assets.models.project import ChangedKey, Model
+from hubspot_assets.models.state import (
+    STATE_SCHEMA,
+    BuildState,
+    key_fingerprints_name,
+    key_fingerprints_table,
+    read_state,
+    write_state,
+)
+
+MISSING = "missing"  # the fingerprint of an optional input the warehouse does not hold
+_ROW = "_row"  # alias of the input in fingerprint queries: `hash(_row)` hashes the whole row (DuckDB's row struct)
+
+
+def whole_fingerprint(connection: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """Row count and XOR of every row's hash: changes whenever any row does."""
+    count, xor = first_row(connection, f"SELECT count(*), bit_xor(hash({_ROW})) FROM {relation} AS {_ROW}")
+    return f"{count}:{xor or 0}"
+
+
+def key_fingerprint_sql(relation: str, changed_key: ChangedKey) -> str:
+    hashed = ", ".join(f"{_ROW}.{quote(c)}" for c in changed_key.version) if changed_key.version else _ROW
+    return (f"SELECT ({changed_key.key}) AS key, bit_xor(hash({hashed})) AS fingerprint FROM {relation} AS {_ROW} "
+            "GROUP BY ALL")
+
+
+def input_fingerprints(connection: duckdb.DuckDBPyConnection, model: Model, missing: Iterable[str]) -> dict[str, str]:
+    """The whole-input fingerprints that decide a full rebuild: every input not in `changed_keys`, and `missing`
+    for an optional input the warehouse lacks (so its arrival rebuilds the model)."""
+    missing = set(missing)
+    return {
+        relation: MISSING if relation in missing else whole_fingerprint(connection, relation)
+        for relation in model.inputs
+        if relation in missing or relation not in model.changed_keys
+    }
+
+
+def build_incremental(connection: duckdb.DuckDBPyConnection, model: Model, sql: str, *, full_refresh: bool,
+                      missing: Iterable[str]) -> tuple[str, int | None]:
+    """Build `model` (SQL as run: `sql`); returns ("full", None) or ("incremental", keys changed)."""
+    missing = set(missing)
+    keyed = {r: ck for r, ck in model.changed_keys.items() if r not in missing}
+    try:
+        return _build(connection, model, sql, keyed, full_refresh=full_refresh, missing=missing)
+    finally:  # the temporary tables hold a row per key: give their memory back at once
+        for number in range(len(keyed)):
+            connection.execute(f"DROP TABLE IF EXISTS temp._new_fp_{number}")
+        connection.execute("DROP TABLE IF EXISTS temp._changed")
+
+
+def _build(connection: duckdb.DuckDBPyConnection, model: Model, sql: str, keyed: Mapping[str, ChangedKey], *,
+           full_refresh: bool, missing: set[str]) -> tuple[str, int | None]:
+    fingerprints = input_fingerprints(connection, model, missing)
+    for number, (relation, changed_key) in enumerate(keyed.items()):
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE _new_fp_{number} AS {key_fingerprint_sql(relation, changed_key)}")
+    state = BuildState(model.definition_hash, fingerprints)
+
+    def record() -> None:
+        _store_key_fingerprints(connection, model, keyed)
+        write_state(connection, model.relation, state)
+
+    if full_refresh or _needs_full_build(connection, model, state, keyed):
+        build_table(connection, model.schema, model.name, sql, record)
+        return "full", None
+    changed = _changed_keys(connection, model, keyed)
+    key = quote(model.unique_key or "")
+    with transaction(connection):
+        connection.execute(f"DELETE FROM {model.relation} WHERE {key} IN (SELECT key FROM _changed)")
+        connection.execute(f"INSERT INTO {model.relation} BY NAME SELECT * FROM ({sql}) AS _model "
+                           f"WHERE _model.{key} IN (SELECT key FROM _changed)")
+        record()
+    return "incremental", changed
+
+
+def _needs_full_build(connection: duckdb.DuckDBPyConnection, model: Model, state: BuildState,
+                      keyed: Iterable[str]) -> bool:
+    """No build to start from, or one of another definition or of other unlisted inputs."""
+    if read_state(connection, model.relation) != state:
+        return True
+    if relation_type(connection, model.schema, model.name) != "BASE TABLE":
+        return True
+    return any(relation_type(connection, STATE_SCHEMA, key_fingerprints_name(model.relation, r)) is None
+               for r in keyed)
+
+
+def _changed_keys(connection: duckdb.DuckDBPyConnection, model: Model, keyed: Mapping[str, ChangedKey]) -> int:
+    """Fill the temporary table `_changed` with the keys whose fingerprint moved in any listed input."""
+    parts = [
+        f"SELECT coalesce(new.key, old.key) AS key FROM _new_fp_{number} AS new "
+        f"FULL JOIN {key_fingerprints_table(model.relation, relation)} AS old ON new.key = old.key "
+        "WHERE new.fingerprint IS DISTINCT FROM old.fingerprint"
+        for number, relation in enumerate(keyed)
+    ]
+    union = " UNION ".join(parts) if parts else "SELECT NULL AS key WHERE false"
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE _changed AS SELECT DISTINCT key FROM ({union}) "
+                       "WHERE key IS NOT NULL")
+    return int(first_row(connection, "SELECT count(*) FROM _changed")[0])
+
+
+def _store_key_fingerprints(connection: duckdb.DuckDBPyConnection, model: Model,
+                            keyed: Mapping[str, ChangedKey]) -> None:
+    for number, relation in enumerate(keyed):
+        connection.execute(f"CREATE OR REPLACE TABLE {key_fingerprints_table(model.relation, relation)} AS "
+                           f"SELECT * FROM _new_fp_{number}")

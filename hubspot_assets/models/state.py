@@ -1,0 +1,60 @@
+"""What the framework remembers between builds, in the warehouse's schema `hubspot_models_state` (internal: the
+published snapshot leaves it out).
+
+- `builds`: one row per model: when it was last built, the hash of its definition (SQL and configuration), and the
+  fingerprints of the inputs an incremental model rebuilds in full when they change (the inputs `changed_keys`
+  does not list; an optional input that was missing is remembered as such).
+- one table per incremental model and listed input (`"hubspot.customers:hubspot_staging.stg_contacts"`): the
+  fingerprint of every key at the last build, which the next build compares with the input's current rows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import duckdb
+
+from hubspot_assets.models.materialize import first_row
+from hubspot_assets.sources.warehouse import MODELS_STATE_SCHEMA
+
+STATE_SCHEMA = MODELS_STATE_SCHEMA
+BUILDS = f"{STATE_SCHEMA}.builds"
+
+
+@dataclass(frozen=True)
+class BuildState:
+    definition_hash: str
+    inputs: dict[str, str] = field(default_factory=dict)
+
+
+def ensure_state(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {STATE_SCHEMA}")
+    connection.execute(
+        f"CREATE TABLE IF NOT EXISTS {BUILDS} (relation VARCHAR, built_at TIMESTAMPTZ, definition_hash VARCHAR, "
+        "input_fingerprints JSON)"
+    )
+
+
+def read_state(connection: duckdb.DuckDBPyConnection, relation: str) -> BuildState | None:
+    row = first_row(connection, f"SELECT definition_hash, input_fingerprints FROM {BUILDS} WHERE relation = ?",
+                    [relation])
+    return None if row is None else BuildState(row[0], json.loads(row[1] or "{}"))
+
+
+def write_state(connection: duckdb.DuckDBPyConnection, relation: str, state: BuildState) -> None:
+    """Record a build (inside the build's own transaction, so state and table change together)."""
+    connection.execute(f"DELETE FROM {BUILDS} WHERE relation = ?", [relation])
+    connection.execute(
+        f"INSERT INTO {BUILDS} VALUES (?, current_timestamp, ?, ?)",
+        [relation, state.definition_hash, json.dumps(state.inputs, sort_keys=True)],
+    )
+
+
+def key_fingerprints_name(relation: str, input_relation: str) -> str:
+    """The table (in `STATE_SCHEMA`) keeping the key fingerprints of `input_relation` for the model `relation`."""
+    return f"{relation}:{input_relation}".replace('"', "")
+
+
+def key_fingerprints_table(relation: str, input_relation: str) -> str:
+    return f'{STATE_SCHEMA}."{key_fingerprints_name(relation, input_relation)}"'

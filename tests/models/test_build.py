@@ -1,0 +1,308 @@
+"""Building models for real in a small DuckDB file: materializations, incremental builds equal to full ones, tests,
+blocking, optional inputs, contracts, and the messages of a failing build."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import duckdb
+import pytest
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from hubspot_assets.models.build import build_models
+from hubspot_assets.models.contracts_check import contract_mismatches, validate_contract
+from hubspot_assets.models.project import load_project
+from hubspot_assets.models.state import STATE_SCHEMA
+from tests.models.folders import LAYERED, raw_warehouse, rows, write_models
+
+
+@pytest.fixture
+def warehouse(tmp_path) -> duckdb.DuckDBPyConnection:
+    connection = raw_warehouse(tmp_path / "warehouse.duckdb")
+    yield connection
+    connection.close()
+
+
+def _build(connection, folder, **options):
+    return {r.model.name: r for r in build_models(connection, load_project(folder, connection), **options)}
+
+
+def _relation_kinds(connection) -> dict[str, str]:
+    return {f"{s}.{n}": t for s, n, t in rows(connection, "SELECT table_schema, table_name, table_type "
+                                                          "FROM information_schema.tables")}
+
+
+def test_views_tables_and_incremental_models_are_built_in_their_schemas(tmp_path, warehouse):
+    results = _build(warehouse, write_models(tmp_path, LAYERED))
+    assert {n: r.mode for n, r in results.items()} == {
+        "stg_contacts": "view", "customers": "full", "lifecycle_counts": "table"}
+    kinds = _relation_kinds(warehouse)
+    assert kinds["hubspot_staging.stg_contacts"] == "VIEW"
+    assert kinds["hubspot.customers"] == kinds["hubspot.lifecycle_counts"] == "BASE TABLE"
+    assert not [name for name in kinds if name.endswith("__building")]
+    assert rows(warehouse, "SELECT customer_id, emails FROM hubspot.customers ORDER BY 1") == [
+        (1, 2), (2, 1), (3, 0), (4, 0)]  # contact 5 is archived
+    assert results["customers"].rows == 4
+    assert ("emails", "BIGINT") in results["customers"].columns
+    assert all(c.passed for r in results.values() for c in r.checks)
+
+
+def _mutate(connection) -> None:
+    connection.execute("UPDATE hubspot_raw.contacts SET email = 'new@x.com', lifecyclestage = 'customer' WHERE id = 1")
+    connection.execute("UPDATE hubspot_raw.contacts SET archived = true WHERE id = 2")  # archived: leaves the mart
+    connection.execute("INSERT INTO hubspot_raw.contacts VALUES (6, 'f@x.com', 'lead', false)")
+    connection.execute("INSERT INTO hubspot_raw.emails VALUES (13, 3, 'first'), (14, 6, 'welcome')")
+    connection.execute("DELETE FROM hubspot_raw.emails WHERE id = 11")
+
+
+def test_an_incremental_build_rebuilds_only_changed_keys_and_equals_a_full_rebuild(tmp_path, warehouse):
+    folder = write_models(tmp_path, LAYERED)
+    _build(warehouse, folder)
+    _mutate(warehouse)
+    results = _build(warehouse, folder)
+    assert results["customers"].mode == "incremental"
+    assert results["customers"].changed_keys == 4  # 1 (update, email deleted), 2 (archived), 3 (email), 6 (new)
+    incremental = rows(warehouse, "SELECT * FROM hubspot.customers ORDER BY customer_id")
+    assert _build(warehouse, folder, full_refresh=True)["customers"].mode == "full"
+    assert rows(warehouse, "SELECT * FROM hubspot.customers ORDER BY customer_id") == incremental
+    assert [r[0] for r in incremental] == [1, 3, 4, 6]
+    assert incremental[0] == (1, "new@x.com", "customer", 1)
+
+
+def test_an_unchanged_warehouse_rebuilds_no_key(tmp_path, warehouse):
+    folder = write_models(tmp_path, LAYERED)
+    _build(warehouse, folder)
+    before = rows(warehouse, "SELECT * FROM hubspot.customers ORDER BY 1")
+    result = _build(warehouse, folder)["customers"]
+    assert (result.mode, result.changed_keys) == ("incremental", 0)
+    assert rows(warehouse, "SELECT * FROM hubspot.customers ORDER BY 1") == before
+
+
+def test_a_changed_sql_or_a_change_in_an_unlisted_input_rebuilds_in_full(tmp_path, warehouse):
+    files = {**LAYERED, "marts/schema.yml": LAYERED["marts/schema.yml"].replace(
+        "                hubspot_raw.emails: contact_id\n", "")}
+    folder = write_models(tmp_path, files)
+    _build(warehouse, folder)
+    assert _build(warehouse, folder)["customers"].mode == "incremental"
+    warehouse.execute("INSERT INTO hubspot_raw.emails VALUES (15, 4, 'x')")  # emails is not in changed_keys
+    result = _build(warehouse, folder)["customers"]
+    assert result.mode == "full"
+    assert rows(warehouse, "SELECT emails FROM hubspot.customers WHERE customer_id = 4") == [(1,)]
+    (folder / "marts/customers.sql").write_text(files["marts/customers.sql"] + " WHERE c.contact_id < 4")
+    assert _build(warehouse, folder)["customers"].mode == "full"
+    assert rows(warehouse, "SELECT max(customer_id) FROM hubspot.customers") == [(3,)]
+
+
+def test_version_columns_limit_what_counts_as_a_change(tmp_path, warehouse):
+    files = {**LAYERED, "marts/schema.yml": LAYERED["marts/schema.yml"].replace(
+        "hubspot_raw.emails: contact_id", "hubspot_raw.emails: {key: contact_id, version: [id]}")}
+    folder = write_models(tmp_path, files)
+    _build(warehouse, folder)
+    warehouse.execute("UPDATE hubspot_raw.emails SET subject = 'edited'")  # no hashed column changed
+    assert _build(warehouse, folder)["customers"].changed_keys == 0
+    warehouse.execute("INSERT INTO hubspot_raw.emails VALUES (16, 4, 'x')")
+    assert _build(warehouse, folder)["customers"].changed_keys == 1
+
+
+def test_build_state_is_kept_in_its_own_schema(tmp_path, warehouse):
+    _build(warehouse, write_models(tmp_path, LAYERED))
+    tables = {n for s, n in rows(warehouse, "SELECT table_schema, table_name FROM information_schema.tables")
+              if s == STATE_SCHEMA}
+    assert tables == {"builds", "hubspot.customers:hubspot_staging.stg_contacts", "hubspot.customers:hubspot_raw.emails"}
+    assert {r[0] for r in rows(warehouse, f"SELECT relation FROM {STATE_SCHEMA}.builds")} == {
+        "hubspot_staging.stg_contacts", "hubspot.customers", "hubspot.lifecycle_counts"}
+
+
+def test_a_sql_error_names_the_file_quotes_duckdb_and_keeps_the_last_build(tmp_path, warehouse):
+    folder = write_models(tmp_path, LAYERED)
+    _build(warehouse, folder)
+    before = rows(warehouse, "SELECT * FROM hubspot.lifecycle_counts ORDER BY 1")
+    # Fails while rows are being written, after the new table was started.
+    (folder / "marts/lifecycle_counts.sql").write_text(
+        "SELECT lifecycle_stage, CASE WHEN count(*) > 0 THEN error('boom') END AS customers "
+        "FROM hubspot.customers GROUP BY ALL")
+    result = _build(warehouse, folder)["lifecycle_counts"]
+    assert result.mode == "failed"
+    assert result.error.startswith("dbt_like_models/marts/lifecycle_counts.sql: ")
+    assert "boom" in result.error
+    assert rows(warehouse, "SELECT * FROM hubspot.lifecycle_counts ORDER BY 1") == before
+    assert not [n for n in _relation_kinds(warehouse) if n.endswith("__building")]
+
+
+def test_a_failed_model_blocks_its_downstream_models_only(tmp_path, warehouse):
+    folder = write_models(tmp_path, {**LAYERED, "staging/stg_emails.sql": "SELECT * FROM hubspot_raw.emails",
+                                     "staging/stg_contacts.sql": "SELECT no_such_column FROM hubspot_raw.contacts"})
+    results = _build(warehouse, folder)
+    assert results["stg_contacts"].mode == "failed" and "no_such_column" in results["stg_contacts"].error
+    assert results["customers"].mode == results["lifecycle_counts"].mode == "blocked"
+    assert results["customers"].error == "blocked: upstream hubspot_staging.stg_contacts failed to build"
+    assert results["lifecycle_counts"].error.startswith("blocked: upstream")
+    assert results["stg_emails"].mode == "view"  # unrelated: built
+
+
+def test_a_failed_error_test_blocks_downstream_and_a_warn_test_does_not(tmp_path, warehouse):
+    warehouse.execute("INSERT INTO hubspot_raw.contacts VALUES (7, 'g@x.com', 'subscriber', false), "
+                      "(7, 'h@x.com', 'lead', false)")
+    folder = write_models(tmp_path, LAYERED)
+    results = _build(warehouse, folder)
+    customers = results["customers"]
+    failed = {c.test.name: c for c in customers.failed_checks}
+    assert set(failed) == {"unique_customer_id", "accepted_values_lifecycle_stage"}
+    assert failed["unique_customer_id"].failing_rows == 1
+    assert failed["unique_customer_id"].sample == [{"value": 7, "n": 2}]
+    assert failed["accepted_values_lifecycle_stage"].sample == [{"value": "subscriber", "n": 1}]
+    assert results["lifecycle_counts"].mode == "blocked"
+    assert "failed unique_customer_id, accepted_values_lifecycle_stage" in results["lifecycle_counts"].error
+
+    warn = LAYERED["marts/schema.yml"].replace("                tests: [unique, not_null]",
+                                               "                tests: [{unique: {config: {severity: warn}}}]")
+    warn = warn.replace("values: [lead, customer]", "values: [lead, customer, subscriber]")
+    (folder / "marts/schema.yml").write_text(warn.replace("\n        ", "\n").lstrip())
+    results = _build(warehouse, folder)
+    assert [c.test.name for c in results["customers"].failed_checks] == ["unique_customer_id"]
+    assert results["customers"].ok and results["lifecycle_counts"].mode == "table"
+
+
+def test_relationships_not_null_and_custom_sql_tests_return_failing_rows(tmp_path, warehouse):
+    folder = write_models(tmp_path, {
+        # stg_people sorts after stg_emails: the test's target is built first all the same.
+        "staging/stg_people.sql": "SELECT id AS contact_id, email FROM hubspot_raw.contacts",
+        "staging/stg_emails.sql": "SELECT id AS email_id, contact_id, nullif(subject, 'hi') AS subject "
+                                  "FROM hubspot_raw.emails",
+        "staging/schema.yml": """
+            models:
+              - name: stg_emails
+                columns:
+                  - name: contact_id
+                    tests: [{relationships: {to: hubspot_staging.stg_people, field: contact_id}}]
+                  - name: subject
+                    tests: [not_null]
+                tests: [emails_have_subjects]
+        """,
+        "tests/emails_have_subjects.sql": "SELECT * FROM hubspot_staging.stg_emails WHERE length(subject) < 3",
+    })
+    warehouse.execute("INSERT INTO hubspot_raw.emails VALUES (20, 99, 'to nobody'), (21, NULL, 'ok')")
+    checks = {c.test.name: c for c in _build(warehouse, folder)["stg_emails"].checks}
+    assert checks["relationships_contact_id__stg_people"].failing_rows == 1  # a null contact_id is no broken link
+    assert checks["relationships_contact_id__stg_people"].sample[0]["email_id"] == 20
+    assert (checks["not_null_subject"].failing_rows, checks["not_null_subject"].sample[0]["email_id"]) == (1, 10)
+    assert checks["emails_have_subjects"].sample == [{"email_id": 21, "contact_id": None, "subject": "ok"}]
+
+
+def test_a_missing_optional_input_builds_empty_and_its_arrival_rebuilds_in_full(tmp_path, warehouse):
+    folder = write_models(tmp_path, {
+        "marts/contact_history.sql": """
+            SELECT h.object_id AS contact_id, h.value, c.email
+            FROM hubspot_raw.property_history AS h JOIN hubspot_raw.contacts AS c ON c.id = h.object_id
+        """,
+        "marts/schema.yml": """
+            models:
+              - name: contact_history
+                config:
+                  materialized: incremental
+                  unique_key: contact_id
+                  changed_keys: {hubspot_raw.contacts: id}
+                  optional_inputs:
+                    hubspot_raw.property_history: "object_id BIGINT, value VARCHAR, timestamp TIMESTAMPTZ"
+        """,
+    })
+    result = _build(warehouse, folder)["contact_history"]
+    assert (result.mode, result.rows) == ("full", 0)
+    assert ("value", "VARCHAR") in result.columns
+    assert "hubspot_raw.property_history" not in _relation_kinds(warehouse)  # never written into hubspot_raw
+    warehouse.execute("CREATE TABLE hubspot_raw.property_history AS SELECT 1::BIGINT AS object_id, 'lead' AS value, "
+                      "now() AS timestamp")
+    result = _build(warehouse, folder)["contact_history"]
+    assert (result.mode, result.rows) == ("full", 1)
+
+
+def test_a_missing_required_raw_table_says_to_sync_it(tmp_path, warehouse):
+    folder = write_models(tmp_path, {"staging/stg_tickets.sql": "SELECT * FROM hubspot_raw.tickets"})
+    result = _build(warehouse, folder)["stg_tickets"]
+    assert result.mode == "failed"
+    assert result.error.startswith("dbt_like_models/staging/stg_tickets.sql: hubspot_raw.tickets is not in the "
+                                   "warehouse: run a sync that loads it")
+
+
+def test_changing_a_view_into_a_table_and_back(tmp_path, warehouse):
+    folder = write_models(tmp_path, {"staging/stg_contacts.sql": "SELECT id FROM hubspot_raw.contacts"})
+    _build(warehouse, folder)
+    (folder / "staging/schema.yml").write_text("models:\n  - name: stg_contacts\n    config: {materialized: table}\n")
+    assert _build(warehouse, folder)["stg_contacts"].mode == "table"
+    assert _relation_kinds(warehouse)["hubspot_staging.stg_contacts"] == "BASE TABLE"
+    (folder / "staging/schema.yml").write_text("models:\n  - name: stg_contacts\n")
+    assert _build(warehouse, folder)["stg_contacts"].mode == "view"
+    assert _relation_kinds(warehouse)["hubspot_staging.stg_contacts"] == "VIEW"
+
+
+class Customer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: int
+    email: str
+    lifecycle_stage: Literal["lead", "customer"]
+    emails: int = Field(ge=0)
+    seen_at: AwareDatetime
+
+
+CONTRACT_FILES = {
+    **LAYERED,
+    "marts/customers.sql": "SELECT contact_id AS customer_id, email, lifecycle_stage, 0 AS emails, "
+                           "TIMESTAMPTZ '2024-01-01 00:00:00+00' AS seen_at FROM hubspot_staging.stg_contacts",
+    "marts/schema.yml": """
+        models:
+          - name: customers
+            config: {unique_key: customer_id, contract: Customer}
+            columns: [{name: customer_id}, {name: email}, {name: lifecycle_stage}, {name: emails}, {name: seen_at}]
+    """,
+}
+
+
+def test_a_contract_checks_every_row_and_blocks_downstream_when_broken(tmp_path, warehouse):
+    folder = write_models(tmp_path, CONTRACT_FILES)
+    results = _build(warehouse, folder, contracts={"Customer": Customer})
+    [contract] = results["customers"].checks
+    assert (contract.test.name, contract.passed, contract.failing_rows) == ("contract", True, 0)
+    warehouse.execute("UPDATE hubspot_raw.contacts SET lifecyclestage = 'subscriber' WHERE id IN (1, 2)")
+    results = _build(warehouse, folder, contracts={"Customer": Customer})
+    [contract] = results["customers"].checks
+    assert (contract.passed, contract.failing_rows) == (False, 2)
+    assert contract.sample[0]["customer_id"] == 1 and "lifecycle_stage: Input should be 'lead' or 'customer'" in \
+        contract.sample[0]["errors"]
+    assert results["lifecycle_counts"].mode == "blocked"
+
+
+def test_a_large_mart_is_validated_on_a_sample(tmp_path, warehouse):
+    project = load_project(write_models(tmp_path, CONTRACT_FILES), warehouse)
+    build_models(warehouse, project, select="+customers", contracts={"Customer": Customer})
+    warehouse.execute("INSERT INTO hubspot.customers SELECT 100 + range, 'x', 'nope', 0, now() FROM range(996)")
+    model = project.models["customers"]
+    full = validate_contract(warehouse, model, Customer, full_below=10_000)
+    sampled = validate_contract(warehouse, model, Customer, full_below=100, sample=50)
+    assert full.failing_rows == 996
+    assert 40 <= sampled.failing_rows <= 50  # 50 of 1,000 rows, 99.6% of them bad
+
+
+def test_an_unknown_contract_fails_its_check_saying_so(tmp_path, warehouse):
+    results = _build(warehouse, write_models(tmp_path, CONTRACT_FILES), contracts={})
+    [contract] = results["customers"].checks
+    assert not contract.passed and "contract 'Customer': not among the contracts given" in contract.error
+
+
+def test_contract_mismatches_list_fields_and_columns_that_disagree(tmp_path):
+    model = load_project(write_models(tmp_path, CONTRACT_FILES)).models["customers"]
+    assert contract_mismatches(model, Customer) == []
+
+    class Fewer(BaseModel):
+        customer_id: int
+        owner_name: str
+
+    assert contract_mismatches(model, Fewer) == [
+        "customers: fields of Fewer without a YAML column: owner_name",
+        "customers: YAML columns not in Fewer: email, lifecycle_stage, emails, seen_at"]
+
+
+def test_results_are_reported_as_they_come(tmp_path, warehouse):
+    seen = []
+    results = build_models(warehouse, load_project(write_models(tmp_path, LAYERED)), on_result=seen.append)
+    assert seen == results and [r.model.name for r in seen] == ["stg_contacts", "customers", "lifecycle_counts"]

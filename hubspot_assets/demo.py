@@ -124,7 +124,7 @@ def _build_models(console: Console, settings) -> bool:
     from hubspot_assets.models.runner import run_models
 
     console.print("[bold]Building the models[/] (dbt_like_models/)...")
-    results = run_models(settings, on_result=lambda result: console.print(result_line(result), highlight=False))
+    results = run_models(settings, on_result=lambda result: console.print(result_line(result), highlight=False, soft_wrap=True))
     marts = [r for r in results if r.model.schema == FOLDER_SCHEMAS['marts'] and r.ok]
     table = Table(title=f"the marts ({FOLDER_SCHEMAS['marts']} schema): what analysts query")
     table.add_column("mart")
@@ -134,10 +134,11 @@ def _build_models(console: Console, settings) -> bool:
         table.add_row(result.model.name, f"{result.rows or 0:,}", str(len(result.columns)))
     console.print(table)
     if marts:
+        example = next((r for r in marts if r.model.name == "customers"), marts[0])
         console.print(
             "Query a mart in the snapshot:\n"
             f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{snapshot_path(settings)}', read_only=True)"
-            f".sql('select * from {marts[0].model.relation} limit 5'))\"",
+            f".sql('select * from {example.model.relation} limit 5'))\"",
             soft_wrap=True,
         )
     return all(r.ok for r in results)

@@ -1,6 +1,7 @@
-"""`make demo` end to end: sandbox, OAuth login, full sync, and a snapshot an analyst can query."""
+"""`make demo` end to end: sandbox, OAuth login, full sync, the models, and a snapshot an analyst can query."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -30,3 +31,11 @@ def test_demo_loads_every_area_including_transcripts_into_a_queryable_snapshot(t
         data_tables = [t for t in tables if not t.startswith("_dlt")]
         total = sum(con.execute(f'select count(*) from hubspot_raw."{t}"').fetchone()[0] for t in data_tables)
     assert f"{total:,} rows in {len(data_tables)} tables" in run.stdout
+    # Then the models: a line per model, every one built, and the marts' row counts as the snapshot holds them.
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        marts = {row[0] for row in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'hubspot'").fetchall()}
+        customers = con.execute("select count(*) from hubspot.customers").fetchone()[0]
+    assert {"customers", "interactions", "deals", "conversations"} <= marts
+    assert "hubspot.customers" in run.stdout and " FAIL " not in run.stdout and "ERROR" not in run.stdout
+    assert re.search(rf"│ customers\s+│\s+{customers:,} │", run.stdout), run.stdout[-3000:]

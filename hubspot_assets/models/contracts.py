@@ -85,7 +85,8 @@ class Customer(_Row):
             raise ValueError(f"interaction_count {self.interaction_count} is not the sum per channel {per_channel}")
         if (self.first_interaction_at is None) != (self.interaction_count == 0):
             raise ValueError("first_interaction_at is set exactly when there are interactions")
-        if self.first_interaction_at and self.last_interaction_at and self.first_interaction_at > self.last_interaction_at:
+        first, last = self.first_interaction_at, self.last_interaction_at
+        if first and last and first > last:
             raise ValueError("first_interaction_at is after last_interaction_at")
         return self
 

@@ -19,14 +19,15 @@ from hubspot_assets.models.contracts_check import contract_class, contract_test,
 from hubspot_assets.models.data_tests import TestResult, run_test
 from hubspot_assets.models.errors import ModelBuildError
 from hubspot_assets.models.incremental import build_incremental
-from hubspot_assets.models.materialize import build_table, build_view, relation_columns, row_count
+from hubspot_assets.models.lineage import Versions
+from hubspot_assets.models.materialize import build_table, build_view, relation_columns, relation_type, row_count
 from hubspot_assets.models.optional_inputs import with_missing_inputs_empty
 from hubspot_assets.models.project import RAW_SCHEMA, Model, ModelProject
-from hubspot_assets.models.state import BuildState, ensure_state, write_state
+from hubspot_assets.models.state import BuildState, built_version, ensure_state, record_version, write_state
 
 __all__ = ["ModelBuildError", "ModelResult", "TestResult", "build_models"]
 
-Mode = Literal["view", "table", "full", "incremental", "blocked", "failed"]
+Mode = Literal["view", "table", "full", "incremental", "up to date", "blocked", "failed"]
 
 
 @dataclass(frozen=True)
@@ -75,13 +76,15 @@ def build_models(
     chosen = project.select(select)
     ensure_state(connection)
     present = _raw_tables_present(connection)
+    versions = Versions(connection, project, present)
     blocked: dict[str, str] = {}
     results = []
     for model in chosen:
         if model.name in blocked:
             result = ModelResult(model, "blocked", error=blocked[model.name])
         else:
-            result = _build_and_test(connection, model, present, full_refresh=full_refresh, contracts=contracts)
+            result = _build_and_test(connection, model, present, versions.of(model.relation),
+                                     full_refresh=full_refresh, contracts=contracts)
         if not result.ok:
             why = f"blocked: upstream {model.relation} {_failure(result)}"
             for name in project.downstream(model.name):
@@ -107,11 +110,15 @@ def _raw_tables_present(connection: duckdb.DuckDBPyConnection) -> set[str]:
     return {f"{RAW_SCHEMA}.{row[0]}" for row in rows}
 
 
-def _build_and_test(connection: duckdb.DuckDBPyConnection, model: Model, present: set[str], *, full_refresh: bool,
-                    contracts: Mapping[str, type[BaseModel]] | None) -> ModelResult:
+def _build_and_test(connection: duckdb.DuckDBPyConnection, model: Model, present: set[str], version: str, *,
+                    full_refresh: bool, contracts: Mapping[str, type[BaseModel]] | None) -> ModelResult:
     started = time.perf_counter()
     try:
-        mode, changed = _build(connection, model, present, full_refresh=full_refresh)
+        if not full_refresh and _up_to_date(connection, model, version):
+            mode, changed = "up to date", None
+        else:
+            mode, changed = _build(connection, model, present, full_refresh=full_refresh)
+            record_version(connection, model.relation, version)
     except (duckdb.Error, ModelBuildError) as error:
         message = str(error) if isinstance(error, ModelBuildError) else str(ModelBuildError(f"{model.shown_path}: {error}"))
         return ModelResult(model, "failed", seconds=time.perf_counter() - started, error=message)
@@ -122,6 +129,13 @@ def _build_and_test(connection: duckdb.DuckDBPyConnection, model: Model, present
     if model.contract:
         checks.append(_contract_result(connection, model, contracts))
     return ModelResult(model, mode, rows=rows, seconds=seconds, columns=columns, checks=checks, changed_keys=changed)
+
+
+def _up_to_date(connection: duckdb.DuckDBPyConnection, model: Model, version: str) -> bool:
+    """A table or incremental model built from the same definition and inputs as now (a view costs nothing to
+    create again)."""
+    return (model.materialized != "view" and built_version(connection, model.relation) == version
+            and relation_type(connection, model.schema, model.name) == "BASE TABLE")
 
 
 def _build(connection: duckdb.DuckDBPyConnection, model: Model, present: set[str], *,

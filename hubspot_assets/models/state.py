@@ -1,9 +1,10 @@
 """What the framework remembers between builds, in the warehouse's schema `hubspot_models_state` (internal: the
 published snapshot leaves it out).
 
-- `builds`: one row per model: when it was last built, the hash of its definition (SQL and configuration), and the
+- `builds`: one row per model: when it was last built, the hash of its definition (SQL and configuration), the
   fingerprints of the inputs an incremental model rebuilds in full when they change (the inputs `changed_keys`
-  does not list; an optional input that was missing is remembered as such).
+  does not list; an optional input that was missing is remembered as such), and the version of its definition and
+  inputs it was built from (`lineage.py`: a model whose version has not moved is up to date).
 - one table per incremental model and listed input (`"hubspot.customers:hubspot_staging.stg_contacts"`): the
   fingerprint of every key at the last build, which the next build compares with the input's current rows.
 """
@@ -34,6 +35,8 @@ def ensure_state(connection: duckdb.DuckDBPyConnection) -> None:
         f"CREATE TABLE IF NOT EXISTS {BUILDS} (relation VARCHAR, built_at TIMESTAMPTZ, definition_hash VARCHAR, "
         "input_fingerprints JSON)"
     )
+    # The version of the model's definition and inputs at its last build (models/lineage.py).
+    connection.execute(f"ALTER TABLE {BUILDS} ADD COLUMN IF NOT EXISTS version VARCHAR")
 
 
 def read_state(connection: duckdb.DuckDBPyConnection, relation: str) -> BuildState | None:
@@ -46,9 +49,21 @@ def write_state(connection: duckdb.DuckDBPyConnection, relation: str, state: Bui
     """Record a build (inside the build's own transaction, so state and table change together)."""
     connection.execute(f"DELETE FROM {BUILDS} WHERE relation = ?", [relation])
     connection.execute(
-        f"INSERT INTO {BUILDS} VALUES (?, current_timestamp, ?, ?)",
+        f"INSERT INTO {BUILDS} (relation, built_at, definition_hash, input_fingerprints) "
+        "VALUES (?, current_timestamp, ?, ?)",
         [relation, state.definition_hash, json.dumps(state.inputs, sort_keys=True)],
     )
+
+
+def built_version(connection: duckdb.DuckDBPyConnection, relation: str) -> str | None:
+    row = first_row(connection, f"SELECT version FROM {BUILDS} WHERE relation = ?", [relation])
+    return None if row is None else row[0]
+
+
+def record_version(connection: duckdb.DuckDBPyConnection, relation: str, version: str) -> None:
+    """After a build of `relation` committed: the version it was built from. A crash before this only costs the
+    next build a rebuild."""
+    connection.execute(f"UPDATE {BUILDS} SET version = ? WHERE relation = ?", [version, relation])
 
 
 def key_fingerprints_name(relation: str, input_relation: str) -> str:

@@ -69,13 +69,21 @@ def test_an_incremental_build_rebuilds_only_changed_keys_and_equals_a_full_rebui
     assert incremental[0] == (1, "new@x.com", "customer", 1)
 
 
-def test_an_unchanged_warehouse_rebuilds_no_key(tmp_path, warehouse):
+def test_models_whose_definition_and_inputs_did_not_change_are_up_to_date_and_not_rebuilt(tmp_path, warehouse):
     folder = write_models(tmp_path, LAYERED)
     _build(warehouse, folder)
     before = rows(warehouse, "SELECT * FROM hubspot.customers ORDER BY 1")
-    result = _build(warehouse, folder)["customers"]
-    assert (result.mode, result.changed_keys) == ("incremental", 0)
+    results = _build(warehouse, folder)
+    assert {n: (r.mode, r.changed_keys) for n, r in results.items()} == {
+        "stg_contacts": ("view", None), "customers": ("up to date", None), "lifecycle_counts": ("up to date", None)}
+    assert all(c.passed for r in results.values() for c in r.checks)  # their tests still run
     assert rows(warehouse, "SELECT * FROM hubspot.customers ORDER BY 1") == before
+
+    warehouse.execute("UPDATE hubspot_raw.contacts SET lifecyclestage = 'customer' WHERE id = 3")
+    results = _build(warehouse, folder)
+    assert {n: r.mode for n, r in results.items()} == {
+        "stg_contacts": "view", "customers": "incremental", "lifecycle_counts": "table"}
+    assert results["customers"].changed_keys == 1
 
 
 def test_a_changed_sql_or_a_change_in_an_unlisted_input_rebuilds_in_full(tmp_path, warehouse):
@@ -83,7 +91,7 @@ def test_a_changed_sql_or_a_change_in_an_unlisted_input_rebuilds_in_full(tmp_pat
         "                hubspot_raw.emails: contact_id\n", "")}
     folder = write_models(tmp_path, files)
     _build(warehouse, folder)
-    assert _build(warehouse, folder)["customers"].mode == "incremental"
+    assert _build(warehouse, folder)["customers"].mode == "up to date"
     warehouse.execute("INSERT INTO hubspot_raw.emails VALUES (15, 4, 'x')")  # emails is not in changed_keys
     result = _build(warehouse, folder)["customers"]
     assert result.mode == "full"

@@ -69,7 +69,7 @@ def test_a_subset_builds_only_the_selected_model(location):
     assert dg.materialize([_assets(defs)], resources=resources).success
     result = dg.materialize([_assets(defs)], resources=resources, selection=[CUSTOMERS])
     assert [m.asset_key for m in result.get_asset_materialization_events()] == [CUSTOMERS]
-    assert result.get_asset_materialization_events()[0].materialization.metadata["mode"].value == "incremental"
+    assert result.get_asset_materialization_events()[0].materialization.metadata["mode"].value == "up to date"
 
 
 def test_a_failed_blocking_check_fails_the_run_shows_the_sample_and_skips_downstream(location):

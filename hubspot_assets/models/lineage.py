@@ -1,0 +1,53 @@
+"""Whether a model's inputs changed since its last build: the version of every relation a build reads.
+
+A raw table's version is its row count and the XOR of its rows' hashes; for CRM record tables, whose hundreds of
+property columns all move `updated_at`, only `(id, updated_at, archived)` is hashed, so a wide table costs a scan of
+three columns. A model's version is the hash of its definition and of its inputs' versions, computed from them
+without reading the model: a view or table whose definition and inputs are as they were holds what it held. A table
+or incremental model whose version equals the one stored at its last build is up to date and is not rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+
+from hubspot_assets.models.materialize import first_row
+from hubspot_assets.models.project import ModelProject
+
+RECORD_VERSION_COLUMNS = ("id", "updated_at", "archived")
+MISSING = "missing"
+
+
+class Versions:
+    """The versions of the relations of one build, each computed once."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, project: ModelProject, present: set[str]) -> None:
+        self.connection = connection
+        self.project = project
+        self.present = present
+        self._known: dict[str, str] = {}
+
+    def of(self, relation: str) -> str:
+        if relation not in self._known:
+            model = self.project.by_relation.get(relation)
+            if model is None:
+                self._known[relation] = self._raw(relation)
+            else:
+                parts = [model.definition_hash, *(f"{r}={self.of(r)}" for r in sorted(model.inputs))]
+                self._known[relation] = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+        return self._known[relation]
+
+    def _raw(self, relation: str) -> str:
+        if relation not in self.present:
+            return MISSING
+        schema, table = relation.split(".", 1)
+        columns = {row[0] for row in self.connection.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+            [schema, table]).fetchall()}
+        hashed = ("_row." + ", _row.".join(RECORD_VERSION_COLUMNS) if set(RECORD_VERSION_COLUMNS) <= columns
+                  else "_row")
+        count, xor = first_row(self.connection,
+                               f'SELECT count(*), bit_xor(hash({hashed})) FROM {schema}."{table}" AS _row')
+        return f"{count}:{xor or 0}"

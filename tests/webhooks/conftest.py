@@ -26,7 +26,7 @@ import requests
 import uvicorn
 
 from hubspot_assets.sandbox.server import bind_socket
-from hubspot_assets.sandbox.webhooks import sign_v1, sign_v2, sign_v3
+from hubspot_assets.sandbox.webhooks import sign_v1, sign_v2, sign_v3, v3_signing_uri
 from hubspot_assets.webhooks.app import create_app
 from hubspot_assets.webhooks.queue import WebhookQueue
 from tests.webhooks.postgres import PostgresServer
@@ -97,7 +97,7 @@ def signed_headers(url: str, body: bytes, secret: str = SECRET, version: str = "
     """Headers HubSpot would send: v3 alone, or v1/v2 alone (older apps), signed over `url`."""
     if version == "v3":
         timestamp = str(timestamp_ms if timestamp_ms is not None else int(time.time() * 1000))
-        return {"X-HubSpot-Signature-v3": sign_v3(secret, "POST", url, body, timestamp),
+        return {"X-HubSpot-Signature-v3": sign_v3(secret, "POST", v3_signing_uri(url), body, timestamp),
                 "X-HubSpot-Request-Timestamp": timestamp, "Content-Type": "application/json"}
     signature = sign_v1(secret, body) if version == "v1" else sign_v2(secret, "POST", url, body)
     return {"X-HubSpot-Signature": signature, "X-HubSpot-Signature-Version": version,

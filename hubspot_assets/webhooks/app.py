@@ -4,7 +4,8 @@
 1. the body fits `max_body_bytes` (else 413), read in chunks so an endless body is cut off early;
 2. a signature made with one of the app's secrets (signatures.py; else 401);
 3. a JSON list of HubSpot events (events.py; else 400);
-4. stored in the queue in one transaction (else 503, so HubSpot retries later), and only then 204.
+4. stored in the queue (else 503, so HubSpot retries later), and only then 204. Concurrent deliveries are
+   committed together by one writer thread (writer.py), in arrival order.
 A refusal tells the caller its status and nothing else; the reason goes to the log and to
 `hubspot_webhook_requests_rejected{reason}`. `GET /healthz` answers 200 while the queue answers, 503 otherwise.
 `GET /metrics` serves metrics.py.
@@ -31,6 +32,7 @@ from hubspot_assets.webhooks.events import MalformedBatch, UnknownEvent, parse_b
 from hubspot_assets.webhooks.metrics import CONTENT_TYPE, ReceiverMetrics
 from hubspot_assets.webhooks.queue import Clock, WebhookQueue
 from hubspot_assets.webhooks.signatures import SignatureRejected, verify
+from hubspot_assets.webhooks.writer import QueueWriter
 
 logger = logging.getLogger(__name__)
 DEFAULT_PATH = "/webhooks/hubspot"
@@ -48,7 +50,7 @@ class Receiver:
 
     def __init__(self, queue: WebhookQueue, secrets: Sequence[str], metrics: ReceiverMetrics, *,
                  public_url: str | None, max_body_bytes: int, clock: Clock) -> None:
-        self.queue = queue
+        self.writer = QueueWriter(queue)
         self.secrets = list(secrets)
         self.metrics = metrics
         self.public_url = public_url.rstrip("/") if public_url else None
@@ -83,7 +85,7 @@ class Receiver:
         except MalformedBatch as error:
             raise Rejected(400, "malformed_body", str(error)) from None
         try:
-            stored = await run_in_threadpool(self.queue.enqueue, events)
+            stored = await self.writer.store(events)
         except Exception as error:
             # Not acknowledged, so HubSpot keeps the batch and retries: nothing is lost while the store is down.
             raise Rejected(503, "queue_unavailable", f"{type(error).__name__}: {error}") from None

@@ -98,19 +98,29 @@ class WebhookQueue:
 
     def enqueue(self, events: Sequence[WebhookEvent]) -> int:
         """Store events durably (one transaction: all or none); returns how many were new (not repeats)."""
+        return self.enqueue_batches([events])[0]
+
+    def enqueue_batches(self, batches: Sequence[Sequence[WebhookEvent]]) -> list[int]:
+        """Store several deliveries in one transaction (one disk sync for all: the receiver's group commit);
+        returns, per batch, how many of its events were new."""
         now = self._now_ms()
-        unique = {event.dedupe_key: event for event in reversed(events)}  # the first copy wins
-        rows = [_row(event, now) for event in reversed(unique.values())]
-        stored = 0
+        prepared = []  # rows built before the transaction, so the store's lock is held for SQL only
+        for events in batches:
+            unique = {event.dedupe_key: event for event in reversed(events)}  # the first copy wins
+            prepared.append([_row(event, now) for event in reversed(unique.values())])
+        stored = []
         with self.backend.transaction() as execute:
-            for chunk in _chunks(rows):
-                values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
-                stored += len(execute(
-                    "INSERT INTO webhook_events (dedupe_key, event_id, occurred_at, subscription_type, object_type,"
-                    f" object_id, payload, received_at, updated_at) VALUES {values}"
-                    " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-                    [value for row in chunk for value in row],
-                ))
+            for rows in prepared:
+                new = 0
+                for chunk in _chunks(rows):
+                    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+                    new += len(execute(
+                        "INSERT INTO webhook_events (dedupe_key, event_id, occurred_at, subscription_type,"
+                        f" object_type, object_id, payload, received_at, updated_at) VALUES {values}"
+                        " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+                        [value for row in chunk for value in row],
+                    ))
+                stored.append(new)
         return stored
 
     # -- the sensor and the partial refresh --------------------------------------------------------------------

@@ -56,7 +56,10 @@ class QueueWriter:
             except Exception as error:  # every delivery of the group is refused, so HubSpot retries them all
                 results = [error] * len(group)
             for (_, loop, done), result in zip(group, results, strict=True):
-                loop.call_soon_threadsafe(_settle, done, result)
+                try:
+                    loop.call_soon_threadsafe(_settle, done, result)
+                except RuntimeError:  # that server's loop has closed: nobody waits for the answer any more
+                    pass
 
 
 def _settle(done: asyncio.Future, result: int | Exception) -> None:

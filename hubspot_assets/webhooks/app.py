@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import orjson
 from starlette.applications import Starlette
@@ -33,6 +34,9 @@ from hubspot_assets.webhooks.metrics import CONTENT_TYPE, ReceiverMetrics
 from hubspot_assets.webhooks.queue import Clock, WebhookQueue
 from hubspot_assets.webhooks.signatures import SignatureRejected, verify
 from hubspot_assets.webhooks.writer import QueueWriter
+
+if TYPE_CHECKING:
+    from hubspot_assets.settings import Settings
 
 logger = logging.getLogger(__name__)
 DEFAULT_PATH = "/webhooks/hubspot"
@@ -148,7 +152,7 @@ def create_app(queue: WebhookQueue, secrets: Sequence[str], *, path: str = DEFAU
     ])
 
 
-def create_app_from_settings(settings: object, queue: WebhookQueue, clock: Clock = time.time) -> Starlette:
+def create_app_from_settings(settings: Settings, queue: WebhookQueue, clock: Clock = time.time) -> Starlette:
     """The receiver as the `HUBSPOT_WEBHOOK_*` settings describe it."""
     return create_app(queue, settings.webhook_signing_secrets(), path=settings.webhook_path,
                       public_url=settings.webhook_public_url, max_body_bytes=settings.webhook_max_body_bytes,

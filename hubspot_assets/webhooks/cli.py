@@ -39,6 +39,9 @@ def serve(host: str | None, port: int | None, path: str | None, log_level: str) 
         settings = load_settings(webhook_host=host, webhook_port=port, webhook_path=path)
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
+    if not settings.webhook_signing_secrets():
+        raise click.ClickException("set HUBSPOT_CLIENT_SECRET (the app's client secret, which signs HubSpot's "
+                                   "webhooks): without it every delivery would be refused")
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     queue = WebhookQueue.from_settings(settings)
     try:

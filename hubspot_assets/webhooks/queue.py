@@ -25,11 +25,15 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
 from hubspot_assets.webhooks.backends import Backend, open_backend
 from hubspot_assets.webhooks.events import WebhookEvent, parse_event
+
+if TYPE_CHECKING:
+    from hubspot_assets.settings import Settings
 
 STATES = ("pending", "claimed", "done", "dead")
 Clock = Callable[[], float]
@@ -79,7 +83,7 @@ class WebhookQueue:
         self.retention_s = retention_s
 
     @classmethod
-    def from_settings(cls, settings: object, clock: Clock = time.time) -> WebhookQueue:
+    def from_settings(cls, settings: Settings, clock: Clock = time.time) -> WebhookQueue:
         """The queue of `HUBSPOT_QUEUE_URL` with the `HUBSPOT_QUEUE_*` limits."""
         url = str(settings.queue_url)
         if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):

@@ -60,3 +60,8 @@ def test_serve_follows_the_webhook_settings(work_folder: Path) -> None:
     queue = WebhookQueue(f"sqlite:///{work_folder / 'data' / 'queue-from-settings.sqlite'}")
     assert queue.depth()["pending"] == 1
     queue.close()
+
+
+def test_serve_without_a_client_secret_says_what_to_set() -> None:
+    result = CliRunner().invoke(main, ["webhooks", "serve", "--port", "0"])
+    assert result.exit_code == 1 and "HUBSPOT_CLIENT_SECRET" in result.output

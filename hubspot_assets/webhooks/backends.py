@@ -97,26 +97,36 @@ class PostgresBackend(Backend):
 
     def __init__(self, url: str) -> None:
         super().__init__()
-        import psycopg  # only deployments that choose Postgres need it installed
-
-        self.connection = psycopg.connect(url, autocommit=True)
+        self.url = url
+        self.shut = False
+        self.connection = self._connect()
         with self.transaction() as execute:
             # Serialize the CREATEs: concurrent CREATE TABLE IF NOT EXISTS can still collide in Postgres.
             execute("SELECT pg_advisory_xact_lock(4242013)")
             for statement in filter(str.strip, SCHEMA.split(";")):
                 execute(statement.format(id_column="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"))
 
+    def _connect(self) -> Any:
+        import psycopg  # only deployments that choose Postgres need it installed
+
+        return psycopg.connect(self.url, autocommit=True)
+
     @contextmanager
     def transaction(self) -> Iterator[Any]:
-        with self.lock, self.connection.transaction(), self.connection.cursor() as cursor:
-            def execute(sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-                cursor.execute(sql.replace("?", "%s"), params)
-                return cursor.fetchall() if cursor.description else []
+        with self.lock:
+            if self.connection.closed and not self.shut:
+                # Lost (a server restart, a failover): the statement that noticed failed, the next reconnects.
+                self.connection = self._connect()
+            with self.connection.transaction(), self.connection.cursor() as cursor:
+                def execute(sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+                    cursor.execute(sql.replace("?", "%s"), params)
+                    return cursor.fetchall() if cursor.description else []
 
-            yield execute
+                yield execute
 
     def close(self) -> None:
         with self.lock:
+            self.shut = True
             self.connection.close()
 
 

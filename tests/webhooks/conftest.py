@@ -60,7 +60,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.stop()
 
 
-def _empty_postgres(url: str) -> None:
+def empty_postgres(url: str) -> None:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as connection:
@@ -72,7 +72,7 @@ def queue_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'queue.sqlite'}"
     server = request.getfixturevalue("postgres_server")
-    _empty_postgres(server.url)
+    empty_postgres(server.url)
     return server.url
 
 

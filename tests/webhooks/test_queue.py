@@ -14,7 +14,7 @@ import pytest
 
 from hubspot_assets.webhooks.events import parse_batch
 from hubspot_assets.webhooks.queue import WebhookQueue
-from tests.webhooks.conftest import FakeClock, crm_event
+from tests.webhooks.conftest import FakeClock, crm_event, empty_postgres
 
 
 @pytest.fixture
@@ -192,3 +192,17 @@ def test_unknown_events_are_queued_whole(queue: WebhookQueue) -> None:
     queue.enqueue(parse_batch([raw]))
     (queued,) = queue.claim(1, "sensor").events
     assert queued.event.model_dump(by_alias=True, exclude_none=True) == raw
+
+
+def test_a_lost_postgres_connection_is_reopened_on_the_next_call(postgres_server) -> None:
+    import psycopg
+
+    empty_postgres(postgres_server.url)
+    queue = WebhookQueue(postgres_server.url)
+    (pid,), = queue.backend.execute("SELECT pg_backend_pid()")
+    with psycopg.connect(postgres_server.url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    with pytest.raises(psycopg.OperationalError):
+        queue.enqueue(events(1))  # the receiver answers 503 to this one; HubSpot retries it
+    assert queue.enqueue(events(1, first_id=9)) == 1
+    queue.close()

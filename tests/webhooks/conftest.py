@@ -4,8 +4,9 @@ and signed deliveries made the way HubSpot makes them.
 - `queue_url` (parametrized `sqlite` / `postgres`): an empty queue store. Postgres is a real server started once
   per test process (`postgres_server`, see postgres.py).
 - `clock`: `FakeClock`, seconds since the epoch, moved with `clock.advance(s)`.
-- `receiver_factory(**options)`: the receiver app under uvicorn in a thread, on a free port, over a queue on
-  `queue_url` (or SQLite for tests that are not about the store); `.url`, `.queue`, `.post(body, headers)`.
+- `receiver_factory(queue_url=None, secrets=(SECRET,), clock=time.time, port=0, **create_app_options)`: the
+  receiver app under uvicorn in a thread, on a free port (or `port`), over a queue on `queue_url` (default: a
+  SQLite file of the test's); `.url`, `.base_url`, `.queue`, `.metrics()`, `.stop()`.
 - `deliver(url, events, secret, version=...)`: POST a batch signed with the sandbox's own signing code (it
   shares nothing with the receiver's), so a bug in one cannot hide a bug in the other.
 """
@@ -143,10 +144,10 @@ def receiver_factory(sqlite_url: str) -> Iterator[Callable[..., RunningReceiver]
     started: list[RunningReceiver] = []
 
     def start(queue_url: str | None = None, secrets: tuple[str, ...] = (SECRET,), clock: Any = time.time,
-              **options: Any) -> RunningReceiver:
+              port: int = 0, **options: Any) -> RunningReceiver:
         queue = WebhookQueue(queue_url or sqlite_url, clock=clock)
         app = create_app(queue, secrets, clock=clock, **options)
-        sock = bind_socket("127.0.0.1", 0)
+        sock = bind_socket("127.0.0.1", port)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()

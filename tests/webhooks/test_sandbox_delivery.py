@@ -3,6 +3,7 @@ pointed at the receiver: changes made in the sandbox end in the queue as typed e
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -113,3 +114,18 @@ def test_a_burst_of_changes_arrives_whole_whatever_the_order(hubspot: SandboxSer
     assert len(deliveries) > 1  # several concurrent, shuffled batches
     occurred = [e.occurred_at for e in events]
     assert occurred == sorted(occurred)  # claimed in the order the changes happened, not as delivered
+
+
+def test_batches_sent_while_the_receiver_is_down_arrive_when_it_is_back(hubspot: SandboxServer, pointed,
+                                                                        receiver_factory, sqlite_url: str) -> None:
+    port = int(pointed.url.split(":")[2].split("/")[0])
+    pointed.stop()  # an outage: the sandbox's posts now fail to connect, and it retries as HubSpot does
+    made = mutate(hubspot, {"op": "create", "objectType": "tickets", "properties": {"subject": "During the outage"}})
+    deadline = time.monotonic() + 30
+    while not any(a["error"] for d in hubspot.admin("webhooks/deliveries")["batches"] for a in d["attempts"]):
+        assert time.monotonic() < deadline, "the sandbox never tried to deliver"
+        time.sleep(0.01)
+    back = receiver_factory(queue_url=sqlite_url, port=port)
+    settle(hubspot)
+    ticket = int(made[0]["id"])
+    assert [e.object_id for e in queued(back) if e.subscription_type == "ticket.creation"] == [ticket]

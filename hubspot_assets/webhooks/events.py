@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from pydantic.alias_generators import to_camel
 
 from hubspot_assets.hubspot.properties import STANDARD_OBJECT_TYPES
@@ -54,6 +55,7 @@ class WebhookEvent(BaseModel):
     app_id: int | None = None
     attempt_number: int | None = None
     change_source: str | None = None
+    _raw: dict[str, Any] | None = PrivateAttr(default=None)
 
     @property
     def action(self) -> str:
@@ -71,6 +73,10 @@ class WebhookEvent(BaseModel):
     @property
     def thread_id(self) -> int | None:
         return None
+
+    def payload(self) -> bytes:
+        """The event as HubSpot sent it (JSON), for the queue: parsing again gives the same event."""
+        return orjson.dumps(self._raw) if self._raw is not None else self.model_dump_json(by_alias=True).encode()
 
     @property
     def dedupe_key(self) -> str:
@@ -186,10 +192,12 @@ def parse_event(raw: Any) -> WebhookEvent:
     if not isinstance(subscription_type, str) or not subscription_type:
         raise MalformedBatch("an event has no subscriptionType")
     try:
-        return event_class(subscription_type).model_validate(raw)
+        event = event_class(subscription_type).model_validate(raw)
     except ValidationError as error:
         fields = sorted({".".join(map(str, item["loc"])) for item in error.errors()})
         raise MalformedBatch(f"a {subscription_type} event has invalid or missing {', '.join(fields)}") from None
+    event._raw = raw
+    return event
 
 
 def parse_batch(body: Any) -> list[WebhookEvent]:

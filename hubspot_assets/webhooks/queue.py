@@ -228,7 +228,7 @@ class WebhookQueue:
 
 def _row(event: WebhookEvent, now_ms: int) -> tuple:
     object_id = event.object_ids[0] if event.object_ids else None
-    payload = event.model_dump_json(by_alias=True, exclude_none=True)
+    payload = event.payload().decode()
     return (event.dedupe_key, event.event_id, event.occurred_at, event.subscription_type, event.object_type,
             object_id, payload, now_ms, now_ms)
 

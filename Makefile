@@ -32,6 +32,7 @@ sandbox: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/sandbox_throughput.py --scale medium
 	$(PY) bench/client_throughput.py
+	$(PY) bench/webhooks.py
 
 clean:
 	rm -rf $(VENV) data/*.duckdb .pytest_cache

@@ -46,6 +46,10 @@ main.add_command(
                 short_help="Build the SQL models of dbt_like_models/ and run their tests.")
 )
 main.add_command(
+    LazyCommand("webhooks", "hubspot_assets.webhooks.cli:webhooks",
+                short_help="The webhook receiver that queues HubSpot's change events.")
+)
+main.add_command(
     LazyCommand("sandbox", "hubspot_assets.sandbox.cli:sandbox",
                 short_help="The local HubSpot emulator (for development, demos and tests).")
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hubspot_assets.hubspot.settings import ApiVersion, ClientSettings, Tier
@@ -50,13 +50,46 @@ class Settings(ClientSettings):
         description="Property history to load, e.g. 'contacts:lifecyclestage,email;deals:dealstage' (off if empty).",
     )
     lookback_s: int = Field(default=300, ge=0, description="Incremental look-back overlap for search's index lag.")
-    # Webhooks and schedules.
+    # The webhook receiver and its queue (docs/webhooks.md).
     queue_url: str = Field(
         default="sqlite:///data/webhook_queue.sqlite",
-        description="Webhook queue store, for the webhook receiver (not built yet: nothing reads it today).",
+        description="Webhook queue store: sqlite:///<path> (WAL mode, the default) or postgresql://user:pass@host/db.",
     )
+    queue_max_attempts: int = Field(default=5, ge=1, description="Refresh attempts before an event is a dead letter.")
+    queue_claim_timeout_s: float = Field(
+        default=600, gt=0, description="A claim held this long is released (its refresh is taken to have died)."
+    )
+    queue_retention_s: float = Field(default=7 * 86400, ge=0, description="How long done events are kept.")
+    webhook_host: str = Field(default="127.0.0.1", description="Interface the webhook receiver listens on.")
+    webhook_port: int = Field(default=8977, ge=0, le=65535, description="Port of the webhook receiver.")
+    webhook_path: str = Field(default="/webhooks/hubspot", description="Path HubSpot posts events to.")
+    webhook_public_url: str | None = Field(
+        default=None,
+        description="Public base URL HubSpot posts to (scheme and host, e.g. https://hooks.example.com) when the "
+        "receiver is behind a reverse proxy: signatures are checked over it. Default: the URL the request names.",
+    )
+    webhook_secrets: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated client secrets also accepted on signatures besides HUBSPOT_CLIENT_SECRET "
+        "(during a rotation: the new and the old).",
+    )
+    webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger webhook bodies get a 413.")
     incremental_cron: str = Field(default="*/15 * * * *", description="Cron of the incremental sync schedule.")
     reconcile_cron: str = Field(default="0 3 * * *", description="Cron of the nightly reconciliation schedule.")
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _absolute_path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"HUBSPOT_WEBHOOK_PATH must start with / (got {value!r})")
+        return value
+
+    def webhook_signing_secrets(self) -> list[str]:
+        """Every secret a webhook signature may be made with: the client secret, then HUBSPOT_WEBHOOK_SECRETS."""
+        secrets = [self.client_secret.get_secret_value()] if self.client_secret else []
+        extra = self.webhook_secrets.get_secret_value() if self.webhook_secrets else ""
+        secrets += [secret.strip() for secret in extra.split(",") if secret.strip()]
+        return list(dict.fromkeys(secrets))
 
     @field_validator("warehouse_memory_limit", "models_memory_limit")
     @classmethod
@@ -94,7 +127,7 @@ class SettingsError(ValueError):
     """A setting whose value cannot work; the message names each variable to fix."""
 
 
-SECRET_SETTINGS = frozenset({"access_token", "client_secret", "token_key"})
+SECRET_SETTINGS = frozenset({"access_token", "client_secret", "token_key", "webhook_secrets"})
 
 
 def variable(setting: str) -> str:

@@ -33,7 +33,7 @@ def _listed_commands(help_text: str) -> set[str]:
 def test_help_lists_every_command_without_importing_the_sandbox():
     result = run_cli("--help")
     assert result["exit_code"] == 0, result["output"]
-    assert _listed_commands(result["output"]) == {"auth", "models", "sandbox", "sync"}
+    assert _listed_commands(result["output"]) == {"auth", "models", "sandbox", "sync", "webhooks"}
     assert "The local HubSpot emulator" in result["output"]
     assert result["sandbox_modules"] == []
 

@@ -37,7 +37,6 @@ from hubspot_assets.sources.settings import MODES, TABLE_THREADS
 from hubspot_assets.sources.warehouse import (
     discard_unfinished_extracts,
     make_pipeline,
-    open_warehouse,
     publish_snapshot,
     require_extract_pool,
     writer_lock,
@@ -330,18 +329,16 @@ def sync_session(
     started = time.monotonic()
     logging.getLogger(HTTP_LOGGER).addFilter(_SCOPE_FILTER)  # idempotent: the same filter object is added once
     prepared = prepare(settings, mode=mode, objects=objects, client=client, record_ids=record_ids)
+    # dlt opens the warehouse for each table's load job and closes it after, which checkpoints it: a connection held
+    # open for the whole run (faster for small runs) let a large portal's incremental merges run out of
+    # HUBSPOT_WAREHOUSE_MEMORY_LIMIT.
     with closing(prepared), writer_lock(settings), _explained_warehouse_errors(settings):
-        with closing(open_warehouse(settings)) as connection:
-            pipeline = make_pipeline(settings, progress=progress, connection=connection)
-            finish_pending(pipeline)
-            source = prepared.source(custom_tables)
-            require_extract_pool(len(source.resources))  # a portal with many custom objects: say so, never hang
-            session = SyncSession(settings, prepared, pipeline, source, started)
-            prepared.extraction.stored.share(connection)
-            try:
-                yield session
-            finally:
-                prepared.extraction.stored.share(None)
+        pipeline = make_pipeline(settings, progress=progress)
+        finish_pending(pipeline)
+        source = prepared.source(custom_tables)
+        require_extract_pool(len(source.resources))  # a portal with many custom objects: say so, never hang
+        session = SyncSession(settings, prepared, pipeline, source, started)
+        yield session
         session.snapshot = publish_snapshot(settings) if snapshot else None
 
 

@@ -1,8 +1,7 @@
 """What the warehouse already holds, read while a run extracts: reconciliation compares it with HubSpot.
 
-Resources run in threads, and dlt's own SQL client is not safe to use from several threads at once: each query runs
-on a cursor of its own, of the run's warehouse connection (`StoredTables.share`, what a sync does) or of a
-read-only connection it opens (no run connection: nothing writes while dlt extracts, the load comes after).
+Each query opens its own read-only DuckDB connection: resources run in threads, and dlt's own SQL client is not safe
+to use from several threads at once. No writer holds the file while dlt extracts (the load comes after).
 """
 
 from __future__ import annotations
@@ -25,11 +24,6 @@ class StoredTables:
 
     def __init__(self, path: Path | str | None) -> None:
         self.path = None if path is None else Path(path)
-        self.connection: duckdb.DuckDBPyConnection | None = None
-
-    def share(self, connection: duckdb.DuckDBPyConnection | None) -> None:
-        """Query through `connection` (the run's own, open on the same warehouse) instead of opening one each time."""
-        self.connection = connection
 
     def rows(self, sql_template: str, table: str, *args: Any) -> list[tuple]:
         return self._run(sql_template, table, args, lambda result: result.fetchall(), [])
@@ -46,8 +40,7 @@ class StoredTables:
     def _run(self, sql_template: str, table: str, args: Sequence[Any], fetch: Any, empty: Any) -> Any:
         if self.path is None or not self.path.exists():
             return empty
-        opened = self.connection.cursor() if self.connection is not None else None
-        with opened or duckdb.connect(str(self.path), read_only=True) as connection:
+        with duckdb.connect(str(self.path), read_only=True) as connection:
             try:
                 result = connection.execute(sql_template.format(table=f'{DATASET_NAME}."{table}"'), list(args))
             except duckdb.CatalogException:  # the table does not exist yet

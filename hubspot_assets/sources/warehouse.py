@@ -95,23 +95,17 @@ def snapshot_path(settings: Settings) -> Path:
 
 
 def open_warehouse(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """A read-write connection to the warehouse for the length of one run (close it when the run ends).
-
-    A run passes it to `make_pipeline` and to its reads of stored tables, so the database is opened once per run:
-    DuckDB closes the file (and checkpoints it) whenever its last connection goes, which dlt's own connections do
-    after each table's load job."""
+    """A read-write connection to the warehouse for the length of one model build (close it when the build ends);
+    sync runs leave the connections to dlt (see `sync_session`)."""
     path = warehouse_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(str(path))
 
 
-def make_pipeline(
-    settings: Settings, *, progress: object | None = None, connection: duckdb.DuckDBPyConnection | None = None
-) -> dlt.Pipeline:
-    """The dlt pipeline that loads `hubspot_raw` into the warehouse, through `connection` (from `open_warehouse`)
-    when given, which dlt then leaves open. Its working folder lives next to the warehouse (`.dlt/<warehouse
-    name>/`), so two warehouses never share dlt state; the state that matters (cursors) is stored in the warehouse
-    itself and restored from it.
+def make_pipeline(settings: Settings, *, progress: object | None = None) -> dlt.Pipeline:
+    """The dlt pipeline that loads `hubspot_raw` into the warehouse. Its working folder lives next to the warehouse
+    (`.dlt/<warehouse name>/`), so two warehouses never share dlt state; the state that matters (cursors) is
+    stored in the warehouse itself and restored from it.
 
     Raises `DltSettingsError` when dlt did not find the project's `.dlt/config.toml` (run from the project folder or
     set DLT_PROJECT_DIR); this changes no process-wide dlt setting."""
@@ -121,8 +115,7 @@ def make_pipeline(
     _import_lazy_modules()
     limit_arenas()  # before dlt starts its extract threads (see sources/memory.py)
     credentials = DuckDbCredentials(
-        connection if connection is not None else str(path),
-        global_config={"memory_limit": settings.warehouse_memory_limit, **LOAD_SETTINGS},
+        str(path), global_config={"memory_limit": settings.warehouse_memory_limit, **LOAD_SETTINGS}
     )
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,

@@ -65,6 +65,7 @@ def hubspot(
     property_history: dict[str, Sequence[str]] | None = None,
     extraction: Extraction | None = None,
     record_ids: dict[str, Sequence[int | str]] | None = None,
+    link_ids: dict[str, dict[str, Sequence[int | str]]] | None = None,
     custom_tables: Sequence[str] | None = None,
 ) -> Sequence[DltResource]:
     """Every HubSpot entity as dlt resources.
@@ -82,6 +83,8 @@ def hubspot(
             ones merged, archived ones flagged, vanished ones deleted), with their associations, merges, history
             and transcripts, through the same merge write path; `{"threads": [...]}` re-reads those threads'
             messages. Cursors do not move.
+        link_ids: the links such a refresh re-reads, from type -> to type (or "*", every type) -> ids; None: every
+            link of the `record_ids` records (see `catalog.refresh_link_ids`).
         custom_tables: the custom object tables that get a resource each (named after the table, e.g. `pets`), as
             the Dagster definitions know them from the stored dlt schema, without an API call. None: one per custom
             object of the run's catalog (none without a client). Custom types of the catalog with no resource here
@@ -92,7 +95,7 @@ def hubspot(
     run = extraction
     if run is None and client is not None:
         run = Extraction(client, catalog or discover_catalog(client), mode=mode, lookback_s=lookback_s,
-                         refresh=record_ids, property_history=property_history)
+                         refresh=record_ids, refresh_links=link_ids, property_history=property_history)
     if custom_tables is None:
         custom_tables = [custom_table_name(name) for name in run.catalog.custom] if run is not None else []
     own_tables = sorted({t for t in custom_tables if is_custom_table(t)})

@@ -3,8 +3,13 @@ object types."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hubspot_assets.sources.columns import field_value
@@ -140,3 +145,50 @@ def custom_type_of(catalog: ObjectCatalog, table: str) -> str | None:
 def is_custom_table(table: str) -> bool:
     """Whether a `hubspot_raw` table holds a custom object (every table the source writes that is not fixed)."""
     return table not in FIXED_TABLES and not table.startswith("_dlt")
+
+
+ALL_LINKS = "*"  # in a partial refresh's links: every type the association plan links that type to
+
+
+def refresh_link_ids(
+    catalog: ObjectCatalog,
+    records: Mapping[str, Sequence[int]],
+    links: Mapping[str, Mapping[str, Sequence[int | str]]] | None,
+) -> dict[str, dict[str, list[int]]]:
+    """The links a partial refresh re-reads, as from type -> to type -> record ids, on the sides the association
+    plan reads them from. `links` None: every link of the `records` re-read. Otherwise `links` as given (to type
+    `ALL_LINKS` for all of them); a pair the plan reads from the other side is dropped, because HubSpot sends an
+    associationChange event for each direction and the other one names the record that side needs."""
+    plan = catalog.association_plan()
+    if links is None:
+        links = {object_type: {ALL_LINKS: ids} for object_type, ids in records.items()}
+    resolved: dict[str, dict[str, set[int]]] = {}
+    for from_type, targets in links.items():
+        for to_type, ids in targets.items():
+            for target in plan.get(from_type, ()) if to_type == ALL_LINKS else (to_type,):
+                if target in plan.get(from_type, ()) and ids:
+                    resolved.setdefault(from_type, {}).setdefault(target, set()).update(int(i) for i in ids)
+    return {f: {t: sorted(ids) for t, ids in targets.items()} for f, targets in resolved.items()}
+
+
+def remember_catalog(path: Path, catalog: ObjectCatalog) -> None:
+    """Keep the catalog a run discovered, for the partial refreshes that follow (`recent_catalog`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.write_text(json.dumps(dataclasses.asdict(catalog)))
+    os.replace(temporary, path)
+
+
+def recent_catalog(path: Path, max_age_s: float) -> ObjectCatalog | None:
+    """The catalog remembered at `path` when it is younger than `max_age_s`; else None. A partial refresh runs
+    every few seconds while webhooks come in: asking HubSpot for its schemas each time would double the cost of a
+    one-record refresh, and a custom type created since is still found (its events name a type id the catalog
+    does not know, and the refresh then asks HubSpot)."""
+    try:
+        if time.time() - path.stat().st_mtime > max_age_s:
+            return None
+        saved = json.loads(path.read_text())
+        return ObjectCatalog(standard=tuple(saved["standard"]), custom=dict(saved["custom"]),
+                             owners=bool(saved["owners"]), conversations=bool(saved["conversations"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

@@ -30,7 +30,14 @@ from hubspot_assets.hubspot.errors import (
 from hubspot_assets.hubspot.logging import HTTP_LOGGER
 from hubspot_assets.settings import Settings
 from hubspot_assets.sources import hubspot
-from hubspot_assets.sources.catalog import ObjectCatalog, discover_catalog, parse_property_history
+from hubspot_assets.sources.catalog import (
+    ALL_LINKS,
+    ObjectCatalog,
+    discover_catalog,
+    parse_property_history,
+    recent_catalog,
+    remember_catalog,
+)
 from hubspot_assets.sources.columns import field_value
 from hubspot_assets.sources.extraction import Extraction
 from hubspot_assets.sources.settings import MODES, TABLE_THREADS
@@ -84,8 +91,13 @@ def split_objects(value: str | Sequence[str] | None) -> list[str] | None:
 
 
 def prepare(settings: Settings, *, mode: str = "incremental", objects: str | Sequence[str] | None = None,
-            client: Any = None, record_ids: Mapping[str, Sequence[int | str]] | None = None) -> Prepared:
+            client: Any = None, record_ids: Mapping[str, Sequence[int | str]] | None = None,
+            link_ids: LinkIds | None = None, skip_unloaded: bool = False) -> Prepared:
     """A client and the checked catalog for one run; raises on settings that cannot work.
+
+    A partial refresh (`record_ids`, `link_ids`, see `hubspot()`) may name custom object types by their type id
+    (`2-...`, as webhooks do); a type the run does not load is an error, or with `skip_unloaded` left out with a
+    warning (webhook events of types HUBSPOT_OBJECTS leaves out).
 
     Raises `SetupError` (bad mode, object type or history spec) or the client's typed errors
     (`ConfigurationError` for missing credentials, `AuthenticationError` for a revoked token,
@@ -94,12 +106,13 @@ def prepare(settings: Settings, *, mode: str = "incremental", objects: str | Seq
     if mode not in MODES:
         raise SetupError(f"sync mode must be one of {', '.join(MODES)} (got {mode!r})")
     objects_wanted = split_objects(objects if objects is not None else settings.objects)
+    refresh = None if record_ids is None else _Refresh(record_ids, link_ids, skip_unloaded)
     if client is not None:
-        return _prepare_with(settings, client, mode, objects_wanted, record_ids)
+        return _prepare_with(settings, client, mode, objects_wanted, refresh)
     client = HubSpotClient.from_settings(settings)
     try:
-        prepared = _prepare_with(settings, client, mode, objects_wanted, record_ids,
-                                 catalog=_discover_fast(settings, objects_wanted))
+        catalog = _reused_catalog(settings, objects_wanted, refresh) or _discover_fast(settings, objects_wanted)
+        prepared = _prepare_with(settings, client, mode, objects_wanted, refresh, catalog=catalog)
     except BaseException:
         client.close()
         raise
@@ -108,10 +121,10 @@ def prepare(settings: Settings, *, mode: str = "incremental", objects: str | Seq
 
 
 def _prepare_with(settings: Settings, client: Any, mode: str, objects_wanted: list[str] | None,
-                  record_ids: Mapping[str, Sequence[int | str]] | None, catalog: ObjectCatalog | None = None
-                  ) -> Prepared:
+                  refresh: _Refresh | None, catalog: ObjectCatalog | None = None) -> Prepared:
     if catalog is None:  # no quick probe made, or it met a transient error: ask with the patient client
         catalog = _discover(settings, client, objects_wanted)
+    remember_catalog(_catalog_path(settings, objects_wanted), catalog)
     try:
         # A run narrowed to some types leaves the history of the others for the runs that load them; otherwise a
         # type the run does not know is a typo.
@@ -119,26 +132,66 @@ def _prepare_with(settings: Settings, client: Any, mode: str, objects_wanted: li
     except ValueError as error:
         raise SetupError(str(error)) from error
     history = {t: props for t, props in history.items() if t in catalog.all}
-    unknown = sorted(set(record_ids or {}) - set(catalog.all) - {TABLE_THREADS})
-    if unknown:
-        raise SetupError(f"a partial refresh names {', '.join(unknown)}, which this run does not load: name object "
-                         f"types of the catalog ({', '.join(catalog.all)}) or threads")
+    warnings = refresh.resolve(catalog) if refresh is not None else []
     extraction = Extraction(
         client,
         catalog,
         mode=mode,
         lookback_s=settings.lookback_s,
         warehouse=settings.absolute(settings.warehouse_path),
-        refresh=record_ids,
+        refresh=refresh.records if refresh is not None else None,
+        refresh_links=refresh.links if refresh is not None else None,
         credentials_id=credentials_id(settings),
         property_history=history,
     )
+    extraction.warnings.extend(warnings)
     try:
         _check_history_properties(extraction, history)
     except BaseException:
         extraction.close()
         raise
     return Prepared(client, catalog, history, mode, extraction)
+
+
+LinkIds = Mapping[str, Mapping[str, Sequence[int | str]]]
+
+
+@dataclass
+class _Refresh:
+    """What a partial refresh names, until `resolve` puts it in the catalog's names."""
+
+    records: Mapping[str, Sequence[int | str]]
+    links: LinkIds | None
+    skip_unloaded: bool
+
+    def named_types(self) -> set[str]:
+        links = self.links or {}
+        return {*self.records, *links, *(t for targets in links.values() for t in targets)} - {ALL_LINKS}
+
+    def known_to(self, catalog: ObjectCatalog) -> bool:
+        """Whether `catalog` knows every type named (a type id it lacks may be a custom type created since)."""
+        return self.named_types() <= {*catalog.all, *catalog.custom.values(), TABLE_THREADS}
+
+    def resolve(self, catalog: ObjectCatalog) -> list[str]:
+        """Name custom types as the catalog does (webhooks give type ids); leave out, or refuse, the types the run
+        does not load. Returns the warnings of what was left out."""
+        names = {type_id: name for name, type_id in catalog.custom.items()}
+        loaded = {*catalog.all, TABLE_THREADS}
+        unknown = sorted({names.get(t, t) for t in self.named_types()} - loaded)
+        if unknown and not self.skip_unloaded:
+            raise SetupError(f"a partial refresh names {', '.join(unknown)}, which this run does not load: name "
+                             f"object types of the catalog ({', '.join(catalog.all)}) or threads")
+        self.records = _loaded({names.get(t, t): ids for t, ids in self.records.items()}, loaded)
+        if self.links is not None:
+            self.links = _loaded({names.get(f, f): _loaded({names.get(t, t): ids for t, ids in targets.items()},
+                                                             {*loaded, ALL_LINKS})
+                                  for f, targets in self.links.items()}, loaded)
+        return [f"left out of the partial refresh: {', '.join(unknown)} (not loaded by this run; see HUBSPOT_OBJECTS)"
+                ] if unknown else []
+
+
+def _loaded(by_type: Mapping[str, Any], loaded: set[str]) -> dict[str, Any]:
+    return {t: value for t, value in by_type.items() if t in loaded}
 
 
 def _check_history_properties(extraction: Extraction, history: Mapping[str, Sequence[str]]) -> None:
@@ -171,6 +224,22 @@ def _discover(settings: Settings, client: Any, objects: list[str] | None) -> Obj
     except Exception as error:
         _explain_connection_error(settings, error)
         raise
+
+
+CATALOG_REUSE_S = 3600  # how long a partial refresh trusts the object types the last run found
+
+
+def _catalog_path(settings: Settings, objects: list[str] | None) -> Path:
+    key = hashlib.sha256(f"{settings.base_url}|{','.join(objects or [])}".encode()).hexdigest()[:12]
+    return settings.absolute(settings.state_dir) / f"catalog-{key}.json"
+
+
+def _reused_catalog(settings: Settings, objects: list[str] | None, refresh: _Refresh | None) -> ObjectCatalog | None:
+    """For a partial refresh: the catalog a recent run found, when it knows every type the refresh names."""
+    if refresh is None:
+        return None
+    catalog = recent_catalog(_catalog_path(settings, objects), CATALOG_REUSE_S)
+    return catalog if catalog is not None and refresh.known_to(catalog) else None
 
 
 def _discover_fast(settings: Settings, objects: list[str] | None) -> ObjectCatalog | None:
@@ -316,6 +385,8 @@ def sync_session(
     progress: object | None = None,
     snapshot: bool = True,
     record_ids: Mapping[str, Sequence[int | str]] | None = None,
+    link_ids: LinkIds | None = None,
+    skip_unloaded: bool = False,
     custom_tables: Sequence[str] | None = None,
 ) -> Iterator[SyncSession]:
     """Everything around one load: `prepare()` (fail-fast checks, before any file is written), the warehouse writer
@@ -324,11 +395,12 @@ def sync_session(
     inside the block; an exception there skips the snapshot and releases the lock.
 
     `custom_tables` as in `hubspot(custom_tables=)`; `record_ids` makes it a partial refresh (see
-    `hubspot(record_ids=)`).
+    `hubspot(record_ids=, link_ids=)` and `prepare(skip_unloaded=)`).
     """
     started = time.monotonic()
     logging.getLogger(HTTP_LOGGER).addFilter(_SCOPE_FILTER)  # idempotent: the same filter object is added once
-    prepared = prepare(settings, mode=mode, objects=objects, client=client, record_ids=record_ids)
+    prepared = prepare(settings, mode=mode, objects=objects, client=client, record_ids=record_ids,
+                       link_ids=link_ids, skip_unloaded=skip_unloaded)
     # dlt opens the warehouse for each table's load job and closes it after, which checkpoints it: a connection held
     # open for the whole run (faster for small runs) let a large portal's incremental merges run out of
     # HUBSPOT_WAREHOUSE_MEMORY_LIMIT.
@@ -378,16 +450,19 @@ def run_sync(
     snapshot: bool = True,
     resources: Sequence[str] | None = None,
     record_ids: Mapping[str, Sequence[int | str]] | None = None,
+    link_ids: LinkIds | None = None,
+    skip_unloaded: bool = False,
 ) -> SyncReport:
     """Extract, normalize and load one run into the warehouse (merge), then publish the snapshot (`sync_session`).
 
-    `record_ids` makes it a partial refresh of those records (object type -> ids; see `hubspot(record_ids=)`).
+    `record_ids` (with `link_ids`, `skip_unloaded`) makes it a partial refresh of those records (object type -> ids;
+    see `sync_session`).
     `resources` limits the run to some tables (resource names, e.g. ["contacts", "associations", "pets"]), as a
     Dagster subset does. Holds the warehouse writer lock for the whole load. A failure half-way commits nothing that
     matters: dlt writes cursors with the data, so the next run redoes the unfinished work.
     """
     with sync_session(settings, mode=mode, objects=objects, client=client, progress=progress, snapshot=snapshot,
-                      record_ids=record_ids) as session:
+                      record_ids=record_ids, link_ids=link_ids, skip_unloaded=skip_unloaded) as session:
         source = session.source.with_resources(*resources) if resources else session.source
         load_info = session.pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
         load_info.raise_on_failed_jobs()

@@ -119,11 +119,11 @@ def sync(mode: str, objects: str | None, warehouse: str | None) -> None:
         settings = load_settings(warehouse_path=warehouse)
         report = run_with_progress(settings, mode=mode, objects=objects, console=console)
     except Exception as error:  # one actionable line, no traceback, no secret (errors are redacted)
-        raise click.ClickException(_one_line(error)) from error
+        raise click.ClickException(one_line(error)) from error
     print_report(console, report)
 
 
-def _one_line(error: Exception) -> str:
+def one_line(error: Exception) -> str:
     cause = error
     # dlt wraps what a resource raised; show the HubSpot/settings error itself.
     while getattr(cause, "__cause__", None) is not None and type(cause).__module__.startswith("dlt"):

@@ -89,11 +89,32 @@ def _association_tables(run: Extraction) -> Iterator[pa.Table]:
 
 
 def refreshed_link_tasks(run: Extraction, block: int = 1000) -> Iterator[tuple]:
-    """The association reads of a partial refresh: the links it names (`Extraction.refresh_links`), known before
-    any record is read, so they start at once; no cursor moves and nothing else is deleted."""
-    for from_type, targets in (run.refresh_links or {}).items():
-        for to_type, ids in targets.items():
-            yield from (("links", from_type, list(part), to_type) for part in chunks(ids, block))
+    """The association reads of a partial refresh: the links it names (`Extraction.refresh_links`), and for records
+    whose every link is re-read, the links held on the other records' side (`linking_records`). Ids are known before
+    any record is read, so reads start at once; no cursor moves and nothing else is deleted."""
+    due = {(f, t): set(ids) for f, targets in (run.refresh_links or {}).items() for t, ids in targets.items()}
+    for (from_type, to_type), ids in linking_records(run).items():
+        due.setdefault((from_type, to_type), set()).update(ids)
+    for (from_type, to_type), ids in due.items():
+        yield from (("links", from_type, part, to_type) for part in chunks(sorted(ids), block))
+
+
+def linking_records(run: Extraction) -> dict[tuple[str, str], set[int]]:
+    """(from type, to type) -> the records of from type linked to the refreshed records of to type, as HubSpot says
+    now (a read from the other side) or as the warehouse holds them (links that are gone): re-reading their links
+    to that type puts the warehouse where a full sync would."""
+    linking: dict[tuple[str, str], set[int]] = {}
+    for to_type, holders in run.refresh_reverse.items():
+        for from_type, ids in holders.items():
+            found = linking.setdefault((from_type, to_type), set())
+            found.update(run.stored.ids(
+                "SELECT DISTINCT CAST(from_id AS BIGINT) FROM {table} WHERE from_object_type = ? AND to_object_type"
+                " = ? AND to_id IN (SELECT unnest(?::BIGINT[]))", TABLE_ASSOCIATIONS, from_type, to_type, ids,
+            ).tolist())
+            for part in chunks(ids, 1000):
+                links = run.client.association_links(run.api_name(to_type), run.api_name(from_type), part)
+                found.update(to_id for _, to_id, *_ in links)
+    return linking
 
 
 def association_tasks(

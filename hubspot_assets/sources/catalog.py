@@ -147,7 +147,7 @@ def is_custom_table(table: str) -> bool:
     return table not in FIXED_TABLES and not table.startswith("_dlt")
 
 
-ALL_LINKS = "*"  # in a partial refresh's links: every type the association plan links that type to
+ALL_LINKS = "*"  # in a partial refresh's links: every link of the record, whichever side the plan reads it from
 
 
 def refresh_link_ids(
@@ -155,13 +155,13 @@ def refresh_link_ids(
     records: Mapping[str, Sequence[int]],
     links: Mapping[str, Mapping[str, Sequence[int | str]]] | None,
 ) -> dict[str, dict[str, list[int]]]:
-    """The links a partial refresh re-reads, as from type -> to type -> record ids, on the sides the association
-    plan reads them from. `links` None: every link of the `records` re-read. Otherwise `links` as given (to type
-    `ALL_LINKS` for all of them); a pair the plan reads from the other side is dropped, because HubSpot sends an
-    associationChange event for each direction and the other one names the record that side needs."""
+    """The links a partial refresh re-reads from the records' own side, as from type -> to type -> record ids, on
+    the sides the association plan reads them from. `links` None: every link of the `records` re-read. Otherwise
+    `links` as given (to type `ALL_LINKS` for all of them); a pair the plan reads from the other side is dropped,
+    because HubSpot sends an associationChange event for each direction and the other one names the record that
+    side needs. (`ALL_LINKS` also asks for the links held on the other side: `reverse_link_ids`.)"""
     plan = catalog.association_plan()
-    if links is None:
-        links = {object_type: {ALL_LINKS: ids} for object_type, ids in records.items()}
+    links = all_links(records) if links is None else links
     resolved: dict[str, dict[str, set[int]]] = {}
     for from_type, targets in links.items():
         for to_type, ids in targets.items():
@@ -192,3 +192,27 @@ def recent_catalog(path: Path, max_age_s: float) -> ObjectCatalog | None:
                              owners=bool(saved["owners"]), conversations=bool(saved["conversations"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def all_links(records: Mapping[str, Sequence[int]]) -> dict[str, dict[str, Sequence[int]]]:
+    return {object_type: {ALL_LINKS: ids} for object_type, ids in records.items()}
+
+
+def reverse_link_ids(
+    catalog: ObjectCatalog,
+    records: Mapping[str, Sequence[int]],
+    links: Mapping[str, Mapping[str, Sequence[int | str]]] | None,
+) -> dict[str, dict[str, list[int]]]:
+    """For the records whose every link a partial refresh re-reads (`ALL_LINKS`): to type -> from types whose side
+    holds links to it -> those record ids. An archived, restored, merged or erased record changes links that the
+    plan reads from the other record's side (a contact's link to a company is read from the contact), and HubSpot
+    sends no associationChange event for them."""
+    plan = catalog.association_plan()
+    links = all_links(records) if links is None else links
+    reverse: dict[str, dict[str, list[int]]] = {}
+    for to_type, targets in links.items():
+        ids = sorted({int(i) for i in targets.get(ALL_LINKS, ())})
+        holders = [from_type for from_type, to_types in plan.items() if to_type in to_types]
+        if ids and holders:
+            reverse[to_type] = {from_type: ids for from_type in holders}
+    return reverse

@@ -19,7 +19,7 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 
-from hubspot_assets.sources.catalog import ObjectCatalog, refresh_link_ids
+from hubspot_assets.sources.catalog import ObjectCatalog, refresh_link_ids, reverse_link_ids
 from hubspot_assets.sources.changes import EXTRA_PROPERTIES, Changes, Progress
 from hubspot_assets.sources.columns import RecordLayout, field_value
 from hubspot_assets.sources.memory import release_free_memory
@@ -62,8 +62,9 @@ class Extraction:
         self.credentials_id = credentials_id
         # A partial refresh: only these records (object type -> ids) are read, cursors stay where they are.
         self.refresh = None if refresh is None else {t: sorted({int(i) for i in ids}) for t, ids in refresh.items()}
-        # ... and these records' links: from type -> to type -> ids (see `refresh_link_ids`).
+        # ... and these records' links: from type -> to type -> ids, and those held on the other records' side.
         self.refresh_links = None if self.refresh is None else refresh_link_ids(catalog, self.refresh, refresh_links)
+        self.refresh_reverse = {} if self.refresh is None else reverse_link_ids(catalog, self.refresh, refresh_links)
         # HTTP answers per resource, for asset metadata, counted by a hook on the client's session.
         self.requests = RequestCounter()
         session = getattr(getattr(client, "transport", None), "session", None)

@@ -224,6 +224,20 @@ def writer_lock(settings: Settings, timeout_s: float = -1) -> Iterator[None]:
         lock.release()
 
 
+def writer_busy(settings: Settings) -> str | None:
+    """Who holds the warehouse writer lock right now ("pid 1234 (...)"), or None when nobody does."""
+    path = warehouse_path(settings)
+    if not path.parent.exists():  # no warehouse yet, so no writer either
+        return None
+    lock = FileLock(f"{path}.writer.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return describe_holder(Path(f"{path}.writer.holder"))
+    lock.release()
+    return None
+
+
 def describe_holder(holder: Path) -> str:
     """Who holds the writer lock, from its record: "pid 1234 (hubspot-elt sync, since 10:02:11)"."""
     try:

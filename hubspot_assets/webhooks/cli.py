@@ -63,3 +63,36 @@ def _listen(host: str, port: int) -> socket.socket:
         raise click.ClickException(f"cannot listen on {host}:{port} ({error.strerror}); set HUBSPOT_WEBHOOK_PORT "
                                    "or pass --port") from None
     return sock
+
+
+@webhooks.command("drain")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None,
+              help="Events per partial refresh (default 10,000).")
+def drain(batch_size: int | None) -> None:
+    """Apply every pending webhook event once, as partial refreshes, without a Dagster daemon."""
+    from hubspot_assets.sync import one_line
+    from hubspot_assets.webhooks.queue import WebhookQueue
+    from hubspot_assets.webhooks.refresh import DRAIN_BATCH, DrainReport, drain_queue
+
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+    def progress(report: DrainReport, plan_summary: str) -> None:
+        click.echo(f"applied {report.events} event(s) in {report.refreshes} refresh(es), {report.api_calls} API "
+                   f"call(s), {report.seconds:.1f} s (this one read {plan_summary})")
+
+    queue = WebhookQueue.from_settings(settings)
+    try:
+        report = drain_queue(settings, queue, batch_size=batch_size or DRAIN_BATCH, progress=progress)
+        pending = queue.depth()["pending"]
+    except Exception as error:
+        raise click.ClickException(f"a partial refresh failed and its events are pending again: {one_line(error)}"
+                                   ) from error
+    finally:
+        queue.close()
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"drained: {report.events} event(s), {report.api_calls} API call(s), {report.seconds:.1f} s; "
+               f"{pending} pending now")

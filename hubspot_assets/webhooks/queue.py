@@ -141,10 +141,31 @@ class WebhookQueue:
             " RETURNING id, payload, attempts, received_at, occurred_at",
             [claimer, now, now, int(limit)],
         )
-        rows.sort(key=lambda row: (row[4], row[0]))
-        events = tuple(QueuedEvent(row[0], parse_event(orjson.loads(row[1])), row[2], row[3] / 1000)
-                       for row in rows)
-        return Batch(claimer, events)
+        return Batch(claimer, _queued(rows))
+
+    def claim_ids(self, ids: Sequence[int], claimer: str | None = None) -> Batch:
+        """The events `ids` that are still pending, now claimed by `claimer`: a run launched for events the sensor
+        saw takes exactly those (others may have come since); ones done or claimed meanwhile are left alone."""
+        claimer = claimer or claimer_name()
+        now = self._now_ms()
+        rows = []
+        with self.backend.transaction() as execute:
+            for chunk in _chunks(list(ids)):
+                marks = ", ".join("?" * len(chunk))
+                rows += execute(
+                    "UPDATE webhook_events SET state = 'claimed', claimed_by = ?, claimed_at = ?,"
+                    f" attempts = attempts + 1, updated_at = ? WHERE id IN ({marks}) AND state = 'pending'"
+                    " RETURNING id, payload, attempts, received_at, occurred_at",
+                    [claimer, now, now, *chunk],
+                )
+        return Batch(claimer, _queued(rows))
+
+    def pending(self, limit: int) -> list[QueuedEvent]:
+        """Up to `limit` pending events, oldest `occurredAt` first, left pending (what the sensor plans from)."""
+        rows = self.backend.execute(
+            "SELECT id, payload, attempts, received_at, occurred_at FROM webhook_events WHERE state = 'pending'"
+            " ORDER BY occurred_at, id LIMIT ?", [int(limit)])
+        return list(_queued(rows))
 
     def complete(self, batch: Batch) -> int:
         """Mark a batch done (call it after its refresh committed); returns how many events were marked. Events
@@ -224,6 +245,12 @@ class WebhookQueue:
                     f"UPDATE webhook_events SET {assignments} WHERE id IN ({marks}) AND state = 'claimed'"
                     " AND claimed_by = ? RETURNING id", [*params, *chunk, claimer]))
         return changed
+
+
+def _queued(rows: list[tuple]) -> tuple[QueuedEvent, ...]:
+    """Rows of (id, payload, attempts, received_at, occurred_at) as events, oldest `occurredAt` first."""
+    rows = sorted(rows, key=lambda row: (row[4], row[0]))
+    return tuple(QueuedEvent(row[0], parse_event(orjson.loads(row[1])), row[2], row[3] / 1000) for row in rows)
 
 
 def _row(event: WebhookEvent, now_ms: int) -> tuple:

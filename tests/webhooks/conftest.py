@@ -139,24 +139,29 @@ def metric_value(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
+def start_receiver(queue_url: str, secrets: tuple[str, ...] = (SECRET,), clock: Any = time.time, port: int = 0,
+                   **options: Any) -> RunningReceiver:
+    """The receiver app under uvicorn in a thread, on `port` (0: a free one), over the queue at `queue_url`."""
+    queue = WebhookQueue(queue_url, clock=clock)
+    app = create_app(queue, secrets, clock=clock, **options)
+    sock = bind_socket("127.0.0.1", port)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    return RunningReceiver(f"{base}{options.get('path', '/webhooks/hubspot')}", base, queue, server, thread)
+
+
 @pytest.fixture
 def receiver_factory(sqlite_url: str) -> Iterator[Callable[..., RunningReceiver]]:
     started: list[RunningReceiver] = []
 
     def start(queue_url: str | None = None, secrets: tuple[str, ...] = (SECRET,), clock: Any = time.time,
               port: int = 0, **options: Any) -> RunningReceiver:
-        queue = WebhookQueue(queue_url or sqlite_url, clock=clock)
-        app = create_app(queue, secrets, clock=clock, **options)
-        sock = bind_socket("127.0.0.1", port)
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.01)
-        port = sock.getsockname()[1]
-        base = f"http://127.0.0.1:{port}"
-        running = RunningReceiver(f"{base}{options.get('path', '/webhooks/hubspot')}", base, queue, server, thread)
+        running = start_receiver(queue_url or sqlite_url, secrets, clock, port, **options)
         started.append(running)
         return running
 

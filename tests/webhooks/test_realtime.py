@@ -1,0 +1,182 @@
+"""End to end: the sandbox changes records with its webhook target pointed at the receiver, `drain_queue` (the code
+of `hubspot-elt webhooks drain` and of the Dagster partial refresh) applies the queued events, and the warehouse then
+matches the sandbox's ground truth without a full or incremental sync, at the cost of the reads the events need."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hubspot_assets.sandbox.config import SandboxConfig
+from hubspot_assets.sandbox.server import SandboxServer
+from hubspot_assets.settings import Settings
+from hubspot_assets.sources.pipeline import run_sync
+from hubspot_assets.webhooks.queue import WebhookQueue
+from hubspot_assets.webhooks.refresh import drain_queue
+from tests.conftest import DEFAULTS
+from tests.sources.sandbox_warehouse import assert_table_matches_truth, query, settings_for, truth
+from tests.webhooks.conftest import SECRET, RunningReceiver, start_receiver
+
+# The reads a partial refresh may make: records and links by id, definitions, threads and their messages.
+REFRESH_ENDPOINTS = {
+    "GET /crm/v3/properties/{objectType}",
+    "POST /crm/v3/objects/{objectType}/batch/read",
+    "POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read",
+    "GET /conversations/v3/conversations/threads/{id}",
+    "GET /conversations/v3/conversations/threads/{id}/messages",
+}
+LINK_COLUMNS = "from_object_type, from_id, to_object_type, to_id, type_id"
+
+
+@dataclass
+class Portal:
+    hubspot: SandboxServer
+    receiver: RunningReceiver
+    settings: Settings
+    work: Path
+
+    def mutate(self, *operations: dict) -> list[dict]:
+        return self.hubspot.admin("mutate", {"operations": list(operations)})["results"]
+
+    def drain(self, **overrides) -> tuple:
+        """Wait for the sandbox to deliver everything, reset its request log, drain; (report, requests)."""
+        self.hubspot.admin("webhooks/wait", {"timeout_s": 30})
+        self.hubspot.admin("stats/reset", json={})
+        settings = self.settings.model_copy(update=overrides)
+        queue = WebhookQueue.from_settings(settings)
+        try:
+            report = drain_queue(settings, queue)
+        finally:
+            queue.close()
+        return report, self.hubspot.admin("stats")["requests"]["by_endpoint"]
+
+    def depth(self) -> dict[str, int]:
+        queue = WebhookQueue.from_settings(self.settings)
+        try:
+            return queue.depth()
+        finally:
+            queue.close()
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    # A small portal; HubSpot's delivery quirks on (reused event ids, batches delivered twice, shuffled order).
+    hubspot = SandboxServer(SandboxConfig(**{**DEFAULTS, "scale": "120", "client_secret": SECRET,
+                                             "webhook_backoff_scale": 0.001}))
+    hubspot.start()
+    work = tmp_path_factory.mktemp("realtime")
+    receiver = start_receiver(f"sqlite:///{work / 'queue.sqlite'}")
+    try:
+        hubspot.admin("webhooks/config", {"duplicate_rate": 0.2, "redeliver_rate": 0.3})
+        hubspot.admin("webhooks/target", {"url": receiver.url}, method="PUT")
+        settings = settings_for(hubspot, work, queue_url=f"sqlite:///{work / 'queue.sqlite'}", retry_max_attempts=1)
+        run_sync(settings, mode="full")
+        yield Portal(hubspot, receiver, settings, work)
+    finally:
+        receiver.stop()
+        hubspot.stop()
+
+
+def live_ids(settings: Settings, table: str, limit: int) -> list[int]:
+    return [r[0] for r in query(settings, f"SELECT id FROM hubspot_raw.{table} WHERE NOT archived ORDER BY id "
+                                          f"LIMIT {limit}")]
+
+
+def test_every_kind_of_change_reaches_the_warehouse_from_webhooks_alone(portal: Portal) -> None:
+    contacts = live_ids(portal.settings, "contacts", 6)
+    companies = live_ids(portal.settings, "companies", 3)
+    deal = live_ids(portal.settings, "deals", 1)[0]
+    thread = truth(portal.hubspot, "threads")
+    linked, company = query(portal.settings, "SELECT from_id, to_id FROM hubspot_raw.associations WHERE "
+                            "from_object_type = 'contacts' AND to_object_type = 'companies' ORDER BY 1 LIMIT 1")[0]
+    made = portal.mutate(
+        {"op": "create", "objectType": "contacts", "properties": {"email": "realtime@example.com"},
+         "associations": [{"objectType": "companies", "id": companies[0]}]},
+        {"op": "update", "objectType": "contacts", "id": contacts[0], "properties": {"firstname": "Webhooked"}},
+        {"op": "associate", "fromType": "contacts", "fromId": contacts[1], "toType": "companies", "toId": companies[1]},
+        {"op": "unassociate", "fromType": "contacts", "fromId": linked, "toType": "companies", "toId": company},
+        {"op": "archive", "objectType": "companies", "id": companies[2]},
+        {"op": "archive", "objectType": "deals", "id": deal},
+        {"op": "restore", "objectType": "deals", "id": deal},
+        {"op": "merge", "objectType": "contacts", "primaryId": contacts[3], "mergedId": contacts[4]},
+        {"op": "gdpr_delete", "objectType": "contacts", "id": contacts[5]},
+        {"op": "new_thread"},
+        {"op": "new_message", "threadId": next(iter(thread))},
+    )
+    report, requests = portal.drain()
+
+    assert report.events > 0 and portal.depth()["pending"] == portal.depth()["dead"] == 0
+    assert set(requests) <= REFRESH_ENDPOINTS, requests  # no search, no list: only what the events name
+    for object_type in ("contacts", "companies", "deals"):
+        assert_table_matches_truth(portal.settings, portal.hubspot, object_type)
+    created = int(made[0]["id"])
+    assert query(portal.settings, "SELECT firstname FROM hubspot_raw.contacts WHERE id = ?", contacts[0]) == [
+        ("Webhooked",)]
+    assert query(portal.settings, "SELECT count(*) FROM hubspot_raw.contacts WHERE id IN (?, ?) AND NOT archived",
+                 contacts[4], contacts[5]) == [(0,)]  # merged away, erased
+    assert query(portal.settings, "SELECT count(*) FROM hubspot_raw.merges WHERE merged_id = ?", contacts[4]) == [
+        (1,)]
+    # Links, threads and messages as a full sync of the same portal finds them.
+    fresh = settings_for(portal.hubspot, portal.work / "fresh", queue_url=portal.settings.queue_url)
+    run_sync(fresh, mode="full")
+    assert set(query(portal.settings, f"SELECT {LINK_COLUMNS} FROM hubspot_raw.associations")) == set(
+        query(fresh, f"SELECT {LINK_COLUMNS} FROM hubspot_raw.associations"))
+    assert (created, companies[0]) in {(r[1], r[3]) for r in query(
+        portal.settings, f"SELECT {LINK_COLUMNS} FROM hubspot_raw.associations WHERE to_object_type = 'companies'")}
+    for table in ("threads", "messages"):
+        assert set(query(portal.settings, f"SELECT id, archived FROM hubspot_raw.{table}")) == set(
+            query(fresh, f"SELECT id, archived FROM hubspot_raw.{table}"))
+
+
+def test_a_thousand_changes_to_a_hundred_contacts_cost_two_api_calls(portal: Portal) -> None:
+    portal.drain()  # whatever an earlier test left
+    contacts = live_ids(portal.settings, "contacts", 100)
+    portal.mutate(*({"op": "update", "objectType": "contacts", "id": contacts[i % 100],
+                     "properties": {"jobtitle": f"Title {i}"}} for i in range(1000)))
+    report, requests = portal.drain()
+    assert report.events >= 1000
+    assert sum(requests.values()) <= 2, requests  # the definitions and one batch read of 100
+    last = {contacts[i % 100]: f"Title {i}" for i in range(1000)}
+    held = dict(query(portal.settings, "SELECT id, jobtitle FROM hubspot_raw.contacts WHERE id IN "
+                                       f"({', '.join(map(str, contacts))})"))
+    assert held == last  # the last change of each contact, whatever order the events came in
+
+
+def test_a_refresh_that_fails_gives_its_events_back_and_the_next_drain_applies_them(portal: Portal) -> None:
+    portal.drain()
+    contact = live_ids(portal.settings, "contacts", 1)[0]
+    portal.mutate({"op": "update", "objectType": "contacts", "id": contact, "properties": {"lastname": "Retried"}})
+    portal.hubspot.admin("faults", {"spec": "500:1.0@/crm/v3/objects/contacts/batch/read"})
+    try:
+        with pytest.raises(Exception, match="500|Server"):
+            portal.drain()
+    finally:
+        portal.hubspot.admin("faults", method="DELETE")
+    assert portal.depth()["pending"] >= 1 and portal.depth()["claimed"] == 0
+    report, _ = portal.drain()
+    assert report.events >= 1 and portal.depth()["pending"] == 0
+    assert query(portal.settings, "SELECT lastname FROM hubspot_raw.contacts WHERE id = ?", contact) == [("Retried",)]
+
+
+def test_events_that_keep_failing_become_dead_letters(portal: Portal) -> None:
+    portal.drain()
+    contact = live_ids(portal.settings, "contacts", 1)[0]
+    portal.mutate({"op": "update", "objectType": "contacts", "id": contact, "properties": {"lastname": "Doomed"}})
+    portal.hubspot.admin("faults", {"spec": "500:1.0@/crm/v3/objects/contacts/batch/read"})
+    try:
+        for _ in range(2):
+            with pytest.raises(Exception, match="500|Server"):
+                portal.drain(queue_max_attempts=2)
+    finally:
+        portal.hubspot.admin("faults", method="DELETE")
+    queue = WebhookQueue.from_settings(portal.settings)
+    try:
+        dead = queue.dead_letters()
+    finally:
+        queue.close()
+    assert [q.event.object_ids for q, _ in dead] == [(contact,)]
+    assert all("500" in (error or "") or "Server" in (error or "") for _, error in dead)
+    assert portal.depth()["pending"] == 0

@@ -57,9 +57,15 @@ class Settings(ClientSettings):
     )
     queue_max_attempts: int = Field(default=5, ge=1, description="Refresh attempts before an event is a dead letter.")
     queue_claim_timeout_s: float = Field(
-        default=600, gt=0, description="A claim held this long is released (its refresh is taken to have died)."
+        default=600.0, gt=0, description="A claim held this long is released (its refresh is taken to have died)."
     )
-    queue_retention_s: float = Field(default=7 * 86400, ge=0, description="How long done events are kept.")
+    queue_retention_s: float = Field(default=7 * 86400.0, ge=0, description="How long done events are kept.")
+    webhook_sensor_interval_s: int = Field(
+        default=5, ge=1, description="How often the sensor hubspot_webhook_sensor looks for queued events (seconds)."
+    )
+    webhook_refresh_max_events: int = Field(
+        default=10_000, ge=1, description="Most events one partial refresh applies (a backlog takes several)."
+    )
     webhook_host: str = Field(default="127.0.0.1", description="Interface the webhook receiver listens on.")
     webhook_port: int = Field(default=8977, ge=0, le=65535, description="Port of the webhook receiver.")
     webhook_path: str = Field(default="/webhooks/hubspot", description="Path HubSpot posts events to.")

@@ -32,7 +32,7 @@ from hubspot_assets.defs.freshness import incremental_freshness
 from hubspot_assets.defs.jobs import SYNC_OP_NAME, WAREHOUSE_POOL
 from hubspot_assets.defs.location import LocationSettings
 from hubspot_assets.defs.metadata import run_metadata, skipped_tables, table_metadata
-from hubspot_assets.defs.resources import HubSpotResource, WarehouseResource, run_settings
+from hubspot_assets.defs.resources import HubSpotResource, WarehouseResource, WebhooksResource, run_settings
 from hubspot_assets.defs.snapshot import open_snapshot
 from hubspot_assets.defs.translator import HubSpotTranslator
 from hubspot_assets.settings import Settings
@@ -41,14 +41,23 @@ from hubspot_assets.sources import is_custom_table
 from hubspot_assets.sources.pipeline import LOADER_FILE_FORMAT, SyncReport, sync_session
 from hubspot_assets.sources.settings import CUSTOM_OBJECTS_RESOURCE, DATASET_NAME
 from hubspot_assets.sources.warehouse import snapshot_path
+from hubspot_assets.webhooks.queue import WebhookQueue, claimer_name
+from hubspot_assets.webhooks.refresh import refreshing, webhook_metadata
 
 
 class SyncConfig(dg.Config):
     """What one run loads: `incremental` (changes since the last run), `reconcile` (plus deletes and every
-    association) or `full` (everything); `objects` narrows the CRM object types (default: HUBSPOT_OBJECTS)."""
+    association) or `full` (everything); `objects` narrows the CRM object types (default: HUBSPOT_OBJECTS).
+
+    A partial refresh (the job `hubspot_partial_refresh`, launched by `hubspot_webhook_sensor`) reads only
+    `record_ids` and `link_ids` (see `hubspot()`), and marks the queued webhook events `webhook_event_ids` done once
+    it has committed."""
 
     mode: Literal["incremental", "reconcile", "full"] = "incremental"
     objects: list[str] | None = None
+    record_ids: dict[str, list[int]] | None = None
+    link_ids: dict[str, dict[str, list[int]]] | None = None
+    webhook_event_ids: list[int] | None = None
 
 
 def primary_keys(source: Any) -> dict[str, tuple[str, ...]]:
@@ -68,14 +77,17 @@ def _load(
     config: SyncConfig,
     custom: Sequence[str],
     keys: dict[str, tuple[str, ...]],
+    extra_metadata: dict[str, Any] | None = None,
 ) -> Generator[Any, None, dict[str, str]]:
-    """Run the selected assets' resources; yield a materialization per table written and an observation per table
-    skipped; return the skipped tables with why."""
+    """Run the selected assets' resources; yield a materialization per table written (with `extra_metadata`) and an
+    observation per table skipped; return the skipped tables with why."""
     # The run's source has the same resources as the definitions' (the same custom tables), so every event
     # dagster-dlt yields is an asset of this definition; types new in HubSpot go to the catch-all.
     # dagster-dlt drops the pipeline's local state before running; dlt restores it (cursors, schema) from the
     # warehouse, and `sync_session` has already loaded any package a killed run left.
-    with sync_session(settings, mode=config.mode, objects=config.objects, custom_tables=custom) as session:
+    with sync_session(settings, mode=config.mode, objects=config.objects, custom_tables=custom,
+                      record_ids=config.record_ids, link_ids=config.link_ids,
+                      skip_unloaded=config.webhook_event_ids is not None) as session:
         ran = [
             event.asset_key
             for event in dlt.run(
@@ -102,7 +114,31 @@ def _load(
             metadata = run_metadata(table, report, custom_tables=custom)
             if table != CUSTOM_OBJECTS_RESOURCE:
                 metadata = {**table_metadata(table, snapshot, keys.get(table, ()), properties), **metadata}
+            metadata.update(extra_metadata or {})
             yield dg.MaterializeResult(asset_key=dg.AssetKey([DATASET_NAME, table]), metadata=metadata)
+    return skipped
+
+
+def _refresh_from_webhooks(
+    context: dg.AssetExecutionContext,
+    dlt: DagsterDltResource,
+    translator: HubSpotTranslator,
+    settings: Settings,
+    config: SyncConfig,
+    custom: Sequence[str],
+    keys: dict[str, tuple[str, ...]],
+) -> Generator[Any, None, dict[str, str]]:
+    """A partial refresh for queued webhook events: claim them, load, mark them done once loaded (given back when
+    the load fails); every materialization carries the queue's depth and lag as this run found them."""
+    queue = WebhookQueue.from_settings(settings)
+    try:
+        batch = queue.claim_ids(config.webhook_event_ids or [], claimer_name(f"dagster-run-{context.run_id}"))
+        queue_metadata = webhook_metadata(queue, batch)
+        context.log.info(f"partial refresh of {len(batch)} webhook event(s): {queue_metadata}")
+        with refreshing(queue, batch):
+            skipped = yield from _load(context, dlt, translator, settings, config, custom, keys, queue_metadata)
+    finally:
+        queue.close()
     return skipped
 
 
@@ -147,11 +183,14 @@ def build_hubspot_raw_assets(
         dlt: DagsterDltResource,
         hubspot: HubSpotResource,
         warehouse: WarehouseResource,
+        webhooks: WebhooksResource,
     ) -> Generator[Any, None, None]:
         """Load HubSpot into the DuckDB warehouse (schema hubspot_raw) with dlt, then check the tables."""
-        settings = run_settings(hubspot, warehouse)
+        settings = run_settings(hubspot, warehouse, webhooks)
         skipped: dict[str, str] = {}
-        if context.selected_asset_keys:  # none when only checks are run ("Execute checks")
+        if context.selected_asset_keys and config.webhook_event_ids is not None:
+            skipped = yield from _refresh_from_webhooks(context, dlt, translator, settings, config, custom, keys)
+        elif context.selected_asset_keys:  # none when only checks are run ("Execute checks")
             skipped = yield from _load(context, dlt, translator, settings, config, custom, keys)
         yield from evaluate_checks(
             context.selected_asset_check_keys,

@@ -38,3 +38,9 @@ reconcile_job = _sync_job(
     "reconcile",
     "Incremental load plus deletes (archived / GDPR-deleted records) and every association re-read.",
 )
+partial_refresh_job = dg.define_asset_job(
+    name="hubspot_partial_refresh",
+    selection=HUBSPOT_RAW_SELECTION,
+    description="Re-read the records, links and threads queued webhook events name (launched by "
+    "hubspot_webhook_sensor, whose run config lists them), then mark those events done.",
+)

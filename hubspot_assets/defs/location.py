@@ -40,11 +40,13 @@ def _cron(name: str) -> str:
 @dataclass(frozen=True)
 class LocationSettings:
     """The settings the definitions are built from (HUBSPOT_INCREMENTAL_CRON, HUBSPOT_RECONCILE_CRON,
-    HUBSPOT_WAREHOUSE_PATH). `from_environment()` raises ValueError naming the variable of a bad cron string."""
+    HUBSPOT_WAREHOUSE_PATH, HUBSPOT_WEBHOOK_SENSOR_INTERVAL_S). `from_environment()` raises ValueError naming the
+    variable of a bad value."""
 
     incremental_cron: str
     reconcile_cron: str
     warehouse_path: Path
+    webhook_sensor_interval_s: int = 5
 
     @classmethod
     def from_environment(cls) -> LocationSettings:
@@ -52,4 +54,12 @@ class LocationSettings:
             incremental_cron=_cron("incremental_cron"),
             reconcile_cron=_cron("reconcile_cron"),
             warehouse_path=Path(_setting("warehouse_path")),
+            webhook_sensor_interval_s=_seconds("webhook_sensor_interval_s"),
         )
+
+
+def _seconds(name: str) -> int:
+    text = _setting(name).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{variable(name)} must be a whole number of seconds, at least 1 (got {text!r})")
+    return int(text)

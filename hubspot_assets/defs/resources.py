@@ -89,6 +89,15 @@ class WarehouseResource(dg.ConfigurableResource):
     models_memory_limit: str = _setting(Settings, "models_memory_limit")
 
 
+class WebhooksResource(dg.ConfigurableResource):
+    """The webhook queue the receiver fills and partial refreshes drain (docs/webhooks.md)."""
+
+    queue_url: str = _setting(Settings, "queue_url")
+    queue_max_attempts: int = _setting(Settings, "queue_max_attempts")
+    queue_claim_timeout_s: str = _setting(Settings, "queue_claim_timeout_s")
+    queue_retention_s: str = _setting(Settings, "queue_retention_s")
+
+
 # Resource fields named otherwise than their `Settings` field (whose name gives the variable); the others match.
 _SETTING_OF_FIELD = {"memory_limit": "warehouse_memory_limit"}
 
@@ -115,22 +124,25 @@ def from_environment(resource: type[dg.ConfigurableResource]) -> dict[str, Any]:
     return values
 
 
-def run_settings(hubspot: HubSpotResource, warehouse: WarehouseResource) -> Settings:
-    """The app's `Settings` of one run, from the two resources. Raises `dg.Failure` naming the variable to fix
+def run_settings(hubspot: HubSpotResource, warehouse: WarehouseResource,
+                 webhooks: WebhooksResource | None = None) -> Settings:
+    """The app's `Settings` of one run, from the resources. Raises `dg.Failure` naming the variable to fix
     (e.g. HUBSPOT_TIER, HUBSPOT_BASE_URL), so a bad value fails the run, not the code location load."""
     try:
-        return Settings(**setting_values(hubspot), **setting_values(warehouse))
+        queue = setting_values(webhooks) if webhooks is not None else {}
+        return Settings(**setting_values(hubspot), **setting_values(warehouse), **queue)
     except ValidationError as error:
         raise dg.Failure(description=settings_error(error)) from None
 
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    """`hubspot`, `warehouse` (each field from its HUBSPOT_* variable when set) and `dlt`."""
+    """`hubspot`, `warehouse`, `webhooks` (each field from its HUBSPOT_* variable when set) and `dlt`."""
     return dg.Definitions(
         resources={
             "hubspot": HubSpotResource(**from_environment(HubSpotResource)),
             "warehouse": WarehouseResource(**from_environment(WarehouseResource)),
+            "webhooks": WebhooksResource(**from_environment(WebhooksResource)),
             "dlt": DagsterDltResource(),
         }
     )

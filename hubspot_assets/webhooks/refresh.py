@@ -43,6 +43,19 @@ def apply_plan(settings: Settings, plan: RefreshPlan) -> SyncReport | None:
     return run_sync(settings, record_ids=plan.record_ids(), link_ids=plan.link_ids(), skip_unloaded=True)
 
 
+def webhook_metadata(queue: WebhookQueue, batch: Batch) -> dict[str, float | int]:
+    """The queue as a partial refresh finds it: events it applies, events still pending behind it, dead letters,
+    and its lag (seconds since the oldest of its events was received), for the UI to plot."""
+    depth = queue.depth()
+    oldest = min((queued.received_at for queued in batch.events), default=None)
+    return {
+        "webhook_events": len(batch),
+        "webhook_queue_pending": depth["pending"],
+        "webhook_dead_letters": depth["dead"],
+        "webhook_lag_s": round(max(0.0, queue.clock() - oldest), 3) if oldest is not None else 0.0,
+    }
+
+
 @dataclass
 class DrainReport:
     events: int = 0

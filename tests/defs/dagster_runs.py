@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dlt import DagsterDltResource
 
-from hubspot_assets.defs.resources import HubSpotResource, WarehouseResource
+from hubspot_assets.defs.resources import HubSpotResource, WarehouseResource, WebhooksResource
 
 FULL = {"ops": {"hubspot_raw_sync": {"config": {"mode": "full"}}}}
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,14 +21,15 @@ def load_definitions() -> dg.Definitions:
 
 
 def resources_for(server: Any, warehouse: Path, **hubspot: Any) -> dict[str, Any]:
-    """The three resources of the code location, for `server` and the warehouse file `warehouse`; the client's
-    state and token store go next to the warehouse, not into the working tree."""
+    """The resources of the code location, for `server` and the warehouse file `warehouse`; the client's state, the
+    token store and the webhook queue go next to the warehouse, not into the working tree."""
     folder = Path(warehouse).parent
     fields = {"base_url": server.url, "access_token": server.token, "tier": "unlimited",
               "state_dir": str(folder / "state"), "token_store_path": str(folder / "tokens.enc"), **hubspot}
     return {
         "hubspot": HubSpotResource(**fields),
         "warehouse": WarehouseResource(warehouse_path=str(warehouse)),
+        "webhooks": WebhooksResource(queue_url=f"sqlite:///{folder / 'webhook_queue.sqlite'}"),
         "dlt": DagsterDltResource(),
     }
 

@@ -8,15 +8,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
+from hubspot_assets.defs.assets import build_hubspot_raw_assets
+from hubspot_assets.defs.jobs import partial_refresh_job
+from hubspot_assets.defs.realtime import evaluate
+from hubspot_assets.defs.resources import WebhooksResource
 from hubspot_assets.sandbox.config import SandboxConfig
 from hubspot_assets.sandbox.server import SandboxServer
 from hubspot_assets.settings import Settings
 from hubspot_assets.sources.pipeline import run_sync
+from hubspot_assets.sources.warehouse import writer_lock
 from hubspot_assets.webhooks.queue import WebhookQueue
 from hubspot_assets.webhooks.refresh import drain_queue
 from tests.conftest import DEFAULTS
+from tests.defs.dagster_runs import materializations, resources_for
 from tests.sources.sandbox_warehouse import assert_table_matches_truth, query, settings_for, truth
 from tests.webhooks.conftest import SECRET, RunningReceiver, start_receiver
 
@@ -180,3 +187,42 @@ def test_events_that_keep_failing_become_dead_letters(portal: Portal) -> None:
     assert [q.event.object_ids for q, _ in dead] == [(contact,)]
     assert all("500" in (error or "") or "Server" in (error or "") for _, error in dead)
     assert portal.depth()["pending"] == 0
+
+
+def test_the_sensor_requests_one_refresh_whose_run_applies_the_events(portal: Portal) -> None:
+    portal.drain()
+    contact = live_ids(portal.settings, "contacts", 1)[0]
+    for name in ("First", "Second", "Third"):
+        portal.mutate({"op": "update", "objectType": "contacts", "id": contact, "properties": {"lastname": name}})
+    portal.hubspot.admin("webhooks/wait", {"timeout_s": 30})
+    instance = dg.DagsterInstance.ephemeral()
+    queue = WebhookQueue.from_settings(portal.settings)
+    try:
+        with writer_lock(portal.settings):  # another writer: the sensor waits, events stay pending
+            waiting = evaluate(instance, portal.settings, queue, [])
+        request = evaluate(instance, portal.settings, queue, [])
+        again = evaluate(instance, portal.settings, queue, [])
+    finally:
+        queue.close()
+    assert isinstance(waiting, dg.SkipReason) and "writer lock" in waiting.skip_message
+    assert isinstance(request, dg.RunRequest) and again.run_key == request.run_key  # a re-evaluation: no second run
+    config = request.run_config["ops"]["hubspot_raw_sync"]["config"]
+    assert config["record_ids"] == {"contacts": [contact]} and config["link_ids"] == {}  # three changes, one read
+    assert {key.path[-1] for key in request.asset_selection} == {"contacts", "merges", "property_history"}
+
+    resources = resources_for(portal.hubspot, portal.settings.warehouse_path)
+    resources["webhooks"] = WebhooksResource(queue_url=portal.settings.queue_url)
+    defs = dg.Definitions(assets=[build_hubspot_raw_assets()], jobs=[partial_refresh_job], resources=resources)
+    result = defs.resolve_job_def(partial_refresh_job.name).execute_in_process(
+        run_config=request.run_config, instance=instance, asset_selection=request.asset_selection)
+    assert result.success
+    metadata = materializations(result)["contacts"]
+    assert metadata["webhook_events"].value == len(config["webhook_event_ids"]) >= 3
+    assert metadata["webhook_queue_pending"].value == 0
+    assert portal.depth()["pending"] == portal.depth()["claimed"] == 0
+    assert query(portal.settings, "SELECT lastname FROM hubspot_raw.contacts WHERE id = ?", contact) == [("Third",)]
+    queue = WebhookQueue.from_settings(portal.settings)
+    try:
+        assert isinstance(evaluate(instance, portal.settings, queue, []), dg.SkipReason)
+    finally:
+        queue.close()

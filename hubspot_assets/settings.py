@@ -63,6 +63,14 @@ class Settings(ClientSettings):
     webhook_sensor_interval_s: int = Field(
         default=5, ge=1, description="How often the sensor hubspot_webhook_sensor looks for queued events (seconds)."
     )
+    webhook_outage_s: float = Field(
+        default=60.0, gt=0, description="A receiver silent this long was down: the sensor then launches an "
+        "incremental sync to catch up what HubSpot could not deliver.",
+    )
+    webhook_silence_s: float = Field(
+        default=86400.0, gt=0, description="No event at all for this long (HubSpot's retry window) also launches a "
+        "catch-up incremental sync.",
+    )
     webhook_refresh_max_events: int = Field(
         default=10_000, ge=1, description="Most events one partial refresh applies (a backlog takes several)."
     )

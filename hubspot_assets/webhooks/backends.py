@@ -39,6 +39,19 @@ CREATE TABLE IF NOT EXISTS webhook_events (
 );
 CREATE INDEX IF NOT EXISTS webhook_events_state_occurred ON webhook_events (state, occurred_at, id);
 CREATE INDEX IF NOT EXISTS webhook_events_state_received ON webhook_events (state, received_at);
+CREATE INDEX IF NOT EXISTS webhook_events_received ON webhook_events (received_at);
+CREATE TABLE IF NOT EXISTS webhook_receivers (
+    name TEXT PRIMARY KEY,
+    started_at BIGINT NOT NULL,
+    heartbeat_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhook_outages (
+    id {id_column},
+    receiver TEXT NOT NULL,
+    down_from BIGINT NOT NULL,
+    down_until BIGINT NOT NULL,
+    caught_up_at BIGINT
+);
 """
 
 

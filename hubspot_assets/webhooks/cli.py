@@ -33,6 +33,7 @@ def serve(host: str | None, port: int | None, path: str | None, log_level: str) 
     import uvicorn
 
     from hubspot_assets.webhooks.app import create_app_from_settings
+    from hubspot_assets.webhooks.outages import Heartbeat
     from hubspot_assets.webhooks.queue import WebhookQueue
 
     try:
@@ -44,15 +45,21 @@ def serve(host: str | None, port: int | None, path: str | None, log_level: str) 
                                    "webhooks): without it every delivery would be refused")
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     queue = WebhookQueue.from_settings(settings)
+    heartbeat = None
     try:
         sock = _listen(settings.webhook_host, settings.webhook_port)
         app = create_app_from_settings(settings, queue)
         server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off",
                                                timeout_keep_alive=30, server_header=False))
         bound_host, bound_port = sock.getsockname()[:2]
+        # Named by its configured address, so a restart on a free port (--port 0) is still the same receiver.
+        heartbeat = Heartbeat(queue, f"{socket.gethostname()}:{settings.webhook_port}{settings.webhook_path}")
+        heartbeat.start(outage_after_s=settings.webhook_outage_s)
         click.echo(f"{READY_PREFIX}http://{bound_host}:{bound_port}{settings.webhook_path}")
         server.run(sockets=[sock])
     finally:
+        if heartbeat is not None:
+            heartbeat.stop()
         queue.close()
 
 

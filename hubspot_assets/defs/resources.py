@@ -1,7 +1,9 @@
-"""Dagster resources: how to reach HubSpot (`hubspot`), the warehouse (`warehouse`) and dagster-dlt (`dlt`).
+"""Dagster resources: how to reach HubSpot (`hubspot`), the warehouse (`warehouse`), the webhook queue
+(`webhook_queue`) and dagster-dlt (`dlt`).
 
 `HubSpotResource` has one field per client setting (`ClientSettings`) plus what to extract; `WarehouseResource` the
-warehouse, its snapshot and DuckDB's memory. Their defaults and descriptions are the pydantic models' own, so a
+warehouse, its snapshot and DuckDB's memory; `WebhookQueueResource` the queue's store and limits and the alerts on
+it. Their defaults and descriptions are the pydantic models' own, so a
 default lives in one place. A run builds the app's `Settings` from them (`run_settings`), which reads nothing.
 
 In the definitions (`resources()` below) each field whose variable is set (`HUBSPOT_<SETTING>`, not empty) gets
@@ -29,8 +31,8 @@ def _setting(model: type[BaseModel], name: str) -> Any:
     """A resource field with the default and description of `model`'s field `name` (paths and floats as text)."""
     info = model.model_fields[name]
     default = info.default
-    if isinstance(default, (Path, float)):
-        default = str(default)
+    if isinstance(default, (Path, float)) or (info.annotation is float and default is not None):
+        default = str(default)  # a float setting may have a default written as an int (600)
     return Field(default=default, description=f"{info.description} ({variable(name)})")
 
 
@@ -76,8 +78,12 @@ class HubSpotResource(dg.ConfigurableResource):
     )
     @classmethod
     def _number_as_text(cls, value: object) -> object:
-        # Numbers given in code (HubSpotResource(read_timeout_s=5)) are kept as the text an EnvVar would give.
-        return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+        return _number_as_text(value)
+
+
+def _number_as_text(value: object) -> object:
+    # Numbers given in code (HubSpotResource(read_timeout_s=5)) are kept as the text an EnvVar would give.
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -87,6 +93,23 @@ class WarehouseResource(dg.ConfigurableResource):
     snapshot_path: str | None = _setting(Settings, "snapshot_path")
     memory_limit: str = _setting(Settings, "warehouse_memory_limit")
     models_memory_limit: str = _setting(Settings, "models_memory_limit")
+
+
+class WebhookQueueResource(dg.ConfigurableResource):
+    """The webhook queue (docs/webhooks.md) and the alerts on it, for the checks and the sensor that read it."""
+
+    queue_url: str = _setting(Settings, "queue_url")
+    queue_max_attempts: int = _setting(Settings, "queue_max_attempts")
+    queue_claim_timeout_s: str = _setting(Settings, "queue_claim_timeout_s")
+    queue_retention_s: str = _setting(Settings, "queue_retention_s")
+    queue_lag_alert_s: int = _setting(Settings, "queue_lag_alert_s")
+    alert_webhook_url: str | None = _setting(Settings, "alert_webhook_url")
+    alert_interval_s: int = _setting(Settings, "alert_interval_s")
+
+    @field_validator("queue_claim_timeout_s", "queue_retention_s", mode="before")
+    @classmethod
+    def _number_as_text(cls, value: object) -> object:
+        return _number_as_text(value)
 
 
 # Resource fields named otherwise than their `Settings` field (whose name gives the variable); the others match.
@@ -115,22 +138,26 @@ def from_environment(resource: type[dg.ConfigurableResource]) -> dict[str, Any]:
     return values
 
 
-def run_settings(hubspot: HubSpotResource, warehouse: WarehouseResource) -> Settings:
-    """The app's `Settings` of one run, from the two resources. Raises `dg.Failure` naming the variable to fix
-    (e.g. HUBSPOT_TIER, HUBSPOT_BASE_URL), so a bad value fails the run, not the code location load."""
+def run_settings(hubspot: HubSpotResource, warehouse: WarehouseResource,
+                 webhook_queue: WebhookQueueResource | None = None) -> Settings:
+    """The app's `Settings` of one run, from the resources (without `webhook_queue`, the queue's settings are the
+    defaults). Raises `dg.Failure` naming the variable to fix (e.g. HUBSPOT_TIER, HUBSPOT_BASE_URL), so a bad value
+    fails the run, not the code location load."""
+    queue = setting_values(webhook_queue) if webhook_queue is not None else {}
     try:
-        return Settings(**setting_values(hubspot), **setting_values(warehouse))
+        return Settings(**setting_values(hubspot), **setting_values(warehouse), **queue)
     except ValidationError as error:
         raise dg.Failure(description=settings_error(error)) from None
 
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    """`hubspot`, `warehouse` (each field from its HUBSPOT_* variable when set) and `dlt`."""
+    """`hubspot`, `warehouse`, `webhook_queue` (each field from its HUBSPOT_* variable when set) and `dlt`."""
     return dg.Definitions(
         resources={
             "hubspot": HubSpotResource(**from_environment(HubSpotResource)),
             "warehouse": WarehouseResource(**from_environment(WarehouseResource)),
+            "webhook_queue": WebhookQueueResource(**from_environment(WebhookQueueResource)),
             "dlt": DagsterDltResource(),
         }
     )

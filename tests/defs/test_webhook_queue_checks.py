@@ -126,3 +126,22 @@ def test_the_checks_run_on_their_own_with_the_queue_of_the_run_settings(queue_ur
                            selection=dg.AssetSelection.checks(dg.AssetCheckKey(QUEUE_KEY, NO_DEAD_LETTERS)),
                            raise_on_error=False)
     assert [name for _, name in check_results(alone)] == [NO_DEAD_LETTERS]
+
+
+def test_the_webhook_queue_resource_reads_its_variables_in_the_run_and_defaults_to_the_settings(monkeypatch) -> None:
+    from hubspot_assets.defs.resources import from_environment, resource_variables, run_settings
+
+    assert run_settings(HubSpotResource(), WarehouseResource(), WebhookQueueResource()) == Settings()
+    for variable in resource_variables(WebhookQueueResource).values():
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("HUBSPOT_QUEUE_URL", "postgresql://hubspot@db.internal/queue")
+    monkeypatch.setenv("HUBSPOT_ALERT_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/secret")
+    monkeypatch.setenv("HUBSPOT_QUEUE_LAG_ALERT_S", "45")
+    fields = from_environment(WebhookQueueResource)
+    assert {name: var.env_var_name for name, var in fields.items()} == {
+        "queue_url": "HUBSPOT_QUEUE_URL", "alert_webhook_url": "HUBSPOT_ALERT_WEBHOOK_URL",
+        "queue_lag_alert_s": "HUBSPOT_QUEUE_LAG_ALERT_S"}  # a secret never enters the run config as text
+    resource = WebhookQueueResource(queue_url="sqlite:///q.sqlite", queue_claim_timeout_s=30, queue_lag_alert_s=45)
+    settings = run_settings(HubSpotResource(), WarehouseResource(), resource)
+    assert (settings.queue_url, settings.queue_claim_timeout_s, settings.queue_lag_alert_s) == \
+        ("sqlite:///q.sqlite", 30.0, 45)

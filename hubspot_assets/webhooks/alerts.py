@@ -180,6 +180,7 @@ class Alerter:
 
     @property
     def enabled(self) -> bool:
+        """Whether alerts are posted: an alert URL is set (the first time it is not, the debug log says so)."""
         if not self.url and not self._said_off:
             self._said_off = True
             logger.debug("HUBSPOT_ALERT_WEBHOOK_URL is not set: no alerts are posted")

@@ -135,7 +135,8 @@ def test_the_queue_lag_is_posted_once_the_oldest_pending_event_passes_the_thresh
     clock.advance(1)
     [alert] = alerter.check_queue()
     assert alert.condition == QUEUE_LAG
-    assert "the oldest pending event in the webhook queue has waited 5 min (more than HUBSPOT_QUEUE_LAG_ALERT_S = 300 s)" in alert.text
+    assert "the oldest pending event in the webhook queue has waited 5 min (more than HUBSPOT_QUEUE_LAG_ALERT_S = " \
+        "300 s)" in alert.text
     assert "2 event(s) are pending" in alert.text and "webhook sensor" in alert.text
     alerter.queue.complete(alerter.queue.claim(10))
     clock.advance(INTERVAL_S)

@@ -85,7 +85,7 @@ def secret_values(settings: Settings) -> list[str]:
 
 def redact(text: str, secrets: Sequence[str]) -> str:
     """`text` with every secret replaced: last errors come from other code, which should never quote one."""
-    for secret in secrets:
+    for secret in sorted(secrets, key=len, reverse=True):  # "a,b" (HUBSPOT_WEBHOOK_SECRETS) before "a" and "b"
         text = text.replace(secret, "[redacted]")
     return text
 

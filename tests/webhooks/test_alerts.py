@@ -13,7 +13,10 @@ from collections.abc import Iterator
 import orjson
 import pytest
 import requests
+import uvicorn
 
+from hubspot_assets.sandbox.server import bind_socket
+from hubspot_assets.settings import Settings
 from hubspot_assets.webhooks.alerts import (
     BAD_SIGNATURES,
     DEAD_LETTERS,
@@ -21,6 +24,7 @@ from hubspot_assets.webhooks.alerts import (
     Alerter,
     BadSignatureCounter,
 )
+from hubspot_assets.webhooks.app import create_app_from_settings
 from hubspot_assets.webhooks.events import parse_batch
 from hubspot_assets.webhooks.queue import WebhookQueue
 from tests.webhooks.conftest import FakeClock, crm_event, deliver
@@ -35,6 +39,7 @@ class AlertServer:
 
     def __init__(self, port: int = 0) -> None:
         self.posts: list[dict] = []
+        self.posted = threading.Event()
         self.status = 200
         self.hold = threading.Event()
         self.hold.set()
@@ -45,6 +50,7 @@ class AlertServer:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 server.hold.wait(10)
                 server.posts.append({"path": self.path, "json": orjson.loads(body)})
+                server.posted.set()
                 self.send_response(server.status)
                 self.end_headers()
                 self.wfile.write(b"ok" if server.status == 200 else b"no_service")
@@ -216,6 +222,33 @@ def test_a_burst_of_bad_signatures_at_the_receiver_is_posted_once_without_delayi
     assert len(slack.posts) == 2 and "bad_signature: 3" in slack.texts()[1]
     assert alerter.queue.backend.execute("SELECT alert FROM webhook_alerts") == [(BAD_SIGNATURES,)]
     alerter.queue.close()
+
+
+def test_the_receiver_built_from_settings_alerts_on_a_burst_as_its_settings_say(sqlite_url, clock, slack) -> None:
+    settings = Settings(client_secret="current", queue_url=sqlite_url, alert_webhook_url=slack.url,
+                        bad_signature_alert_count=2, bad_signature_alert_window_s=30)
+    queue = WebhookQueue.from_settings(settings, clock=clock)
+    app = create_app_from_settings(settings, queue, clock=clock)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    sock = bind_socket("127.0.0.1", 0)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}{settings.webhook_path}"
+    try:
+        assert [deliver(url, [crm_event()], secret="wrong", version="v1").status_code for _ in range(2)] == [401] * 2
+        assert slack.posted.wait(10)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert "refused 2 deliveries for their signature in the last 30 s" in slack.texts()[0]
+    # Another process (the sensor's), on its own connection: the receiver's claim holds for the interval.
+    sensor_side = Alerter.from_settings(settings, open_queue(sqlite_url, clock))
+    assert sensor_side.alert_bad_signatures({"bad_signature": 2}, 30) is None
+    clock.advance(settings.alert_interval_s)
+    assert sensor_side.alert_bad_signatures({"bad_signature": 2}, 30) is not None
+    assert len(slack.posts) == 2
+    sensor_side.queue.close()
+    queue.close()
 
 
 def test_of_processes_evaluating_at_once_exactly_one_posts(queue_url: str, clock, slack) -> None:

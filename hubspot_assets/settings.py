@@ -105,6 +105,17 @@ class Settings(ClientSettings):
             raise ValueError(f"HUBSPOT_WEBHOOK_PATH must start with / (got {value!r})")
         return value
 
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _alert_url(cls, value: SecretStr | None) -> SecretStr | None:
+        url = value.get_secret_value().strip() if value is not None else ""
+        if not url:
+            return None  # an empty line of .env: no alerts
+        if not url.startswith(("https://", "http://")):
+            # The value is a secret: the message names the variable, never echoes it.
+            raise ValueError("HUBSPOT_ALERT_WEBHOOK_URL must start with https:// (a Slack incoming webhook URL)")
+        return SecretStr(url)
+
     def webhook_signing_secrets(self) -> list[str]:
         """Every secret a webhook signature may be made with: the client secret, then HUBSPOT_WEBHOOK_SECRETS."""
         secrets = [self.client_secret.get_secret_value()] if self.client_secret else []

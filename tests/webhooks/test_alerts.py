@@ -272,3 +272,14 @@ def test_of_processes_evaluating_at_once_exactly_one_posts(queue_url: str, clock
     assert len(slack.posts) == 1
     for queue in queues:
         queue.close()
+
+
+def test_the_alert_url_is_a_secret_an_empty_one_means_no_alerts_and_a_bad_one_is_named_not_shown() -> None:
+    from hubspot_assets.settings import SettingsError, load_settings
+
+    assert load_settings(alert_webhook_url="").alert_webhook_url is None
+    settings = load_settings(alert_webhook_url="https://hooks.slack.com/services/T0/B0/sekrit")
+    assert "sekrit" not in repr(settings)
+    with pytest.raises(SettingsError, match="HUBSPOT_ALERT_WEBHOOK_URL must start with https://") as refused:
+        load_settings(alert_webhook_url="hooks.slack.com/services/T0/B0/sekrit")
+    assert "sekrit" not in str(refused.value)

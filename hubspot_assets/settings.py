@@ -88,6 +88,27 @@ class Settings(ClientSettings):
         "(during a rotation: the new and the old).",
     )
     webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger webhook bodies get a 413.")
+    # Alerts (docs/webhooks.md, "Alerts and checks"): posted as a Slack incoming webhook would take them.
+    alert_webhook_url: SecretStr | None = Field(
+        default=None,
+        description="Where alerts are posted (a Slack incoming webhook URL, or anything taking its JSON); "
+        "no alerts when unset.",
+    )
+    alert_interval_s: int = Field(
+        default=900, ge=1, description="An alert of the same condition is posted at most once per this many seconds."
+    )
+    queue_lag_alert_s: int = Field(
+        default=300, ge=1,
+        description="Alert (and fail the oldest_pending_event check) when the oldest pending webhook event is older.",
+    )
+    bad_signature_alert_count: int = Field(
+        default=20, ge=1,
+        description="Alert when the receiver refuses this many deliveries for their signature within "
+        "HUBSPOT_BAD_SIGNATURE_ALERT_WINDOW_S.",
+    )
+    bad_signature_alert_window_s: int = Field(
+        default=60, ge=1, description="The window HUBSPOT_BAD_SIGNATURE_ALERT_COUNT counts refused signatures over."
+    )
     incremental_cron: str = Field(default="*/15 * * * *", description="Cron of the incremental sync schedule.")
     reconcile_cron: str = Field(default="0 3 * * *", description="Cron of the nightly reconciliation schedule.")
 
@@ -97,6 +118,17 @@ class Settings(ClientSettings):
         if not value.startswith("/"):
             raise ValueError(f"HUBSPOT_WEBHOOK_PATH must start with / (got {value!r})")
         return value
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _alert_url(cls, value: SecretStr | None) -> SecretStr | None:
+        url = value.get_secret_value().strip() if value is not None else ""
+        if not url:
+            return None  # an empty line of .env: no alerts
+        if not url.startswith(("https://", "http://")):
+            # The value is a secret: the message names the variable, never echoes it.
+            raise ValueError("HUBSPOT_ALERT_WEBHOOK_URL must start with https:// (a Slack incoming webhook URL)")
+        return SecretStr(url)
 
     def webhook_signing_secrets(self) -> list[str]:
         """Every secret a webhook signature may be made with: the client secret, then HUBSPOT_WEBHOOK_SECRETS."""
@@ -141,7 +173,8 @@ class SettingsError(ValueError):
     """A setting whose value cannot work; the message names each variable to fix."""
 
 
-SECRET_SETTINGS = frozenset({"access_token", "client_secret", "token_key", "webhook_secrets"})
+# Never echoed in errors. The alert URL is one: a Slack incoming webhook URL lets anyone post to the channel.
+SECRET_SETTINGS = frozenset({"access_token", "client_secret", "token_key", "webhook_secrets", "alert_webhook_url"})
 
 
 def variable(setting: str) -> str:

@@ -8,7 +8,9 @@ module-level jobs) becomes part of the code location.
   was skipped
 - `translator.py`: dlt resource -> asset spec (keys, groups, descriptions, freshness)
 - `freshness.py`: the freshness policy derived from the incremental cron
-- `resources.py`: `hubspot`, `warehouse` and `dlt`, set from `HUBSPOT_*` variables with `dg.EnvVar`
+- `resources.py`: `hubspot`, `warehouse`, `webhook_queue` and `dlt`, set from `HUBSPOT_*` variables with `dg.EnvVar`
+- `webhook_queue.py`: the webhook queue as an external asset (`hubspot_webhooks/queue`) and its checks (lag, dead
+  letters)
 - `jobs.py`, `schedules.py`: a job per sync mode; the incremental and reconcile schedules
 - `location.py`, `catalog.py`, `snapshot.py`: what the location reads when it loads; the stored custom tables; the
   read-only queries on the published snapshot

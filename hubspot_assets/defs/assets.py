@@ -32,7 +32,7 @@ from hubspot_assets.defs.freshness import incremental_freshness
 from hubspot_assets.defs.jobs import SYNC_OP_NAME, WAREHOUSE_POOL
 from hubspot_assets.defs.location import LocationSettings
 from hubspot_assets.defs.metadata import run_metadata, skipped_tables, table_metadata
-from hubspot_assets.defs.resources import HubSpotResource, WarehouseResource, WebhooksResource, run_settings
+from hubspot_assets.defs.resources import HubSpotResource, WarehouseResource, WebhookQueueResource, run_settings
 from hubspot_assets.defs.snapshot import open_snapshot
 from hubspot_assets.defs.translator import HubSpotTranslator
 from hubspot_assets.settings import Settings
@@ -183,10 +183,10 @@ def build_hubspot_raw_assets(
         dlt: DagsterDltResource,
         hubspot: HubSpotResource,
         warehouse: WarehouseResource,
-        webhooks: WebhooksResource,
+        webhook_queue: WebhookQueueResource,
     ) -> Generator[Any, None, None]:
         """Load HubSpot into the DuckDB warehouse (schema hubspot_raw) with dlt, then check the tables."""
-        settings = run_settings(hubspot, warehouse, webhooks)
+        settings = run_settings(hubspot, warehouse, webhook_queue)
         skipped: dict[str, str] = {}
         if context.selected_asset_keys and config.webhook_event_ids is not None:
             skipped = yield from _refresh_from_webhooks(context, dlt, translator, settings, config, custom, keys)

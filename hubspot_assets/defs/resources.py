@@ -1,7 +1,9 @@
-"""Dagster resources: how to reach HubSpot (`hubspot`), the warehouse (`warehouse`) and dagster-dlt (`dlt`).
+"""Dagster resources: how to reach HubSpot (`hubspot`), the warehouse (`warehouse`), the webhook queue
+(`webhook_queue`) and dagster-dlt (`dlt`).
 
 `HubSpotResource` has one field per client setting (`ClientSettings`) plus what to extract; `WarehouseResource` the
-warehouse, its snapshot and DuckDB's memory. Their defaults and descriptions are the pydantic models' own, so a
+warehouse, its snapshot and DuckDB's memory; `WebhookQueueResource` the queue's store and limits and the alerts on
+it. Their defaults and descriptions are the pydantic models' own, so a
 default lives in one place. A run builds the app's `Settings` from them (`run_settings`), which reads nothing.
 
 In the definitions (`resources()` below) each field whose variable is set (`HUBSPOT_<SETTING>`, not empty) gets
@@ -29,8 +31,8 @@ def _setting(model: type[BaseModel], name: str) -> Any:
     """A resource field with the default and description of `model`'s field `name` (paths and floats as text)."""
     info = model.model_fields[name]
     default = info.default
-    if isinstance(default, (Path, float)):
-        default = str(default)
+    if isinstance(default, (Path, float)) or (info.annotation is float and default is not None):
+        default = str(default)  # a float setting may have a default written as an int (600)
     return Field(default=default, description=f"{info.description} ({variable(name)})")
 
 
@@ -76,8 +78,12 @@ class HubSpotResource(dg.ConfigurableResource):
     )
     @classmethod
     def _number_as_text(cls, value: object) -> object:
-        # Numbers given in code (HubSpotResource(read_timeout_s=5)) are kept as the text an EnvVar would give.
-        return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+        return _number_as_text(value)
+
+
+def _number_as_text(value: object) -> object:
+    # Numbers given in code (HubSpotResource(read_timeout_s=5)) are kept as the text an EnvVar would give.
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -89,13 +95,26 @@ class WarehouseResource(dg.ConfigurableResource):
     models_memory_limit: str = _setting(Settings, "models_memory_limit")
 
 
-class WebhooksResource(dg.ConfigurableResource):
-    """The webhook queue the receiver fills and partial refreshes drain (docs/webhooks.md)."""
+class WebhookQueueResource(dg.ConfigurableResource):
+    """The webhook queue (docs/webhooks.md) and the alerts on it, for the checks and the sensor that read it."""
 
     queue_url: str = _setting(Settings, "queue_url")
     queue_max_attempts: int = _setting(Settings, "queue_max_attempts")
     queue_claim_timeout_s: str = _setting(Settings, "queue_claim_timeout_s")
     queue_retention_s: str = _setting(Settings, "queue_retention_s")
+    queue_lag_alert_s: int = _setting(Settings, "queue_lag_alert_s")
+    alert_webhook_url: str | None = _setting(Settings, "alert_webhook_url")
+    alert_interval_s: int = _setting(Settings, "alert_interval_s")
+    # The sensor's partial refreshes and catch-up syncs
+    webhook_refresh_max_events: int = _setting(Settings, "webhook_refresh_max_events")
+    webhook_outage_s: str = _setting(Settings, "webhook_outage_s")
+    webhook_silence_s: str = _setting(Settings, "webhook_silence_s")
+
+    @field_validator("queue_claim_timeout_s", "queue_retention_s", "webhook_outage_s", "webhook_silence_s",
+                     mode="before")
+    @classmethod
+    def _number_as_text(cls, value: object) -> object:
+        return _number_as_text(value)
 
 
 # Resource fields named otherwise than their `Settings` field (whose name gives the variable); the others match.
@@ -125,11 +144,12 @@ def from_environment(resource: type[dg.ConfigurableResource]) -> dict[str, Any]:
 
 
 def run_settings(hubspot: HubSpotResource, warehouse: WarehouseResource,
-                 webhooks: WebhooksResource | None = None) -> Settings:
-    """The app's `Settings` of one run, from the resources. Raises `dg.Failure` naming the variable to fix
-    (e.g. HUBSPOT_TIER, HUBSPOT_BASE_URL), so a bad value fails the run, not the code location load."""
+                 webhook_queue: WebhookQueueResource | None = None) -> Settings:
+    """The app's `Settings` of one run, from the resources (without `webhook_queue`, the queue's settings are the
+    defaults). Raises `dg.Failure` naming the variable to fix (e.g. HUBSPOT_TIER, HUBSPOT_BASE_URL), so a bad value
+    fails the run, not the code location load."""
+    queue = setting_values(webhook_queue) if webhook_queue is not None else {}
     try:
-        queue = setting_values(webhooks) if webhooks is not None else {}
         return Settings(**setting_values(hubspot), **setting_values(warehouse), **queue)
     except ValidationError as error:
         raise dg.Failure(description=settings_error(error)) from None
@@ -137,12 +157,12 @@ def run_settings(hubspot: HubSpotResource, warehouse: WarehouseResource,
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    """`hubspot`, `warehouse`, `webhooks` (each field from its HUBSPOT_* variable when set) and `dlt`."""
+    """`hubspot`, `warehouse`, `webhook_queue` (each field from its HUBSPOT_* variable when set) and `dlt`."""
     return dg.Definitions(
         resources={
             "hubspot": HubSpotResource(**from_environment(HubSpotResource)),
             "warehouse": WarehouseResource(**from_environment(WarehouseResource)),
-            "webhooks": WebhooksResource(**from_environment(WebhooksResource)),
+            "webhook_queue": WebhookQueueResource(**from_environment(WebhookQueueResource)),
             "dlt": DagsterDltResource(),
         }
     )

@@ -6,6 +6,8 @@
 3. a JSON list of HubSpot events (events.py; else 400);
 4. stored in the queue (else 503, so HubSpot retries later), and only then 204. Concurrent deliveries are
    committed together by one writer thread (writer.py), in arrival order.
+Signature refusals are also counted by `bad_signatures` (alerts.py), which posts an alert past a burst, from a
+thread of its own: the answer never waits for it.
 A refusal tells the caller its status and nothing else; the reason goes to the log and to
 `hubspot_webhook_requests_rejected{reason}`. `GET /healthz` answers 200 while the queue answers, 503 otherwise.
 `GET /metrics` serves metrics.py.
@@ -29,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from hubspot_assets.webhooks.alerts import Alerter, BadSignatureCounter
 from hubspot_assets.webhooks.events import MalformedBatch, UnknownEvent, parse_batch
 from hubspot_assets.webhooks.metrics import CONTENT_TYPE, ReceiverMetrics
 from hubspot_assets.webhooks.queue import Clock, WebhookQueue
@@ -53,8 +56,10 @@ class Receiver:
     """The `POST` handler (see the module docstring)."""
 
     def __init__(self, queue: WebhookQueue, secrets: Sequence[str], metrics: ReceiverMetrics, *,
-                 public_url: str | None, max_body_bytes: int, clock: Clock) -> None:
+                 public_url: str | None, max_body_bytes: int, clock: Clock,
+                 bad_signatures: BadSignatureCounter | None = None) -> None:
         self.writer = QueueWriter(queue)
+        self.bad_signatures = bad_signatures
         self.secrets = list(secrets)
         self.metrics = metrics
         self.public_url = public_url.rstrip("/") if public_url else None
@@ -81,6 +86,8 @@ class Receiver:
             verify(self.secrets, request.method, self.signed_url(request), body, request.headers,
                    int(self.clock() * 1000))
         except SignatureRejected as error:
+            if self.bad_signatures is not None:
+                self.bad_signatures.record(error.reason)
             raise Rejected(401, error.reason, str(error)) from None
         try:
             events = parse_batch(orjson.loads(body))
@@ -126,11 +133,13 @@ class Receiver:
 
 def create_app(queue: WebhookQueue, secrets: Sequence[str], *, path: str = DEFAULT_PATH,
                public_url: str | None = None, max_body_bytes: int = 1_048_576,
-               clock: Clock = time.time) -> Starlette:
+               clock: Clock = time.time, bad_signatures: BadSignatureCounter | None = None) -> Starlette:
     """The receiver app over `queue` (the caller opens and closes it). `secrets`: the client secret first, then
-    any others accepted during a rotation; with none, every delivery is refused (401) and the log says why."""
+    any others accepted during a rotation; with none, every delivery is refused (401) and the log says why.
+    `bad_signatures`: counts signature refusals and alerts on a burst (none: no such alert)."""
     metrics = ReceiverMetrics(queue)
-    receiver = Receiver(queue, secrets, metrics, public_url=public_url, max_body_bytes=max_body_bytes, clock=clock)
+    receiver = Receiver(queue, secrets, metrics, public_url=public_url, max_body_bytes=max_body_bytes, clock=clock,
+                        bad_signatures=bad_signatures)
     if not secrets:
         logger.error("no webhook secret: set HUBSPOT_CLIENT_SECRET; every delivery will be refused")
 
@@ -153,7 +162,9 @@ def create_app(queue: WebhookQueue, secrets: Sequence[str], *, path: str = DEFAU
 
 
 def create_app_from_settings(settings: Settings, queue: WebhookQueue, clock: Clock = time.time) -> Starlette:
-    """The receiver as the `HUBSPOT_WEBHOOK_*` settings describe it."""
+    """The receiver as the `HUBSPOT_WEBHOOK_*` settings describe it, alerting on bursts of bad signatures as the
+    `HUBSPOT_ALERT_*` and `HUBSPOT_BAD_SIGNATURE_ALERT_*` settings say."""
+    bad_signatures = BadSignatureCounter.from_settings(settings, Alerter.from_settings(settings, queue, clock=clock))
     return create_app(queue, settings.webhook_signing_secrets(), path=settings.webhook_path,
                       public_url=settings.webhook_public_url, max_body_bytes=settings.webhook_max_body_bytes,
-                      clock=clock)
+                      clock=clock, bad_signatures=bad_signatures)

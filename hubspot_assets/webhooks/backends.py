@@ -6,6 +6,8 @@ written with `?` placeholders; Postgres gets them as `%s`.
 - `sqlite:///relative/path.sqlite` or `sqlite:////absolute/path.sqlite`: WAL mode, so the receiver writes while
   the sensor reads, and `synchronous=FULL`, so an acknowledged batch survives a power cut, not only a crash.
 - `postgresql://user:password@host:port/database` (psycopg 3): for several machines or heavy traffic.
+Next to `webhook_events`, `webhook_alerts` keeps when each alert was last posted (alerts.py), so that the receiver
+and the Dagster sensor, two processes, never both post the same one.
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ CREATE TABLE IF NOT EXISTS webhook_outages (
     down_from BIGINT NOT NULL,
     down_until BIGINT NOT NULL,
     caught_up_at BIGINT
+);
+CREATE TABLE IF NOT EXISTS webhook_alerts (
+    alert TEXT PRIMARY KEY,
+    sent_at BIGINT NOT NULL
 );
 """
 

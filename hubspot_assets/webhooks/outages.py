@@ -8,8 +8,8 @@ So the warehouse catches up by an incremental sync instead of waiting (the senso
   outage (from that heartbeat to now) in `webhook_outages`.
 - `ReceiverLog.outages_to_catch_up()` lists the outages no catch-up sync was launched for yet; `caught_up(id)`
   marks one launched.
-- `ReceiverLog.silence_s()`: seconds since the last event arrived, for the other sign of an outage: nothing at all
-  for longer than HubSpot's retry window (a target URL HubSpot gave up on, a proxy in front that drops requests).
+- `ReceiverLog.last_event_at()`: when the last event arrived, for the other sign of an outage: nothing at all for
+  longer than HubSpot's retry window (a target URL HubSpot gave up on, a proxy in front that drops requests).
 """
 
 from __future__ import annotations
@@ -71,10 +71,10 @@ class ReceiverLog:
     def caught_up(self, outage_id: int) -> None:
         self.backend.execute("UPDATE webhook_outages SET caught_up_at = ? WHERE id = ?", [self._now_ms(), outage_id])
 
-    def silence_s(self) -> float | None:
-        """Seconds since the newest event was received; None before the first."""
+    def last_event_at(self) -> float | None:
+        """When the newest event was received (seconds since the epoch); None before the first."""
         newest = self.backend.execute("SELECT MAX(received_at) FROM webhook_events")[0][0]
-        return None if newest is None else max(0.0, (self._now_ms() - newest) / 1000)
+        return None if newest is None else newest / 1000
 
 
 class Heartbeat:

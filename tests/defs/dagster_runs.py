@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dlt import DagsterDltResource
 
-from hubspot_assets.defs.resources import HubSpotResource, WarehouseResource, WebhooksResource
+from hubspot_assets.defs.resources import HubSpotResource, WarehouseResource, WebhookQueueResource
 
 FULL = {"ops": {"hubspot_raw_sync": {"config": {"mode": "full"}}}}
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ def resources_for(server: Any, warehouse: Path, **hubspot: Any) -> dict[str, Any
     return {
         "hubspot": HubSpotResource(**fields),
         "warehouse": WarehouseResource(warehouse_path=str(warehouse)),
-        "webhooks": WebhooksResource(queue_url=f"sqlite:///{folder / 'webhook_queue.sqlite'}"),
+        "webhook_queue": WebhookQueueResource(queue_url=f"sqlite:///{folder / 'webhook_queue.sqlite'}"),
         "dlt": DagsterDltResource(),
     }
 

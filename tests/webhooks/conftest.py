@@ -66,6 +66,7 @@ def empty_postgres(url: str) -> None:
 
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute("DROP TABLE IF EXISTS webhook_events")
+        connection.execute("DROP TABLE IF EXISTS webhook_alerts")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

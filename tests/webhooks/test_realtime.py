@@ -14,7 +14,7 @@ import pytest
 from hubspot_assets.defs.assets import build_hubspot_raw_assets
 from hubspot_assets.defs.jobs import partial_refresh_job
 from hubspot_assets.defs.realtime import evaluate
-from hubspot_assets.defs.resources import WebhooksResource
+from hubspot_assets.defs.resources import WebhookQueueResource
 from hubspot_assets.sandbox.config import SandboxConfig
 from hubspot_assets.sandbox.server import SandboxServer
 from hubspot_assets.settings import Settings
@@ -211,7 +211,7 @@ def test_the_sensor_requests_one_refresh_whose_run_applies_the_events(portal: Po
     assert {key.path[-1] for key in request.asset_selection} == {"contacts", "merges", "property_history"}
 
     resources = resources_for(portal.hubspot, portal.settings.warehouse_path)
-    resources["webhooks"] = WebhooksResource(queue_url=portal.settings.queue_url)
+    resources["webhook_queue"] = WebhookQueueResource(queue_url=portal.settings.queue_url)
     defs = dg.Definitions(assets=[build_hubspot_raw_assets()], jobs=[partial_refresh_job], resources=resources)
     result = defs.resolve_job_def(partial_refresh_job.name).execute_in_process(
         run_config=request.run_config, instance=instance, asset_selection=request.asset_selection)

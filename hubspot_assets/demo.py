@@ -1,6 +1,6 @@
 """`python -m hubspot_assets.demo` (`make demo`): start the local HubSpot sandbox, run the full pipeline into DuckDB,
-build the SQL models (dbt_like_models/) and print what was loaded and the marts analysts query; then follow a few
-changes made in the sandbox through webhooks to the warehouse (`demo_realtime.py`).
+follow a few changes made in the sandbox through webhooks to the warehouse (`demo_realtime.py`), then print what was
+loaded, build the SQL models (dbt_like_models/) and print the marts analysts query.
 
 Options: `--warehouse PATH` (default data/demo/warehouse.duckdb), `--scale small|medium|large|<contacts>`,
 `--seed N`, `--mode full|incremental|reconcile`. Nothing here touches the real HubSpot.
@@ -42,12 +42,11 @@ def main(argv: list[str] | None = None) -> int:
         from hubspot_assets.sync import run_with_progress
 
         report = run_with_progress(settings, mode=args.mode, console=console)
-        _print_warehouse(console, settings.absolute(settings.warehouse_path), report)
-        if not _build_models(console, settings):
-            return 1
         from hubspot_assets.demo_realtime import show_real_time
 
-        if not show_real_time(console, server, settings):
+        followed = show_real_time(console, server, settings)
+        _print_warehouse(console, settings.absolute(settings.warehouse_path), report)
+        if not (_build_models(console, settings) and followed):
             return 1
     finally:
         server.stop()

@@ -16,6 +16,9 @@ def test_demo_loads_every_area_including_transcripts_into_a_queryable_snapshot(t
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert "Connected over OAuth" in run.stdout
+    # Real time: each change made in the sandbox reached the warehouse through the receiver and a partial refresh.
+    for change in ("a contact's job title changed", "a new chat message", "two contacts merged", "a contact deleted"):
+        assert re.search(rf"{re.escape(change)}\s*│\s*\d+\.\d\s*│\s*\d+", run.stdout), change
     snapshot = warehouse.with_name("warehouse.snapshot.duckdb")
     with duckdb.connect(str(snapshot), read_only=True) as con:
         tables = {row[0] for row in con.execute(

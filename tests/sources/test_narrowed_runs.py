@@ -7,6 +7,8 @@ from datetime import datetime
 
 import duckdb
 
+from hubspot_assets.hubspot.client import HubSpotClient
+from hubspot_assets.sources.catalog import discover_catalog
 from hubspot_assets.sources.pipeline import run_sync
 from tests.sources.sandbox_warehouse import query, settings_for
 
@@ -85,9 +87,15 @@ def test_a_partial_refresh_reads_only_the_named_records_their_definitions_and_th
     assert "GET /crm/v3/schemas" not in endpoints  # the catalog the earlier run found (state_dir) is reused
     assert endpoints.pop("GET /crm/v3/properties/{objectType}") == 1  # the contacts' layout
     assert endpoints.pop("POST /crm/v3/objects/{objectType}/batch/read") == 1
-    # The links of that one contact to each hub type it is read against, and nothing else at all.
+    # Its links, and nothing else at all: to each hub type it is read against (3), and those held on the side of the
+    # types that link to contacts: one read from contacts' side per type, one re-read of the records found.
     assert set(endpoints) == {"POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read"}, endpoints
-    assert endpoints["POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read"] == 3
+    holders = [t for t, targets in discover_catalog(HubSpotClient.from_settings(settings)).association_plan().items()
+               if "contacts" in targets]
+    linking = {row[0] for row in query(settings, "SELECT DISTINCT from_object_type FROM hubspot_raw.associations "
+                                                 "WHERE to_object_type = 'contacts' AND to_id = ?", contact)}
+    assert endpoints["POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read"] == (
+        3 + len(holders) + len(linking))
     assert query(settings, "SELECT firstname FROM hubspot_raw.contacts WHERE id = ?", contact) == [("Webhook",)]
     assert {"owners", "pipelines", "inboxes"} <= set(report.skipped)
 

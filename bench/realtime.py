@@ -66,9 +66,10 @@ def start_receiver(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
 def start_daemon(env: dict[str, str], work: Path, models: bool) -> subprocess.Popen:
     home = work / "dagster_home"
     home.mkdir()
+    log = open(work / "daemon.log", "w")  # noqa: SIM115 (the daemon writes it until it stops)
     shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
     process = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")], env=env,
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(work / "daemon.log", "w"))
+                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     if not models:
         subprocess.run([str(BIN / "dagster"), "sensor", "stop", "hubspot_models_automation", "-w",
                         str(ROOT / "workspace.yaml")], env=env, cwd=ROOT, check=False, capture_output=True)
@@ -145,7 +146,11 @@ def main() -> None:
         daemon = start_daemon(env, work, models=not args.no_models)
         print(f"receiver at {url}; dagster-daemon started; {args.changes} changes, one every {args.every:g} s",
               flush=True)
-        seconds = latencies(server, work / "warehouse.snapshot.duckdb", contacts, args.changes, args.every)
+        try:
+            seconds = latencies(server, work / "warehouse.snapshot.duckdb", contacts, args.changes, args.every)
+        except SystemExit:
+            print("".join((work / "daemon.log").read_text().splitlines(keepends=True)[-60:]), file=sys.stderr)
+            raise
         daemon.terminate()
         daemon.wait(60)
         daemon = None

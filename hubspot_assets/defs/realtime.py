@@ -51,6 +51,7 @@ def refresh_request(events: Sequence[QueuedEvent], plan: RefreshPlan, custom_tab
     ids = [queued.id for queued in events]
     fingerprint = hashlib.sha256(repr((last_run_id, [(q.id, q.attempts) for q in events])).encode()).hexdigest()
     return dg.RunRequest(
+        job_name=partial_refresh_job.name,
         run_key=f"webhooks-{ids[0]}-{ids[-1]}-{fingerprint[:16]}",
         run_config={"ops": {SYNC_OP_NAME: {"config": {**plan.to_config(), "webhook_event_ids": ids}}}},
         asset_selection=[dg.AssetKey([DATASET_NAME, table]) for table in plan.tables(custom_tables)],

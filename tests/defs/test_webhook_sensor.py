@@ -10,7 +10,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from hubspot_assets.defs.realtime import OBSERVE_EVERY_S, tick
+from hubspot_assets.defs.realtime import OBSERVE_EVERY_S, build_webhook_sensor, tick
+from hubspot_assets.defs.resources import HubSpotResource, WarehouseResource, WebhookQueueResource
 from hubspot_assets.settings import load_settings
 from hubspot_assets.webhooks.events import parse_batch
 from hubspot_assets.webhooks.outages import ReceiverLog
@@ -42,7 +43,7 @@ def test_pending_events_become_one_request_coalesced_per_record(setup) -> None:
     assert config["record_ids"] == {"contacts": [7], "deals": [9], "threads": [3]}
     assert config["link_ids"] == {"deals": {"*": [9]}}
     assert len(config["webhook_event_ids"]) == 52
-    assert request.job_name is None  # the sensor's default job: hubspot_partial_refresh
+    assert request.job_name == "hubspot_partial_refresh"
     assert queue.depth()["pending"] == 52  # planned, not claimed: the run claims them
     assert tick(instance, settings, queue, [], result.cursor).run_requests[0].run_key == request.run_key
 
@@ -98,3 +99,17 @@ def test_queue_checks_are_reported_when_their_outcome_changes(setup) -> None:
     assert changed == {"oldest_pending_event": False}
     clock.advance(OBSERVE_EVERY_S)
     assert [type(e) for e in tick(instance, settings, queue, [], later.cursor).asset_events] == [dg.AssetObservation]
+
+
+def test_the_sensor_definition_evaluates_as_the_daemon_does(setup) -> None:
+    instance, settings, queue, _ = setup
+    enqueue(queue, crm_event("contact.propertyChange", 7))
+    sensor = build_webhook_sensor([], interval_s=5)
+    resources = {"hubspot": HubSpotResource(),
+                 "warehouse": WarehouseResource(warehouse_path=str(settings.warehouse_path)),
+                 "webhook_queue": WebhookQueueResource(queue_url=settings.queue_url)}
+    context = dg.build_sensor_context(instance=instance, resources=resources)
+    data = sensor.evaluate_tick(context)  # resolves run requests against the sensor's jobs, as the daemon does
+    # The partial refresh, and (the event's fake receipt time being months ago by the real clock) a catch-up sync.
+    assert sorted(r.job_name for r in data.run_requests) == ["hubspot_incremental_sync", "hubspot_partial_refresh"]
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING and sensor.minimum_interval_seconds == 5

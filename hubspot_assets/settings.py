@@ -74,6 +74,20 @@ class Settings(ClientSettings):
         "(during a rotation: the new and the old).",
     )
     webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger webhook bodies get a 413.")
+    # Webhook subscriptions of a public app (`hubspot-elt webhooks subscribe`); private apps set theirs in HubSpot's UI.
+    app_id: int | None = Field(
+        default=None, description="The public app's id (HubSpot developer account > Apps), whose webhooks to manage."
+    )
+    developer_api_key: SecretStr | None = Field(
+        default=None,
+        description="Developer API key of the account that owns the app (developer account > Keys): the only "
+        "credential HubSpot's webhook subscription API takes.",
+    )
+    webhook_properties: str = Field(
+        default="",
+        description="Properties whose changes to subscribe to (HubSpot subscribes propertyChange per property), e.g. "
+        "'contacts:email,lifecyclestage;deals:dealstage'; empty: a default list per type (docs/webhooks.md).",
+    )
     incremental_cron: str = Field(default="*/15 * * * *", description="Cron of the incremental sync schedule.")
     reconcile_cron: str = Field(default="0 3 * * *", description="Cron of the nightly reconciliation schedule.")
 
@@ -83,6 +97,12 @@ class Settings(ClientSettings):
         if not value.startswith("/"):
             raise ValueError(f"HUBSPOT_WEBHOOK_PATH must start with / (got {value!r})")
         return value
+
+    @field_validator("app_id", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `.env.example` ships `HUBSPOT_APP_ID=`: an empty value means "not set", not a bad number.
+        return None if isinstance(value, str) and not value.strip() else value
 
     def webhook_signing_secrets(self) -> list[str]:
         """Every secret a webhook signature may be made with: the client secret, then HUBSPOT_WEBHOOK_SECRETS."""
@@ -127,7 +147,7 @@ class SettingsError(ValueError):
     """A setting whose value cannot work; the message names each variable to fix."""
 
 
-SECRET_SETTINGS = frozenset({"access_token", "client_secret", "token_key", "webhook_secrets"})
+SECRET_SETTINGS = frozenset({"access_token", "client_secret", "token_key", "webhook_secrets", "developer_api_key"})
 
 
 def variable(setting: str) -> str:

@@ -109,6 +109,20 @@ class Settings(ClientSettings):
     bad_signature_alert_window_s: int = Field(
         default=60, ge=1, description="The window HUBSPOT_BAD_SIGNATURE_ALERT_COUNT counts refused signatures over."
     )
+    # Webhook subscriptions of a public app (`hubspot-elt webhooks subscribe`); private apps set theirs in HubSpot's UI.
+    app_id: int | None = Field(
+        default=None, description="The public app's id (HubSpot developer account > Apps), whose webhooks to manage."
+    )
+    developer_api_key: SecretStr | None = Field(
+        default=None,
+        description="Developer API key of the account that owns the app (developer account > Keys): the only "
+        "credential HubSpot's webhook subscription API takes.",
+    )
+    webhook_properties: str = Field(
+        default="",
+        description="Properties whose changes to subscribe to (HubSpot subscribes propertyChange per property), e.g. "
+        "'contacts:email,lifecyclestage;deals:dealstage'; empty: a default list per type (docs/webhooks.md).",
+    )
     incremental_cron: str = Field(default="*/15 * * * *", description="Cron of the incremental sync schedule.")
     reconcile_cron: str = Field(default="0 3 * * *", description="Cron of the nightly reconciliation schedule.")
 
@@ -129,6 +143,12 @@ class Settings(ClientSettings):
             # The value is a secret: the message names the variable, never echoes it.
             raise ValueError("HUBSPOT_ALERT_WEBHOOK_URL must start with https:// (a Slack incoming webhook URL)")
         return SecretStr(url)
+
+    @field_validator("app_id", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `.env.example` ships `HUBSPOT_APP_ID=`: an empty value means "not set", not a bad number.
+        return None if isinstance(value, str) and not value.strip() else value
 
     def webhook_signing_secrets(self) -> list[str]:
         """Every secret a webhook signature may be made with: the client secret, then HUBSPOT_WEBHOOK_SECRETS."""
@@ -174,7 +194,8 @@ class SettingsError(ValueError):
 
 
 # Never echoed in errors. The alert URL is one: a Slack incoming webhook URL lets anyone post to the channel.
-SECRET_SETTINGS = frozenset({"access_token", "client_secret", "token_key", "webhook_secrets", "alert_webhook_url"})
+SECRET_SETTINGS = frozenset({"access_token", "client_secret", "token_key", "webhook_secrets", "alert_webhook_url",
+                             "developer_api_key"})
 
 
 def variable(setting: str) -> str:

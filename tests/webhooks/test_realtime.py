@@ -10,7 +10,9 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from click.testing import CliRunner
 
+from hubspot_assets.cli import main
 from hubspot_assets.defs.assets import build_hubspot_raw_assets
 from hubspot_assets.defs.jobs import partial_refresh_job
 from hubspot_assets.defs.realtime import evaluate
@@ -226,3 +228,25 @@ def test_the_sensor_requests_one_refresh_whose_run_applies_the_events(portal: Po
         assert isinstance(evaluate(instance, portal.settings, queue, []), dg.SkipReason)
     finally:
         queue.close()
+
+
+def test_webhooks_drain_from_a_terminal_applies_the_events_and_says_so(portal: Portal) -> None:
+    portal.drain()
+    contact = live_ids(portal.settings, "contacts", 1)[0]
+    portal.mutate({"op": "update", "objectType": "contacts", "id": contact, "properties": {"lastname": "Drained"}})
+    portal.hubspot.admin("webhooks/wait", {"timeout_s": 30})
+    settings = portal.settings
+    env = {"HUBSPOT_BASE_URL": settings.base_url, "HUBSPOT_ACCESS_TOKEN": settings.access_token.get_secret_value(),
+           "HUBSPOT_TIER": settings.tier, "HUBSPOT_WAREHOUSE_PATH": str(settings.warehouse_path),
+           "HUBSPOT_STATE_DIR": str(settings.state_dir), "HUBSPOT_QUEUE_URL": settings.queue_url,
+           "HUBSPOT_RETRY_MAX_ATTEMPTS": "1"}
+    portal.hubspot.admin("faults", {"spec": "500:1.0@/crm/v3/objects/contacts/batch/read"})
+    try:
+        failed = CliRunner().invoke(main, ["webhooks", "drain"], env=env)
+    finally:
+        portal.hubspot.admin("faults", method="DELETE")
+    assert failed.exit_code == 1 and "pending again" in failed.output, failed.output
+    drained = CliRunner().invoke(main, ["webhooks", "drain"], env=env)
+    assert drained.exit_code == 0, drained.output
+    assert "applied" in drained.output and "drained:" in drained.output and "0 pending now" in drained.output
+    assert query(settings, "SELECT lastname FROM hubspot_raw.contacts WHERE id = ?", contact) == [("Drained",)]

@@ -146,6 +146,8 @@ def main() -> None:
         daemon = start_daemon(env, work, models=not args.no_models)
         print(f"receiver at {url}; dagster-daemon started; {args.changes} changes, one every {args.every:g} s",
               flush=True)
+        print("warming up (the daemon's first sensor tick and run)...", flush=True)
+        latencies(server, work / "warehouse.snapshot.duckdb", contacts, 1, 0)
         try:
             seconds = latencies(server, work / "warehouse.snapshot.duckdb", contacts, args.changes, args.every)
         except SystemExit:
@@ -156,7 +158,7 @@ def main() -> None:
         daemon = None
         print("1,000 changes over 100 contacts, applied by one drain...", flush=True)
         calls = api_calls_for_a_thousand_changes(server, env, contacts)
-        p95 = statistics.quantiles(seconds, n=20)[-1] if len(seconds) >= 2 else seconds[0]
+        p95 = statistics.quantiles(seconds, n=20, method="inclusive")[-1] if len(seconds) >= 2 else seconds[0]
         print(f"change -> snapshot through the sensor: p50 {statistics.median(seconds):.1f} s, p95 {p95:.1f} s, "
               f"max {max(seconds):.1f} s over {len(seconds)} changes (goal: p95 under 15 s)")
         print(f"API calls for 1,000 changes over 100 contacts: {calls} (goal: at most 2)")

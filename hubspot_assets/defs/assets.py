@@ -19,7 +19,8 @@ HubSpot since the code location loaded) are loaded by the asset `hubspot_raw/cus
 table, and get their own asset when the code location is reloaded after that run.
 """
 
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import dagster as dg
@@ -119,27 +120,20 @@ def _load(
     return skipped
 
 
-def _refresh_from_webhooks(
-    context: dg.AssetExecutionContext,
-    dlt: DagsterDltResource,
-    translator: HubSpotTranslator,
-    settings: Settings,
-    config: SyncConfig,
-    custom: Sequence[str],
-    keys: dict[str, tuple[str, ...]],
-) -> Generator[Any, None, dict[str, str]]:
-    """A partial refresh for queued webhook events: claim them, load, mark them done once loaded (given back when
-    the load fails); every materialization carries the queue's depth and lag as this run found them."""
+@contextmanager
+def _webhook_events(context: dg.AssetExecutionContext, settings: Settings, ids: Sequence[int]) -> Iterator[dict]:
+    """For a partial refresh launched by the webhook sensor: claim its events, and mark them done when the block
+    (the load) ends, or give them back when it raises. Yields the queue's depth and lag as this run found them, for
+    every materialization of the run."""
     queue = WebhookQueue.from_settings(settings)
     try:
-        batch = queue.claim_ids(config.webhook_event_ids or [], claimer_name(f"dagster-run-{context.run_id}"))
-        queue_metadata = webhook_metadata(queue, batch)
-        context.log.info(f"partial refresh of {len(batch)} webhook event(s): {queue_metadata}")
+        batch = queue.claim_ids(ids, claimer_name(f"dagster-run-{context.run_id}"))
+        metadata = webhook_metadata(queue, batch)
+        context.log.info(f"partial refresh of {len(batch)} webhook event(s): {metadata}")
         with refreshing(queue, batch):
-            skipped = yield from _load(context, dlt, translator, settings, config, custom, keys, queue_metadata)
+            yield metadata
     finally:
         queue.close()
-    return skipped
 
 
 def _skipped(table: str, why: str, report: SyncReport) -> dg.AssetObservation:
@@ -189,7 +183,8 @@ def build_hubspot_raw_assets(
         settings = run_settings(hubspot, warehouse, webhook_queue)
         skipped: dict[str, str] = {}
         if context.selected_asset_keys and config.webhook_event_ids is not None:
-            skipped = yield from _refresh_from_webhooks(context, dlt, translator, settings, config, custom, keys)
+            with _webhook_events(context, settings, config.webhook_event_ids) as queue_metadata:
+                skipped = yield from _load(context, dlt, translator, settings, config, custom, keys, queue_metadata)
         elif context.selected_asset_keys:  # none when only checks are run ("Execute checks")
             skipped = yield from _load(context, dlt, translator, settings, config, custom, keys)
         yield from evaluate_checks(

@@ -3,19 +3,48 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
+import pytest
 import requests
 
+from hubspot_assets.sandbox.config import SandboxConfig
+from hubspot_assets.sandbox.server import SandboxServer
+from hubspot_assets.settings import Settings
 from hubspot_assets.sources.pipeline import run_sync
+from tests.conftest import DEFAULTS
 from tests.sources.sandbox_warehouse import query, settings_for
 
 CRM_ONLY = ["contacts", "calls", "property_history", "call_transcript_utterances"]
 
 
-def test_property_history_is_loaded_once_per_entry_across_runs(sandbox_factory, tmp_path):
-    server = sandbox_factory()
-    settings = settings_for(server, tmp_path, objects="contacts,calls", property_history="contacts:email,lifecyclestage")
-    run_sync(settings, mode="incremental", resources=CRM_ONLY)
+@pytest.fixture(scope="module")
+def portal() -> Iterator[SandboxServer]:
+    """A small portal for the tests that change nothing in HubSpot (each loads a warehouse of its own)."""
+    server = SandboxServer(SandboxConfig(**DEFAULTS)).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class FirstRun(NamedTuple):
+    server: SandboxServer
+    settings: Settings
+    report: Any
+
+
+@pytest.fixture(scope="module")
+def first_run(portal: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> FirstRun:
+    # One first load, with an OAuth token (transcripts) and contact history, serves the history and transcript tests.
+    settings = settings_for(portal, tmp_path_factory.mktemp("history"), objects="contacts,calls",
+                            property_history="contacts:email,lifecyclestage", access_token=_oauth_token(portal))
+    return FirstRun(portal, settings, run_sync(settings, mode="incremental", resources=CRM_ONLY))
+
+
+def test_property_history_is_loaded_once_per_entry_across_runs(first_run):
+    server, settings = first_run.server, first_run.settings
     first = query(settings, "SELECT count(*), count(DISTINCT history_id) FROM hubspot_raw.property_history")[0]
     assert first[0] == first[1] > 0
     run_sync(settings, mode="full", resources=CRM_ONLY)
@@ -54,10 +83,8 @@ def _oauth_token(server) -> str:
     return tokens["access_token"]
 
 
-def test_transcripts_load_one_row_per_utterance_linked_to_the_call_with_the_scope(sandbox_factory, tmp_path):
-    server = sandbox_factory()
-    settings = settings_for(server, tmp_path, objects="contacts,calls", access_token=_oauth_token(server))
-    report = run_sync(settings, mode="incremental", resources=CRM_ONLY)
+def test_transcripts_load_one_row_per_utterance_linked_to_the_call_with_the_scope(first_run):
+    server, settings, report = first_run
     assert not [w for w in report.warnings if "transcript" in w.lower()]
     rows = query(settings, "SELECT t.call_id, count(*), count(DISTINCT t.position), any_value(c.id) "
                            "FROM hubspot_raw.call_transcript_utterances t "
@@ -82,9 +109,9 @@ def _transcript_requests(server) -> int:
 
 
 def test_transcripts_skipped_for_a_missing_scope_are_noted_once_then_backfilled_when_the_scope_is_granted(
-    sandbox_factory, tmp_path, caplog
+    portal, tmp_path, caplog
 ):
-    server = sandbox_factory()
+    server = portal
     tables = ["calls", "call_transcript_utterances"]
     private = settings_for(server, tmp_path, objects="calls")
     with caplog.at_level(logging.DEBUG):
@@ -112,8 +139,8 @@ def test_transcripts_skipped_for_a_missing_scope_are_noted_once_then_backfilled_
     assert _transcript_requests(server) == 0
 
 
-def test_a_property_added_to_the_history_setting_later_gets_its_history_backfilled(sandbox_factory, tmp_path):
-    server = sandbox_factory()
+def test_a_property_added_to_the_history_setting_later_gets_its_history_backfilled(portal, tmp_path):
+    server = portal
     tables = ["companies", "property_history"]
     run_sync(settings_for(server, tmp_path, objects="companies", property_history="companies:name"), resources=tables)
     assert query(settings_for(server, tmp_path), "SELECT count(*) FROM hubspot_raw.property_history "

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
 import pytest
 import requests
 
+from hubspot_assets.sandbox.config import SandboxConfig
+from hubspot_assets.sandbox.server import SandboxServer
+from hubspot_assets.settings import Settings
 from hubspot_assets.sources.columns import epoch_ms
 from hubspot_assets.sources.pipeline import run_sync
+from tests.conftest import DEFAULTS
 from tests.sources.sandbox_warehouse import (
     CRM_TYPES,
     assert_table_matches_truth,
@@ -31,13 +39,32 @@ def _requests(server) -> dict[str, int]:
     return server.admin("stats")["requests"]["by_endpoint"]
 
 
-def test_no_change_run_costs_one_search_per_object_type_plus_metadata(sandbox_factory, tmp_path):
-    server = sandbox_factory()
-    settings = settings_for(server, tmp_path)
-    run_sync(settings, mode="incremental")
-    server.admin("stats/reset", json={})
-    report = run_sync(settings, mode="incremental")
-    by_endpoint = _requests(server)
+@dataclass
+class SecondRun:
+    """A small portal loaded by a first incremental run, then run again with nothing changed in between."""
+
+    server: SandboxServer
+    settings: Settings
+    report: Any
+    requests: dict[str, int]  # what the second run asked HubSpot
+
+
+@pytest.fixture(scope="module")
+def second_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecondRun]:
+    # One first load serves two tests: the no-change run's cost, then (from the same warehouse) the changes.
+    server = SandboxServer(SandboxConfig(**DEFAULTS)).start()
+    try:
+        settings = settings_for(server, tmp_path_factory.mktemp("incremental"))
+        run_sync(settings, mode="incremental")
+        server.admin("stats/reset", json={})
+        report = run_sync(settings, mode="incremental")
+        yield SecondRun(server, settings, report, _requests(server))
+    finally:
+        server.stop()
+
+
+def test_no_change_run_costs_one_search_per_object_type_plus_metadata(second_run):
+    server, report, by_endpoint = second_run.server, second_run.report, dict(second_run.requests)
     object_types = len(CRM_TYPES) + len(custom_types(server))
     searches = by_endpoint.pop("POST /crm/v3/objects/{objectType}/search", 0)
     threads = by_endpoint.pop("GET /conversations/v3/conversations/threads", 0)
@@ -49,10 +76,8 @@ def test_no_change_run_costs_one_search_per_object_type_plus_metadata(sandbox_fa
     assert report.row_counts.get("associations", 0) == 0
 
 
-def test_incremental_then_reconcile_brings_the_warehouse_back_to_truth(sandbox_factory, tmp_path):
-    server = sandbox_factory()
-    settings = settings_for(server, tmp_path)
-    run_sync(settings, mode="incremental")
+def test_incremental_then_reconcile_brings_the_warehouse_back_to_truth(second_run):
+    server, settings = second_run.server, second_run.settings
     changed = server.admin(
         "mutate",
         json={

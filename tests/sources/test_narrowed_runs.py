@@ -3,22 +3,38 @@ metadata of the other types, and counts each request for the resource that made 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 import duckdb
+import pytest
 
 from hubspot_assets.hubspot.client import HubSpotClient
+from hubspot_assets.sandbox.config import SandboxConfig
+from hubspot_assets.sandbox.server import SandboxServer
 from hubspot_assets.sources.catalog import discover_catalog
 from hubspot_assets.sources.pipeline import run_sync
+from tests.conftest import DEFAULTS
 from tests.sources.sandbox_warehouse import query, settings_for
+
+
+@pytest.fixture(scope="module")
+def portal() -> Iterator[SandboxServer]:
+    """A small portal for the tests that change nothing in HubSpot; each loads a warehouse of its own and counts
+    only its own requests (the tests of a module run one after the other)."""
+    server = SandboxServer(SandboxConfig(**DEFAULTS)).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def _endpoints(server) -> dict[str, int]:
     return server.admin("stats")["requests"]["by_endpoint"]
 
 
-def test_a_run_narrowed_to_contacts_reads_no_owner_no_conversation_and_no_other_type(sandbox_factory, tmp_path):
-    server = sandbox_factory()
+def test_a_run_narrowed_to_contacts_reads_no_owner_no_conversation_and_no_other_type(portal, tmp_path):
+    server = portal
     settings = settings_for(server, tmp_path, objects="contacts")
     server.admin("stats/reset", json={})
     report = run_sync(settings, mode="full", snapshot=False)
@@ -32,8 +48,8 @@ def test_a_run_narrowed_to_contacts_reads_no_owner_no_conversation_and_no_other_
     assert "HUBSPOT_OBJECTS" in report.skipped["threads"]
 
 
-def test_owners_and_conversations_are_read_when_named_among_the_objects(sandbox_factory, tmp_path):
-    server = sandbox_factory()
+def test_owners_and_conversations_are_read_when_named_among_the_objects(portal, tmp_path):
+    server = portal
     settings = settings_for(server, tmp_path, objects="companies,owners,conversations")
     report = run_sync(settings, mode="full", snapshot=False)
     assert report.rows_loaded("owners") > 0 and report.rows_loaded("threads") > 0
@@ -41,8 +57,8 @@ def test_owners_and_conversations_are_read_when_named_among_the_objects(sandbox_
     assert "contacts" not in report.row_counts
 
 
-def test_a_narrowed_run_keeps_the_property_definitions_of_the_types_it_does_not_read(sandbox_factory, tmp_path):
-    server = sandbox_factory()
+def test_a_narrowed_run_keeps_the_property_definitions_of_the_types_it_does_not_read(portal, tmp_path):
+    server = portal
     run_sync(settings_for(server, tmp_path), mode="full", snapshot=False, resources=["properties", "pipelines"])
     before = dict(query(settings_for(server, tmp_path),
                         "SELECT object_type, count(*) FROM hubspot_raw.properties GROUP BY 1"))
@@ -57,8 +73,8 @@ def test_a_narrowed_run_keeps_the_property_definitions_of_the_types_it_does_not_
     assert {row[0] for row in pipelines} == {"deals", "tickets"}
 
 
-def test_each_request_counts_for_the_resource_that_made_it_as_the_sandbox_logged_it(sandbox_factory, tmp_path):
-    server = sandbox_factory()
+def test_each_request_counts_for_the_resource_that_made_it_as_the_sandbox_logged_it(portal, tmp_path):
+    server = portal
     settings = settings_for(server, tmp_path, objects="deals")
     server.admin("stats/reset", json={})
     report = run_sync(settings, mode="full", snapshot=False)
@@ -100,8 +116,8 @@ def test_a_partial_refresh_reads_only_the_named_records_their_definitions_and_th
     assert {"owners", "pipelines", "inboxes"} <= set(report.skipped)
 
 
-def test_a_run_narrowed_to_some_types_leaves_the_history_of_the_others_for_later(sandbox_factory, tmp_path):
-    server = sandbox_factory()
+def test_a_run_narrowed_to_some_types_leaves_the_history_of_the_others_for_later(portal, tmp_path):
+    server = portal
     settings = settings_for(server, tmp_path, objects="contacts",
                             property_history="contacts:lifecyclestage;deals:dealstage")
     report = run_sync(settings, mode="full", snapshot=False, resources=["contacts", "property_history"])
@@ -139,9 +155,9 @@ def _whole_list_rows(settings) -> dict[str, list[tuple]]:
 
 
 def test_runs_that_do_not_read_the_whole_lists_keep_them_and_a_run_that_does_drops_what_hubspot_dropped(
-    sandbox_factory, tmp_path
+    portal, tmp_path
 ):
-    server = sandbox_factory()
+    server = portal
     settings = settings_for(server, tmp_path)
     resources = [*WHOLE_LISTS, "contacts"]
     run_sync(settings, mode="full", snapshot=False, resources=resources)

@@ -45,10 +45,3 @@ partial_refresh_job = dg.define_asset_job(
     "hubspot_webhook_sensor, whose run config lists them), then mark those events done.",
 )
 
-
-@dg.definitions
-def executor() -> dg.Definitions:
-    """Every run executes its steps in the run's own process: each job here is one writing op (a sync, a partial
-    refresh, the models), so a step process of its own would only add seconds of start-up, which a partial refresh
-    after a webhook cannot spare."""
-    return dg.Definitions(executor=dg.in_process_executor)

@@ -76,7 +76,7 @@ def test_models_whose_definition_and_inputs_did_not_change_are_up_to_date_and_no
     results = _build(warehouse, folder)
     assert {n: (r.mode, r.changed_keys) for n, r in results.items()} == {
         "stg_contacts": ("view", None), "customers": ("up to date", None), "lifecycle_counts": ("up to date", None)}
-    assert all(c.passed for r in results.values() for c in r.checks)  # their tests still run
+    assert all(c.passed and c.reused for r in results.values() for c in r.checks)  # what they read is unchanged
     assert rows(warehouse, "SELECT * FROM hubspot.customers ORDER BY 1") == before
 
     warehouse.execute("UPDATE hubspot_raw.contacts SET lifecyclestage = 'customer' WHERE id = 3")
@@ -84,6 +84,25 @@ def test_models_whose_definition_and_inputs_did_not_change_are_up_to_date_and_no
     assert {n: r.mode for n, r in results.items()} == {
         "stg_contacts": "view", "customers": "incremental", "lifecycle_counts": "table"}
     assert results["customers"].changed_keys == 1
+
+
+def test_checks_run_again_when_what_they_read_changed_and_are_reused_otherwise(tmp_path, warehouse):
+    folder = write_models(tmp_path, LAYERED)
+    assert not any(c.reused for r in _build(warehouse, folder).values() for c in r.checks)
+    warehouse.execute("INSERT INTO hubspot_raw.contacts VALUES (7, 'g@x.com', 'subscriber', false), "
+                      "(7, 'h@x.com', 'lead', false)")
+    results = _build(warehouse, folder)
+    failed = {c.test.name: c for c in results["customers"].failed_checks}
+    assert set(failed) == {"unique_customer_id", "accepted_values_lifecycle_stage"}
+    assert not any(c.reused for c in results["customers"].checks)
+
+    results = _build(warehouse, folder)  # nothing changed: the failures are the stored ones, blocking as before
+    assert {c.test.name: (c.reused, c.failing_rows, c.sample) for c in results["customers"].failed_checks} == {
+        name: (True, c.failing_rows, c.sample) for name, c in failed.items()}
+    assert results["lifecycle_counts"].mode == "blocked"
+    warehouse.execute("DELETE FROM hubspot_raw.contacts WHERE id = 7")
+    results = _build(warehouse, folder)
+    assert results["customers"].ok and not any(c.reused for c in results["customers"].checks)
 
 
 def test_a_changed_sql_or_a_change_in_an_unlisted_input_rebuilds_in_full(tmp_path, warehouse):
@@ -116,7 +135,8 @@ def test_build_state_is_kept_in_its_own_schema(tmp_path, warehouse):
     _build(warehouse, write_models(tmp_path, LAYERED))
     tables = {n for s, n in rows(warehouse, "SELECT table_schema, table_name FROM information_schema.tables")
               if s == STATE_SCHEMA}
-    assert tables == {"builds", "hubspot.customers:hubspot_staging.stg_contacts", "hubspot.customers:hubspot_raw.emails"}
+    assert tables == {"builds", "checks", "hubspot.customers:hubspot_staging.stg_contacts",
+                      "hubspot.customers:hubspot_raw.emails"}
     assert {r[0] for r in rows(warehouse, f"SELECT relation FROM {STATE_SCHEMA}.builds")} == {
         "hubspot_staging.stg_contacts", "hubspot.customers", "hubspot.lifecycle_counts"}
 

@@ -86,6 +86,17 @@ def test_models_whose_definition_and_inputs_did_not_change_are_up_to_date_and_no
     assert results["customers"].changed_keys == 1
 
 
+def test_a_raw_table_written_again_as_it_was_with_new_dlt_ids_leaves_its_models_up_to_date(tmp_path, warehouse):
+    warehouse.execute("CREATE TABLE hubspot_raw.owners AS SELECT 7 AS id, 'Ann' AS name, '1.1' AS _dlt_load_id, "
+                      "'a' AS _dlt_id")
+    folder = write_models(tmp_path, {"marts/owners.sql": "SELECT id AS owner_id, name FROM hubspot_raw.owners"})
+    assert _build(warehouse, folder)["owners"].mode == "table"
+    warehouse.execute("UPDATE hubspot_raw.owners SET _dlt_load_id = '2.1', _dlt_id = 'b'")  # a metadata refresh
+    assert _build(warehouse, folder)["owners"].mode == "up to date"
+    warehouse.execute("UPDATE hubspot_raw.owners SET name = 'Anna'")
+    assert _build(warehouse, folder)["owners"].mode == "table"
+
+
 def test_checks_run_again_when_what_they_read_changed_and_are_reused_otherwise(tmp_path, warehouse):
     folder = write_models(tmp_path, LAYERED)
     assert not any(c.reused for r in _build(warehouse, folder).values() for c in r.checks)

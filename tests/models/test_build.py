@@ -122,6 +122,8 @@ def test_a_changed_sql_or_a_change_in_an_unlisted_input_rebuilds_in_full(tmp_pat
     folder = write_models(tmp_path, files)
     _build(warehouse, folder)
     assert _build(warehouse, folder)["customers"].mode == "up to date"
+    warehouse.execute("UPDATE hubspot_raw.emails SET subject = 'edited'")  # a column customers does not read
+    assert _build(warehouse, folder)["customers"].mode == "incremental"
     warehouse.execute("INSERT INTO hubspot_raw.emails VALUES (15, 4, 'x')")  # emails is not in changed_keys
     result = _build(warehouse, folder)["customers"]
     assert result.mode == "full"

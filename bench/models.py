@@ -8,7 +8,9 @@ Loads a sandbox into a temporary warehouse (full sync, tier unlimited, no latenc
   2. an incremental build after `--changed-share` of the hub records (contacts, companies, deals, tickets) changed
      and an incremental sync loaded them;
   3. the same after `--changed-records` records changed.
-Prints each build's wall time, the slowest models, and the process's peak memory while building (sampled).
+Prints each build's wall time, the time per phase summed over the models (versions: deciding what is up to date;
+build; tests; contract), the slowest models with their phases, and the process's peak memory while building
+(sampled).
 `--warehouse-dir` keeps the synced warehouse there and reuses it on the next run with the same `--scale` (the
 sandbox starts from the same seed, so only the changes are synced): a `large` sync takes a quarter of an hour;
 `--sync-only` stops after it. The reused warehouse holds the models of the last run: give a fresh copy of it.
@@ -73,8 +75,15 @@ def build(settings, label: str, *, full_refresh: bool = False) -> float:
     print(f"{label}: {len(results)} models in {seconds:.2f} s, peak memory {memory.peak / 2**20:,.0f} MB "
           f"({', '.join(f'{n} {mode}' for mode, n in sorted(modes.items()))})"
           + (f"; NOT OK: {', '.join(failed)}" if failed else ""))
-    for result in sorted(results, key=lambda r: -r.seconds)[:5]:
-        print(f"    {result.seconds:7.2f} s  {result.model.relation:<36} {result.mode:<12} {result.rows or 0:>12,} rows")
+    phases: dict[str, float] = {}
+    for result in results:
+        for phase, spent in result.phases.items():
+            phases[phase] = phases.get(phase, 0.0) + spent
+    print("  by phase: " + ", ".join(f"{phase} {spent:.2f} s" for phase, spent in phases.items()))
+    for result in sorted(results, key=lambda r: -r.seconds)[:8]:
+        spent = " ".join(f"{phase[0]} {s:5.2f}" for phase, s in result.phases.items())
+        print(f"    {result.seconds:7.2f} s  {result.model.relation:<42} {result.mode:<11} {result.rows or 0:>10,} rows"
+              f"  ({spent})")
     return seconds
 
 

@@ -7,8 +7,12 @@ usual, so one broken model never stops the others. `warn` tests are reported and
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import json
+import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -16,14 +20,23 @@ import duckdb
 from pydantic import BaseModel
 
 from hubspot_assets.models.contracts_check import contract_class, contract_test, validate_contract
-from hubspot_assets.models.data_tests import TestResult, run_test
+from hubspot_assets.models.data_tests import ModelTest, TestResult, run_test
 from hubspot_assets.models.errors import ModelBuildError
 from hubspot_assets.models.incremental import build_incremental
 from hubspot_assets.models.lineage import Versions
 from hubspot_assets.models.materialize import build_table, build_view, relation_columns, relation_type, row_count
 from hubspot_assets.models.optional_inputs import with_missing_inputs_empty
 from hubspot_assets.models.project import RAW_SCHEMA, Model, ModelProject
-from hubspot_assets.models.state import BuildState, built_version, ensure_state, record_version, write_state
+from hubspot_assets.models.state import (
+    BuildState,
+    StoredCheck,
+    built_version,
+    ensure_state,
+    record_version,
+    store_checks,
+    stored_checks,
+    write_state,
+)
 
 __all__ = ["ModelBuildError", "ModelResult", "TestResult", "build_models"]
 
@@ -34,7 +47,9 @@ Mode = Literal["view", "table", "full", "incremental", "up to date", "blocked", 
 class ModelResult:
     """What happened to one model: `mode` (`full` / `incremental` for an incremental model), rows after the build,
     its columns with DuckDB's types, its checks; `error` says why it failed or was blocked. `changed_keys` is the
-    number of keys an incremental build rebuilt."""
+    number of keys an incremental build rebuilt. `phases`: seconds spent deciding whether it is up to date
+    (`versions`), building it (`build`), running its tests (`tests`) and its contract (`contract`); `seconds` is
+    all of them."""
 
     model: Model
     mode: Mode
@@ -44,6 +59,7 @@ class ModelResult:
     checks: list[TestResult] = field(default_factory=list)
     error: str | None = None
     changed_keys: int | None = None
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def failed_checks(self) -> list[TestResult]:
@@ -83,8 +99,8 @@ def build_models(
         if model.name in blocked:
             result = ModelResult(model, "blocked", error=blocked[model.name])
         else:
-            result = _build_and_test(connection, model, present, versions.of(model.relation),
-                                     full_refresh=full_refresh, contracts=contracts)
+            result = _build_and_test(connection, model, present, versions, full_refresh=full_refresh,
+                                     contracts=contracts)
         if not result.ok:
             why = f"blocked: upstream {model.relation} {_failure(result)}"
             for name in project.downstream(model.name):
@@ -110,8 +126,11 @@ def _raw_tables_present(connection: duckdb.DuckDBPyConnection) -> set[str]:
     return {f"{RAW_SCHEMA}.{row[0]}" for row in rows}
 
 
-def _build_and_test(connection: duckdb.DuckDBPyConnection, model: Model, present: set[str], version: str, *,
+def _build_and_test(connection: duckdb.DuckDBPyConnection, model: Model, present: set[str], versions: Versions, *,
                     full_refresh: bool, contracts: Mapping[str, type[BaseModel]] | None) -> ModelResult:
+    started = time.perf_counter()
+    version = versions.of(model.relation)
+    phases = {"versions": time.perf_counter() - started}
     started = time.perf_counter()
     try:
         if not full_refresh and _up_to_date(connection, model, version):
@@ -121,14 +140,67 @@ def _build_and_test(connection: duckdb.DuckDBPyConnection, model: Model, present
             record_version(connection, model.relation, version)
     except (duckdb.Error, ModelBuildError) as error:
         message = str(error) if isinstance(error, ModelBuildError) else str(ModelBuildError(f"{model.shown_path}: {error}"))
-        return ModelResult(model, "failed", seconds=time.perf_counter() - started, error=message)
+        phases["build"] = time.perf_counter() - started
+        return ModelResult(model, "failed", seconds=sum(phases.values()), error=message, phases=phases)
     rows = row_count(connection, model.relation)
     columns = relation_columns(connection, model.schema, model.name)
-    seconds = time.perf_counter() - started
-    checks = [run_test(connection, test) for test in model.all_tests]
+    phases["build"] = time.perf_counter() - started
+    checks = _checks(connection, model, versions, contracts, phases)
+    return ModelResult(model, mode, rows=rows, seconds=sum(phases.values()), columns=columns, checks=checks,
+                       changed_keys=changed, phases=phases)
+
+
+def check_version(versions: Versions, what: str, reads: Iterable[str]) -> str:
+    """The version a check runs on: `what` it runs (its SQL; a contract's source) and the versions of the
+    relations it reads. The same version gives the same result."""
+    parts = [what, *(f"{r}={versions.of(r)}" for r in sorted(set(reads)))]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def _checks(connection: duckdb.DuckDBPyConnection, model: Model, versions: Versions,
+            contracts: Mapping[str, type[BaseModel]] | None, phases: dict[str, float]) -> list[TestResult]:
+    """The model's tests, then its contract: each run, unless what it reads is as it was at its last run, whose
+    result is then reused (a check that could not run is always run again)."""
+    stored = stored_checks(connection, model.relation)
+    kept: dict[str, StoredCheck] = {}
+    checks = []
+
+    def check(name: str, version: str, run: Callable[[], TestResult], test: ModelTest) -> TestResult:
+        previous = stored.get(name)
+        if previous is not None and previous.version == version:
+            result = TestResult(test, previous.passed, previous.failing_rows, previous.sample, reused=True)
+        else:
+            result = run()
+        if result.error is None:
+            kept[name] = StoredCheck(version, result.passed, result.failing_rows, result.sample)
+        return result
+
+    started = time.perf_counter()
+    for test in model.all_tests:
+        version = check_version(versions, test.sql, [model.relation, *test.inputs])
+        checks.append(check(test.name, version, lambda test=test: run_test(connection, test), test))
+    phases["tests"] = time.perf_counter() - started
     if model.contract:
-        checks.append(_contract_result(connection, model, contracts))
-    return ModelResult(model, mode, rows=rows, seconds=seconds, columns=columns, checks=checks, changed_keys=changed)
+        started = time.perf_counter()
+        test = contract_test(model)
+        cls = _contract_class(model, contracts)
+        if isinstance(cls, TestResult):
+            checks.append(cls)
+        else:
+            version = check_version(versions, f"contract {cls.__module__}.{cls.__qualname__}\n{_source(cls)}",
+                                    [model.relation])
+            checks.append(check(test.name, version, lambda: _contract_result(connection, model, cls), test))
+        phases["contract"] = time.perf_counter() - started
+    store_checks(connection, model.relation, kept)
+    return checks
+
+
+def _source(cls: type) -> str:
+    """The source of the module defining `cls` (its validators may call anything there), or its schema."""
+    try:
+        return inspect.getsource(sys.modules[cls.__module__])
+    except (KeyError, OSError, TypeError):
+        return json.dumps(cls.model_json_schema(), sort_keys=True, default=str)  # type: ignore[attr-defined]
 
 
 def _up_to_date(connection: duckdb.DuckDBPyConnection, model: Model, version: str) -> bool:
@@ -162,16 +234,21 @@ def _build(connection: duckdb.DuckDBPyConnection, model: Model, present: set[str
     return "table", None
 
 
-def _contract_result(connection: duckdb.DuckDBPyConnection, model: Model,
-                     contracts: Mapping[str, type[BaseModel]] | None) -> TestResult:
+def _contract_class(model: Model, contracts: Mapping[str, type[BaseModel]] | None) -> type[BaseModel] | TestResult:
+    """The pydantic model of `model`'s contract, or a failed check saying why there is none."""
     name = model.contract or ""
     try:
         if contracts is None:
-            cls = contract_class(name)
-        elif name in contracts:
-            cls = contracts[name]
-        else:
-            raise LookupError(f"contract {name!r}: not among the contracts given ({', '.join(contracts)})")
+            return contract_class(name)
+        if name in contracts:
+            return contracts[name]
+        raise LookupError(f"contract {name!r}: not among the contracts given ({', '.join(contracts)})")
+    except LookupError as error:
+        return TestResult(contract_test(model), passed=False, failing_rows=0, error=str(error).strip("'\""))
+
+
+def _contract_result(connection: duckdb.DuckDBPyConnection, model: Model, cls: type[BaseModel]) -> TestResult:
+    try:
         return validate_contract(connection, model, cls)
-    except (LookupError, duckdb.Error) as error:
+    except duckdb.Error as error:
         return TestResult(contract_test(model), passed=False, failing_rows=0, error=str(error).strip("'\""))

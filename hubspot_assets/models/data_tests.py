@@ -44,13 +44,15 @@ class ModelTest:
 @dataclass(frozen=True)
 class TestResult:
     """How a test (or a contract validation) went: `failing_rows` counted, at most 5 of them in `sample` (JSON-ready
-    values); `error` says why the test itself could not run (it then did not pass)."""
+    values); `error` says why the test itself could not run (it then did not pass). `reused`: nothing the test
+    reads changed since its last run, whose result this is."""
 
     test: ModelTest
     passed: bool
     failing_rows: int
     sample: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    reused: bool = False
 
 
 def quote(name: str) -> str:

@@ -63,3 +63,34 @@ def selected_columns(tree: exp.Expression) -> tuple[str, ...] | None:
             return None
         names.append(projection.alias_or_name.lower())
     return tuple(names)
+
+
+def column_names(tree: exp.Expression) -> frozenset[str] | None:
+    """Every column name the query mentions (lower case), whatever table it is of: the columns it may read of its
+    inputs (a superset). None when it may read columns it does not name: a `*` or `t.*` over an input table (over
+    its own CTEs it only reads what they name), `COLUMNS(...)`, UNPIVOT, or a table used as a value (`hash(t)`)."""
+    tables = {t.alias_or_name.lower() for t in tree.find_all(exp.Table) if t.db}
+    if tree.find(exp.Columns) is not None or tree.find(exp.Pivot) is not None or isinstance(tree, exp.Pivot):
+        return None
+    names = set()
+    for column in tree.find_all(exp.Column):
+        if column.is_star:
+            if column.table.lower() in tables or not column.table:
+                return None
+            continue
+        if not column.table and column.name.lower() in tables:
+            return None
+        names.add(column.name.lower())
+    for star in tree.find_all(exp.Star):
+        if isinstance(star.parent, exp.Count) or isinstance(star.parent, exp.Column):
+            continue
+        select = star.find_ancestor(exp.Select)
+        if select is None or _reads_a_table(select):
+            return None
+    return frozenset(names)
+
+
+def _reads_a_table(select: exp.Select) -> bool:
+    """`select` has a schema-qualified table among its FROM and JOIN sources."""
+    sources = [select.args.get("from_") or select.args.get("from"), *(select.args.get("joins") or [])]
+    return any(isinstance(s.this, exp.Table) and s.this.db for s in sources if s is not None)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 
 import duckdb
 
-from hubspot_assets.models.data_tests import quote
+from hubspot_assets.models.data_tests import literal, quote
 from hubspot_assets.models.materialize import build_table, first_row, relation_type, transaction
 from hubspot_assets.models.project import ChangedKey, Model
 from hubspot_assets.models.state import (
@@ -31,27 +31,56 @@ from hubspot_assets.models.state import (
 )
 
 MISSING = "missing"  # the fingerprint of an optional input the warehouse does not hold
+LITERAL_KEYS = 1_000  # up to this many changed keys are written into the SQL as constants
 _ROW = "_row"  # alias of the input in fingerprint queries: `hash(_row)` hashes the whole row (DuckDB's row struct)
 
 
-def whole_fingerprint(connection: duckdb.DuckDBPyConnection, relation: str) -> str:
-    """Row count and XOR of every row's hash: changes whenever any row does."""
-    count, xor = first_row(connection, f"SELECT count(*), bit_xor(hash({_ROW})) FROM {relation} AS {_ROW}")
+def read_columns(connection: duckdb.DuckDBPyConnection, model: Model, relation: str) -> tuple[str, ...] | None:
+    """The columns of `relation` the SQL of `model` may read (None: any, so every column counts)."""
+    if model.read_columns is None:
+        return None
+    schema, name = relation.split(".", 1)
+    columns = connection.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND "
+                                 "table_name = ? ORDER BY ordinal_position", [schema, name.strip('"')]).fetchall()
+    return tuple(c for (c,) in columns if c.lower() in model.read_columns)
+
+
+def whole_fingerprint(connection: duckdb.DuckDBPyConnection, relation: str,
+                      columns: tuple[str, ...] | None = None) -> str:
+    """Row count and XOR of the hashes of every row's `columns` (None: the whole row): changes whenever any row
+    does in those columns."""
+    if columns == ():
+        return str(first_row(connection, f"SELECT count(*) FROM {relation}")[0])
+    hashed = ", ".join(f"{_ROW}.{quote(c)}" for c in columns) if columns else _ROW
+    count, xor = first_row(connection, f"SELECT count(*), bit_xor(hash({hashed})) FROM {relation} AS {_ROW}")
     return f"{count}:{xor or 0}"
 
 
-def key_fingerprint_sql(relation: str, changed_key: ChangedKey) -> str:
-    hashed = ", ".join(f"{_ROW}.{quote(c)}" for c in changed_key.version) if changed_key.version else _ROW
-    return (f"SELECT ({changed_key.key}) AS key, bit_xor(hash({hashed})) AS fingerprint FROM {relation} AS {_ROW} "
-            "GROUP BY ALL")
+def key_fingerprint_sql(connection: duckdb.DuckDBPyConnection, relation: str, changed_key: ChangedKey,
+                        columns: tuple[str, ...] | None = None) -> str:
+    """The fingerprint per key of `relation`: its row count and the XOR of the hashes of its rows' `version`
+    columns (else `columns`, the ones the model reads; else whole rows). A key expression giving a list
+    (`[from_id, to_id]`: a link concerns both its records) gives each row to every distinct key of its list."""
+    hashed_columns = changed_key.version or columns
+    hashed = ", ".join(f"{_ROW}.{quote(c)}" for c in hashed_columns) if hashed_columns else _ROW
+    if hashed_columns == ():
+        hashed = "NULL"
+    key_type = first_row(connection, f"DESCRIBE SELECT ({changed_key.key}) AS key FROM {relation} AS {_ROW}")[1]
+    if str(key_type).endswith("[]"):
+        return (f"SELECT key, hash(count(*), bit_xor(row_hash)) AS fingerprint FROM (SELECT unnest(list_distinct("
+                f"{changed_key.key})) AS key, hash({hashed}) AS row_hash FROM {relation} AS {_ROW}) GROUP BY key")
+    return (f"SELECT ({changed_key.key}) AS key, hash(count(*), bit_xor(hash({hashed}))) AS fingerprint "
+            f"FROM {relation} AS {_ROW} GROUP BY ALL")
 
 
 def input_fingerprints(connection: duckdb.DuckDBPyConnection, model: Model, missing: Iterable[str]) -> dict[str, str]:
-    """The whole-input fingerprints that decide a full rebuild: every input not in `changed_keys`, and `missing`
-    for an optional input the warehouse lacks (so its arrival rebuilds the model)."""
+    """The whole-input fingerprints that decide a full rebuild: every input not in `changed_keys` (over the
+    columns the model reads of it), and `missing` for an optional input the warehouse lacks (so its arrival
+    rebuilds the model)."""
     missing = set(missing)
     return {
-        relation: MISSING if relation in missing else whole_fingerprint(connection, relation)
+        relation: MISSING if relation in missing else whole_fingerprint(
+            connection, relation, read_columns(connection, model, relation))
         for relation in model.inputs
         if relation in missing or relation not in model.changed_keys
     }
@@ -74,7 +103,8 @@ def _build(connection: duckdb.DuckDBPyConnection, model: Model, sql: str, keyed:
            full_refresh: bool, missing: set[str]) -> tuple[str, int | None]:
     fingerprints = input_fingerprints(connection, model, missing)
     for number, (relation, changed_key) in enumerate(keyed.items()):
-        connection.execute(f"CREATE OR REPLACE TEMP TABLE _new_fp_{number} AS {key_fingerprint_sql(relation, changed_key)}")
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE _new_fp_{number} AS "
+                           f"{key_fingerprint_sql(connection, relation, changed_key, read_columns(connection, model, relation))}")
     state = BuildState(model.definition_hash, fingerprints)
 
     def record() -> None:
@@ -86,12 +116,24 @@ def _build(connection: duckdb.DuckDBPyConnection, model: Model, sql: str, keyed:
         return "full", None
     changed = _changed_keys(connection, model, keyed)
     key = quote(model.unique_key or "")
+    keys = _key_list(connection, changed)
     with transaction(connection):
-        connection.execute(f"DELETE FROM {model.relation} WHERE {key} IN (SELECT key FROM _changed)")
+        connection.execute(f"DELETE FROM {model.relation} WHERE {key} IN {keys}")
         connection.execute(f"INSERT INTO {model.relation} BY NAME SELECT * FROM ({sql}) AS _model "
-                           f"WHERE _model.{key} IN (SELECT key FROM _changed)")
+                           f"WHERE _model.{key} IN {keys}")
         record()
     return "incremental", changed
+
+
+def _key_list(connection: duckdb.DuckDBPyConnection, changed: int) -> str:
+    """The changed keys as the right side of `IN`: a few as constants, which DuckDB pushes down through the
+    model's joins and aggregates to the scans (a subquery is a join it does after them), many as the subquery."""
+    if changed > LITERAL_KEYS:
+        return "(SELECT key FROM _changed)"
+    keys = [row[0] for row in connection.execute("SELECT key FROM _changed ORDER BY key").fetchall()]
+    if not keys or not all(isinstance(k, (int, str)) for k in keys):
+        return "(SELECT key FROM _changed)"
+    return f"({', '.join(literal(k) for k in keys)})"
 
 
 def _needs_full_build(connection: duckdb.DuckDBPyConnection, model: Model, state: BuildState,

@@ -2,7 +2,9 @@
 
 A raw table's version is its row count and the XOR of its rows' hashes; for CRM record tables, whose hundreds of
 property columns all move `updated_at`, only `(id, updated_at, archived)` is hashed, so a wide table costs a scan of
-three columns. A model's version is the hash of its definition and of its inputs' versions, computed from them
+three columns. dlt's own columns (`_dlt_load_id`, `_dlt_id`) are left out unless a model or test reads them: a sync
+that writes a row again as it was (metadata tables are replaced on every run) gives it new ones, and no model would
+build anything else from it. A model's version is the hash of its definition and of its inputs' versions, computed from them
 without reading the model: a view or table whose definition and inputs are as they were holds what it held. A table
 or incremental model whose version equals the one stored at its last build is up to date and is not rebuilt.
 """
@@ -13,10 +15,12 @@ import hashlib
 
 import duckdb
 
+from hubspot_assets.models.data_tests import quote
 from hubspot_assets.models.materialize import first_row
 from hubspot_assets.models.project import ModelProject
 
 RECORD_VERSION_COLUMNS = ("id", "updated_at", "archived")
+DLT_COLUMNS_PREFIX = "_dlt_"
 MISSING = "missing"
 
 
@@ -28,6 +32,8 @@ class Versions:
         self.project = project
         self.present = present
         self._known: dict[str, str] = {}
+        self.dlt_columns_read = any(DLT_COLUMNS_PREFIX in text for m in project.models.values()
+                                    for text in (m.sql, *(t.sql for t in m.all_tests)))
 
     def of(self, relation: str) -> str:
         if relation not in self._known:
@@ -43,11 +49,13 @@ class Versions:
         if relation not in self.present:
             return MISSING
         schema, table = relation.split(".", 1)
-        columns = {row[0] for row in self.connection.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-            [schema, table]).fetchall()}
-        hashed = ("_row." + ", _row.".join(RECORD_VERSION_COLUMNS) if set(RECORD_VERSION_COLUMNS) <= columns
-                  else "_row")
-        count, xor = first_row(self.connection,
-                               f'SELECT count(*), bit_xor(hash({hashed})) FROM {schema}."{table}" AS _row')
+        columns = [row[0] for row in self.connection.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+            "ORDER BY ordinal_position", [schema, table]).fetchall()]
+        if set(RECORD_VERSION_COLUMNS) <= set(columns):
+            hashed = RECORD_VERSION_COLUMNS
+        else:
+            hashed = tuple(c for c in columns if self.dlt_columns_read or not c.startswith(DLT_COLUMNS_PREFIX)) or columns
+        listed = ", ".join(f"_row.{quote(c)}" for c in hashed)
+        count, xor = first_row(self.connection, f'SELECT count(*), bit_xor(hash({listed})) FROM {schema}."{table}" AS _row')
         return f"{count}:{xor or 0}"

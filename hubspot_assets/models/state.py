@@ -5,6 +5,8 @@ published snapshot leaves it out).
   fingerprints of the inputs an incremental model rebuilds in full when they change (the inputs `changed_keys`
   does not list; an optional input that was missing is remembered as such), and the version of its definition and
   inputs it was built from (`lineage.py`: a model whose version has not moved is up to date).
+- `checks`: the result of every test and contract at its last run, with the version it ran on (the test's SQL
+  and the versions of what it reads): a check whose version has not moved is not run again, its result is.
 - one table per incremental model and listed input (`"hubspot.customers:hubspot_staging.stg_contacts"`): the
   fingerprint of every key at the last build, which the next build compares with the input's current rows.
 """
@@ -12,15 +14,18 @@ published snapshot leaves it out).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 
-from hubspot_assets.models.materialize import first_row
+from hubspot_assets.models.materialize import first_row, transaction
 from hubspot_assets.sources.warehouse import MODELS_STATE_SCHEMA
 
 STATE_SCHEMA = MODELS_STATE_SCHEMA
 BUILDS = f"{STATE_SCHEMA}.builds"
+CHECKS = f"{STATE_SCHEMA}.checks"
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,10 @@ def ensure_state(connection: duckdb.DuckDBPyConnection) -> None:
     )
     # The version of the model's definition and inputs at its last build (models/lineage.py).
     connection.execute(f"ALTER TABLE {BUILDS} ADD COLUMN IF NOT EXISTS version VARCHAR")
+    connection.execute(
+        f"CREATE TABLE IF NOT EXISTS {CHECKS} (relation VARCHAR, name VARCHAR, version VARCHAR, passed BOOLEAN, "
+        "failing_rows BIGINT, sample JSON)"
+    )
 
 
 def read_state(connection: duckdb.DuckDBPyConnection, relation: str) -> BuildState | None:
@@ -73,3 +82,32 @@ def key_fingerprints_name(relation: str, input_relation: str) -> str:
 
 def key_fingerprints_table(relation: str, input_relation: str) -> str:
     return f'{STATE_SCHEMA}."{key_fingerprints_name(relation, input_relation)}"'
+
+
+@dataclass(frozen=True)
+class StoredCheck:
+    """A check's result at its last run, and the version (`build.check_version`) it ran on."""
+
+    version: str
+    passed: bool
+    failing_rows: int
+    sample: list[dict[str, Any]]
+
+
+def stored_checks(connection: duckdb.DuckDBPyConnection, relation: str) -> dict[str, StoredCheck]:
+    """The stored result of each check of the model `relation`, by check name."""
+    rows = connection.execute(f"SELECT name, version, passed, failing_rows, sample FROM {CHECKS} WHERE relation = ?",
+                              [relation]).fetchall()
+    return {name: StoredCheck(version, passed, failing_rows, json.loads(sample or "[]"))
+            for name, version, passed, failing_rows, sample in rows}
+
+
+def store_checks(connection: duckdb.DuckDBPyConnection, relation: str, checks: Mapping[str, StoredCheck]) -> None:
+    """Replace the stored checks of `relation` by `checks` (a check left out is run again next time)."""
+    with transaction(connection):
+        connection.execute(f"DELETE FROM {CHECKS} WHERE relation = ?", [relation])
+        if checks:
+            connection.executemany(
+                f"INSERT INTO {CHECKS} VALUES (?, ?, ?, ?, ?, ?)",
+                [[relation, name, c.version, c.passed, c.failing_rows, json.dumps(c.sample)] for name, c in checks.items()],
+            )

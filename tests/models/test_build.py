@@ -76,7 +76,7 @@ def test_models_whose_definition_and_inputs_did_not_change_are_up_to_date_and_no
     results = _build(warehouse, folder)
     assert {n: (r.mode, r.changed_keys) for n, r in results.items()} == {
         "stg_contacts": ("view", None), "customers": ("up to date", None), "lifecycle_counts": ("up to date", None)}
-    assert all(c.passed for r in results.values() for c in r.checks)  # their tests still run
+    assert all(c.passed and c.reused for r in results.values() for c in r.checks)  # what they read is unchanged
     assert rows(warehouse, "SELECT * FROM hubspot.customers ORDER BY 1") == before
 
     warehouse.execute("UPDATE hubspot_raw.contacts SET lifecyclestage = 'customer' WHERE id = 3")
@@ -86,12 +86,44 @@ def test_models_whose_definition_and_inputs_did_not_change_are_up_to_date_and_no
     assert results["customers"].changed_keys == 1
 
 
+def test_a_raw_table_written_again_as_it_was_with_new_dlt_ids_leaves_its_models_up_to_date(tmp_path, warehouse):
+    warehouse.execute("CREATE TABLE hubspot_raw.owners AS SELECT 7 AS id, 'Ann' AS name, '1.1' AS _dlt_load_id, "
+                      "'a' AS _dlt_id")
+    folder = write_models(tmp_path, {"marts/owners.sql": "SELECT id AS owner_id, name FROM hubspot_raw.owners"})
+    assert _build(warehouse, folder)["owners"].mode == "table"
+    warehouse.execute("UPDATE hubspot_raw.owners SET _dlt_load_id = '2.1', _dlt_id = 'b'")  # a metadata refresh
+    assert _build(warehouse, folder)["owners"].mode == "up to date"
+    warehouse.execute("UPDATE hubspot_raw.owners SET name = 'Anna'")
+    assert _build(warehouse, folder)["owners"].mode == "table"
+
+
+def test_checks_run_again_when_what_they_read_changed_and_are_reused_otherwise(tmp_path, warehouse):
+    folder = write_models(tmp_path, LAYERED)
+    assert not any(c.reused for r in _build(warehouse, folder).values() for c in r.checks)
+    warehouse.execute("INSERT INTO hubspot_raw.contacts VALUES (7, 'g@x.com', 'subscriber', false), "
+                      "(7, 'h@x.com', 'lead', false)")
+    results = _build(warehouse, folder)
+    failed = {c.test.name: c for c in results["customers"].failed_checks}
+    assert set(failed) == {"unique_customer_id", "accepted_values_lifecycle_stage"}
+    assert not any(c.reused for c in results["customers"].checks)
+
+    results = _build(warehouse, folder)  # nothing changed: the failures are the stored ones, blocking as before
+    assert {c.test.name: (c.reused, c.failing_rows, c.sample) for c in results["customers"].failed_checks} == {
+        name: (True, c.failing_rows, c.sample) for name, c in failed.items()}
+    assert results["lifecycle_counts"].mode == "blocked"
+    warehouse.execute("DELETE FROM hubspot_raw.contacts WHERE id = 7")
+    results = _build(warehouse, folder)
+    assert results["customers"].ok and not any(c.reused for c in results["customers"].checks)
+
+
 def test_a_changed_sql_or_a_change_in_an_unlisted_input_rebuilds_in_full(tmp_path, warehouse):
     files = {**LAYERED, "marts/schema.yml": LAYERED["marts/schema.yml"].replace(
         "                hubspot_raw.emails: contact_id\n", "")}
     folder = write_models(tmp_path, files)
     _build(warehouse, folder)
     assert _build(warehouse, folder)["customers"].mode == "up to date"
+    warehouse.execute("UPDATE hubspot_raw.emails SET subject = 'edited'")  # a column customers does not read
+    assert _build(warehouse, folder)["customers"].mode == "incremental"
     warehouse.execute("INSERT INTO hubspot_raw.emails VALUES (15, 4, 'x')")  # emails is not in changed_keys
     result = _build(warehouse, folder)["customers"]
     assert result.mode == "full"
@@ -116,7 +148,8 @@ def test_build_state_is_kept_in_its_own_schema(tmp_path, warehouse):
     _build(warehouse, write_models(tmp_path, LAYERED))
     tables = {n for s, n in rows(warehouse, "SELECT table_schema, table_name FROM information_schema.tables")
               if s == STATE_SCHEMA}
-    assert tables == {"builds", "hubspot.customers:hubspot_staging.stg_contacts", "hubspot.customers:hubspot_raw.emails"}
+    assert tables == {"builds", "checks", "hubspot.customers:hubspot_staging.stg_contacts",
+                      "hubspot.customers:hubspot_raw.emails"}
     assert {r[0] for r in rows(warehouse, f"SELECT relation FROM {STATE_SCHEMA}.builds")} == {
         "hubspot_staging.stg_contacts", "hubspot.customers", "hubspot.lifecycle_counts"}
 

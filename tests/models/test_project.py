@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from hubspot_assets.models.dependencies import parse_select, table_references
+from hubspot_assets.models.dependencies import column_names, parse_select, table_references
 from hubspot_assets.models.project import DEFAULT_MODELS_DIR, ModelError, load_project
 from tests.models.folders import LAYERED, raw_warehouse, write_models
 
@@ -21,6 +21,20 @@ def test_dependencies_are_the_qualified_tables_the_sql_reads_not_its_ctes_nor_ta
     """
     assert table_references(parse_select(sql, file="m.sql"), file="m.sql") == (
         "hubspot_raw.associations", "hubspot_raw.deals", "hubspot_raw.tickets", "hubspot_staging.stg_owners")
+
+
+@pytest.mark.parametrize(("sql", "expected"), [
+    ("SELECT c.id, count(*) AS n FROM hubspot_raw.contacts AS c JOIN hubspot_raw.emails e ON e.contact_id = c.id "
+     "WHERE NOT c.archived GROUP BY 1", {"id", "contact_id", "archived"}),
+    ("WITH a AS (SELECT id FROM hubspot_raw.contacts) SELECT * FROM a", {"id"}),  # a star over its own CTE
+    ("SELECT * FROM hubspot_raw.contacts", None),
+    ("SELECT c.* FROM hubspot_raw.contacts AS c", None),
+    ("SELECT hash(c) FROM hubspot_raw.contacts AS c", None),  # the whole row as a value
+    ("SELECT id, COLUMNS('^hs_') FROM hubspot_raw.deals", None),
+])
+def test_the_columns_a_model_reads_are_every_name_it_mentions_unless_it_may_read_unnamed_ones(sql, expected):
+    found = column_names(parse_select(sql, file="m.sql"))
+    assert found == (None if expected is None else frozenset(expected))
 
 
 def test_project_loads_models_with_schemas_materializations_tests_and_build_order(tmp_path):

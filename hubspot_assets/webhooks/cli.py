@@ -37,7 +37,6 @@ def serve(host: str | None, port: int | None, path: str | None, log_level: str) 
 
     from hubspot_assets.webhooks.app import create_app_from_settings
     from hubspot_assets.webhooks.outages import Heartbeat
-    from hubspot_assets.webhooks.queue import WebhookQueue
 
     try:
         settings = load_settings(webhook_host=host, webhook_port=port, webhook_path=path)
@@ -47,7 +46,7 @@ def serve(host: str | None, port: int | None, path: str | None, log_level: str) 
         raise click.ClickException("set HUBSPOT_CLIENT_SECRET (the app's client secret, which signs HubSpot's "
                                    "webhooks): without it every delivery would be refused")
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    queue = WebhookQueue.from_settings(settings)
+    queue = _open_queue(settings)
     heartbeat = None
     try:
         sock = _listen(settings.webhook_host, settings.webhook_port)
@@ -66,6 +65,16 @@ def serve(host: str | None, port: int | None, path: str | None, log_level: str) 
         queue.close()
 
 
+def _open_queue(settings: Settings):
+    """The queue of HUBSPOT_QUEUE_URL; a URL that names no store it supports is a one-line error, not a traceback."""
+    from hubspot_assets.webhooks.queue import WebhookQueue
+
+    try:
+        return WebhookQueue.from_settings(settings)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+
+
 def _listen(host: str, port: int) -> socket.socket:
     try:
         sock = socket.create_server((host, port), reuse_port=False, backlog=2048)
@@ -81,7 +90,6 @@ def _listen(host: str, port: int) -> socket.socket:
 def drain(batch_size: int | None) -> None:
     """Apply every pending webhook event once, as partial refreshes, without a Dagster daemon."""
     from hubspot_assets.sync import one_line
-    from hubspot_assets.webhooks.queue import WebhookQueue
     from hubspot_assets.webhooks.refresh import DRAIN_BATCH, DrainReport, drain_queue
 
     try:
@@ -93,7 +101,7 @@ def drain(batch_size: int | None) -> None:
         click.echo(f"applied {report.events} event(s) in {report.refreshes} refresh(es), {report.api_calls} API "
                    f"call(s), {report.seconds:.1f} s (this one read {plan_summary})")
 
-    queue = WebhookQueue.from_settings(settings)
+    queue = _open_queue(settings)
     try:
         report = drain_queue(settings, queue, batch_size=batch_size or DRAIN_BATCH, progress=progress)
         pending = queue.depth()["pending"]

@@ -13,16 +13,16 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import duckdb
 from pydantic import BaseModel
 
 from hubspot_assets.models.contracts_check import contract_class, contract_test, validate_contract
-from hubspot_assets.models.data_tests import ModelTest, TestResult, run_test
+from hubspot_assets.models.data_tests import ModelTest, TestResult, changed_rows_sql, quote, run_test
 from hubspot_assets.models.errors import ModelBuildError
-from hubspot_assets.models.incremental import build_incremental
+from hubspot_assets.models.incremental import ChangedKeys, build_incremental, release_changed_keys
 from hubspot_assets.models.lineage import Versions
 from hubspot_assets.models.materialize import build_table, build_view, relation_columns, relation_type, row_count
 from hubspot_assets.models.optional_inputs import with_missing_inputs_empty
@@ -130,6 +130,7 @@ def _build_and_test(connection: duckdb.DuckDBPyConnection, model: Model, present
                     full_refresh: bool, contracts: Mapping[str, type[BaseModel]] | None) -> ModelResult:
     started = time.perf_counter()
     version = versions.of(model.relation)
+    built_from = built_version(connection, model.relation)
     phases = {"versions": time.perf_counter() - started}
     started = time.perf_counter()
     try:
@@ -139,46 +140,72 @@ def _build_and_test(connection: duckdb.DuckDBPyConnection, model: Model, present
             mode, changed = _build(connection, model, present, full_refresh=full_refresh)
             record_version(connection, model.relation, version)
     except (duckdb.Error, ModelBuildError) as error:
+        release_changed_keys(connection)
         message = str(error) if isinstance(error, ModelBuildError) else str(ModelBuildError(f"{model.shown_path}: {error}"))
         phases["build"] = time.perf_counter() - started
         return ModelResult(model, "failed", seconds=sum(phases.values()), error=message, phases=phases)
-    rows = row_count(connection, model.relation)
-    columns = relation_columns(connection, model.schema, model.name)
-    phases["build"] = time.perf_counter() - started
-    checks = _checks(connection, model, versions, contracts, phases)
+    try:
+        rows = row_count(connection, model.relation)
+        columns = relation_columns(connection, model.schema, model.name)
+        phases["build"] = time.perf_counter() - started
+        since = _Since(built_from, changed) if changed is not None and built_from is not None else None
+        checks = _checks(connection, model, versions, contracts, phases, since)
+    finally:
+        release_changed_keys(connection)
     return ModelResult(model, mode, rows=rows, seconds=sum(phases.values()), columns=columns, checks=checks,
-                       changed_keys=changed, phases=phases)
+                       changed_keys=None if changed is None else changed.count, phases=phases)
 
 
-def check_version(versions: Versions, what: str, reads: Iterable[str]) -> str:
+@dataclass(frozen=True)
+class _Since:
+    """An incremental build changed only `keys` of the model as it was at `version` (its last build): a check that
+    passed on that version, and reads nothing else that changed, needs to look at those keys' rows only."""
+
+    version: str
+    keys: ChangedKeys
+
+
+def check_version(versions: Versions, what: str, reads: Iterable[str], *, model: str | None = None,
+                  model_version: str | None = None) -> str:
     """The version a check runs on: `what` it runs (its SQL; a contract's source) and the versions of the
-    relations it reads. The same version gives the same result."""
-    parts = [what, *(f"{r}={versions.of(r)}" for r in sorted(set(reads)))]
+    relations it reads (the relation `model` taken at `model_version` when given). The same version gives the
+    same result."""
+    def version_of(relation: str) -> str:
+        return model_version if relation == model and model_version is not None else versions.of(relation)
+
+    parts = [what, *(f"{r}={version_of(r)}" for r in sorted(set(reads)))]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
 def _checks(connection: duckdb.DuckDBPyConnection, model: Model, versions: Versions,
-            contracts: Mapping[str, type[BaseModel]] | None, phases: dict[str, float]) -> list[TestResult]:
+            contracts: Mapping[str, type[BaseModel]] | None, phases: dict[str, float],
+            since: _Since | None) -> list[TestResult]:
     """The model's tests, then its contract: each run, unless what it reads is as it was at its last run, whose
-    result is then reused (a check that could not run is always run again)."""
+    result is then reused (a check that could not run is always run again); after an incremental build, a check
+    that passed on the model before it and reads nothing else that changed runs on the rebuilt keys' rows only."""
     stored = stored_checks(connection, model.relation)
     kept: dict[str, StoredCheck] = {}
     checks = []
 
-    def check(name: str, version: str, run: Callable[[], TestResult], test: ModelTest) -> TestResult:
+    def check(name: str, what: str, reads: list[str], run: Callable[[_Since | None], TestResult],
+              test: ModelTest) -> TestResult:
+        version = check_version(versions, what, reads)
         previous = stored.get(name)
         if previous is not None and previous.version == version:
             result = TestResult(test, previous.passed, previous.failing_rows, previous.sample, reused=True)
+        elif previous is not None and previous.passed and since is not None and previous.version == check_version(
+                versions, what, reads, model=model.relation, model_version=since.version):
+            result = run(since)
         else:
-            result = run()
+            result = run(None)
         if result.error is None:
             kept[name] = StoredCheck(version, result.passed, result.failing_rows, result.sample)
         return result
 
     started = time.perf_counter()
     for test in model.all_tests:
-        version = check_version(versions, test.sql, [model.relation, *test.inputs])
-        checks.append(check(test.name, version, lambda test=test: run_test(connection, test), test))
+        checks.append(check(test.name, test.sql, [model.relation, *test.inputs],
+                            lambda since, test=test: _test_result(connection, model, test, since), test))
     phases["tests"] = time.perf_counter() - started
     if model.contract:
         started = time.perf_counter()
@@ -187,12 +214,21 @@ def _checks(connection: duckdb.DuckDBPyConnection, model: Model, versions: Versi
         if isinstance(cls, TestResult):
             checks.append(cls)
         else:
-            version = check_version(versions, f"contract {cls.__module__}.{cls.__qualname__}\n{_source(cls)}",
-                                    [model.relation])
-            checks.append(check(test.name, version, lambda: _contract_result(connection, model, cls), test))
+            what = f"contract {cls.__module__}.{cls.__qualname__}\n{_source(cls)}"
+            checks.append(check(test.name, what, [model.relation],
+                                lambda since: _contract_result(connection, model, cls, since), test))
         phases["contract"] = time.perf_counter() - started
     store_checks(connection, model.relation, kept)
     return checks
+
+
+def _test_result(connection: duckdb.DuckDBPyConnection, model: Model, test: ModelTest,
+                 since: _Since | None) -> TestResult:
+    """`test` on every row, or with `since` on the rows of the rebuilt keys when its kind allows."""
+    sql = None if since is None else changed_rows_sql(test, model.relation, model.unique_key or "", since.keys.sql)
+    if sql is None:
+        return run_test(connection, test)
+    return replace(run_test(connection, test, sql), on_changed_keys=since.keys.count)
 
 
 def _source(cls: type) -> str:
@@ -211,7 +247,7 @@ def _up_to_date(connection: duckdb.DuckDBPyConnection, model: Model, version: st
 
 
 def _build(connection: duckdb.DuckDBPyConnection, model: Model, present: set[str], *,
-           full_refresh: bool) -> tuple[Mode, int | None]:
+           full_refresh: bool) -> tuple[Mode, ChangedKeys | None]:
     missing = {r: cols for r, cols in model.optional_inputs.items() if r not in present}
     absent = [r for r in model.inputs if r.startswith(f"{RAW_SCHEMA}.") and r not in present and r not in missing]
     if absent:
@@ -247,8 +283,11 @@ def _contract_class(model: Model, contracts: Mapping[str, type[BaseModel]] | Non
         return TestResult(contract_test(model), passed=False, failing_rows=0, error=str(error).strip("'\""))
 
 
-def _contract_result(connection: duckdb.DuckDBPyConnection, model: Model, cls: type[BaseModel]) -> TestResult:
+def _contract_result(connection: duckdb.DuckDBPyConnection, model: Model, cls: type[BaseModel],
+                     since: _Since | None) -> TestResult:
+    where = None if since is None else f"{quote(model.unique_key or '')} IN {since.keys.sql}"
     try:
-        return validate_contract(connection, model, cls)
+        result = validate_contract(connection, model, cls, where=where)
     except duckdb.Error as error:
         return TestResult(contract_test(model), passed=False, failing_rows=0, error=str(error).strip("'\""))
+    return result if since is None else replace(result, on_changed_keys=since.keys.count)

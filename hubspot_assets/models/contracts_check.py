@@ -37,14 +37,14 @@ def contract_class(name: str, module: str = CONTRACTS_MODULE) -> type[BaseModel]
 
 
 def validate_contract(connection: duckdb.DuckDBPyConnection, model: Model, contract_cls: type[BaseModel], *,
-                      full_below: int = 50_000, sample: int = 10_000) -> TestResult:
-    """Validate the rows of `model` against `contract_cls`: every row when the mart holds at most `full_below`,
-    else a random sample of `sample` rows (`failing_rows` then counts the sample's). The sample of failures gives
-    each row's key and pydantic's errors."""
-    total = int(first_row(connection, f"SELECT count(*) FROM {model.relation}")[0])
-    query = f"SELECT * FROM {model.relation}"
-    if total > full_below:
-        query += f" USING SAMPLE reservoir({int(sample)} ROWS) REPEATABLE (42)"
+                      full_below: int = 50_000, sample: int = 10_000, where: str | None = None) -> TestResult:
+    """Validate the rows of `model` (those matching `where`, else all) against `contract_cls`: every row when they
+    are at most `full_below`, else a random sample of `sample` rows (`failing_rows` then counts the sample's). The
+    sample of failures gives each row's key and pydantic's errors."""
+    query = f"SELECT * FROM {model.relation}" + (f" WHERE {where}" if where else "")
+    total = int(first_row(connection, f"SELECT count(*) FROM ({query})")[0])
+    if total > full_below:  # sampled from the rows `where` keeps (DuckDB samples before a WHERE of the same query)
+        query = f"SELECT * FROM ({query}) USING SAMPLE reservoir({int(sample)} ROWS) REPEATABLE (42)"
     adapter = TypeAdapter(contract_cls)
     cursor = connection.execute(query)
     names = [d[0] for d in cursor.description]

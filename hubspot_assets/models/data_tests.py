@@ -45,7 +45,8 @@ class ModelTest:
 class TestResult:
     """How a test (or a contract validation) went: `failing_rows` counted, at most 5 of them in `sample` (JSON-ready
     values); `error` says why the test itself could not run (it then did not pass). `reused`: nothing the test
-    reads changed since its last run, whose result this is."""
+    reads changed since its last run, whose result this is. `on_changed_keys`: the test ran on the rows of that
+    many keys an incremental build rebuilt, the only rows that can break it (see `changed_rows_sql`)."""
 
     test: ModelTest
     passed: bool
@@ -53,6 +54,7 @@ class TestResult:
     sample: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     reused: bool = False
+    on_changed_keys: int | None = None
 
 
 def quote(name: str) -> str:
@@ -85,12 +87,29 @@ def generic_test_sql(kind: str, relation: str, column: str, args: dict[str, Any]
     raise ValueError(f"no generated SQL for a test of kind {kind!r}")
 
 
-def run_test(connection: duckdb.DuckDBPyConnection, test: ModelTest) -> TestResult:
-    """Run `test` against the warehouse: passed when its query returns no row. A query DuckDB refuses gives a result
-    that did not pass, with DuckDB's message as `error` (it never raises)."""
+def changed_rows_sql(test: ModelTest, relation: str, key: str, keys: str) -> str | None:
+    """The failing-rows query of `test` over only the rows of `relation` whose `key` is `IN keys`, for a test that
+    passed on the relation as it was before an incremental build replaced those rows: the other rows then still
+    pass. A row-wise test (`not_null`, `accepted_values`, `relationships` to a target that did not change) looks
+    at the changed rows; `unique` at the rows sharing a value with them. None for a test that needs every row (a
+    custom SQL test)."""
+    changed = f"(SELECT * FROM {relation} WHERE {quote(key)} IN {keys})"
+    if test.column is None or test.kind not in GENERIC_KINDS:
+        return None
+    if test.kind == "unique":
+        col = quote(test.column)
+        return (f"SELECT {col} AS value, count(*) AS n FROM {relation} WHERE {col} IN (SELECT {col} FROM {changed}) "
+                f"GROUP BY {col} HAVING count(*) > 1")
+    return generic_test_sql(test.kind, changed, test.column, test.args)
+
+
+def run_test(connection: duckdb.DuckDBPyConnection, test: ModelTest, sql: str | None = None) -> TestResult:
+    """Run `test` (its query, or `sql` instead) against the warehouse: passed when the query returns no row. A query
+    DuckDB refuses gives a result that did not pass, with DuckDB's message as `error` (it never raises)."""
+    sql = sql or test.sql
     try:
-        failing = first_row(connection, f"SELECT count(*) FROM ({test.sql})")[0]
-        sample = fetch_dicts(connection, f"SELECT * FROM ({test.sql}) LIMIT {SAMPLE_ROWS}") if failing else []
+        failing = first_row(connection, f"SELECT count(*) FROM ({sql})")[0]
+        sample = fetch_dicts(connection, f"SELECT * FROM ({sql}) LIMIT {SAMPLE_ROWS}") if failing else []
     except duckdb.Error as error:
         return TestResult(test, passed=False, failing_rows=0, error=str(error))
     return TestResult(test, passed=failing == 0, failing_rows=int(failing), sample=sample)

@@ -15,6 +15,7 @@ and XOR of row hashes differ from the last build's): such an input can affect an
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import duckdb
 
@@ -33,6 +34,19 @@ from hubspot_assets.models.state import (
 MISSING = "missing"  # the fingerprint of an optional input the warehouse does not hold
 LITERAL_KEYS = 1_000  # up to this many changed keys are written into the SQL as constants
 _ROW = "_row"  # alias of the input in fingerprint queries: `hash(_row)` hashes the whole row (DuckDB's row struct)
+
+
+@dataclass(frozen=True)
+class ChangedKeys:
+    """The keys an incremental build rebuilt: how many, and `sql`, the right side of an `IN` naming them (their
+    model's checks then run on those rows only). Valid until `release_changed_keys`."""
+
+    count: int
+    sql: str
+
+
+def release_changed_keys(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute("DROP TABLE IF EXISTS temp._changed")
 
 
 def read_columns(connection: duckdb.DuckDBPyConnection, model: Model, relation: str) -> tuple[str, ...] | None:
@@ -87,8 +101,9 @@ def input_fingerprints(connection: duckdb.DuckDBPyConnection, model: Model, miss
 
 
 def build_incremental(connection: duckdb.DuckDBPyConnection, model: Model, sql: str, *, full_refresh: bool,
-                      missing: Iterable[str]) -> tuple[str, int | None]:
-    """Build `model` (SQL as run: `sql`); returns ("full", None) or ("incremental", keys changed)."""
+                      missing: Iterable[str]) -> tuple[str, ChangedKeys | None]:
+    """Build `model` (SQL as run: `sql`); returns ("full", None) or ("incremental", the keys rebuilt), which
+    stay named until `release_changed_keys`."""
     missing = set(missing)
     keyed = {r: ck for r, ck in model.changed_keys.items() if r not in missing}
     try:
@@ -96,11 +111,10 @@ def build_incremental(connection: duckdb.DuckDBPyConnection, model: Model, sql: 
     finally:  # the temporary tables hold a row per key: give their memory back at once
         for number in range(len(keyed)):
             connection.execute(f"DROP TABLE IF EXISTS temp._new_fp_{number}")
-        connection.execute("DROP TABLE IF EXISTS temp._changed")
 
 
 def _build(connection: duckdb.DuckDBPyConnection, model: Model, sql: str, keyed: Mapping[str, ChangedKey], *,
-           full_refresh: bool, missing: set[str]) -> tuple[str, int | None]:
+           full_refresh: bool, missing: set[str]) -> tuple[str, ChangedKeys | None]:
     fingerprints = input_fingerprints(connection, model, missing)
     for number, (relation, changed_key) in enumerate(keyed.items()):
         connection.execute(f"CREATE OR REPLACE TEMP TABLE _new_fp_{number} AS "
@@ -122,7 +136,7 @@ def _build(connection: duckdb.DuckDBPyConnection, model: Model, sql: str, keyed:
         connection.execute(f"INSERT INTO {model.relation} BY NAME SELECT * FROM ({sql}) AS _model "
                            f"WHERE _model.{key} IN {keys}")
         record()
-    return "incremental", changed
+    return "incremental", ChangedKeys(changed, keys)
 
 
 def _key_list(connection: duckdb.DuckDBPyConnection, changed: int) -> str:

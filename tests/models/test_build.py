@@ -347,3 +347,72 @@ def test_results_are_reported_as_they_come(tmp_path, warehouse):
     seen = []
     results = build_models(warehouse, load_project(write_models(tmp_path, LAYERED)), on_result=seen.append)
     assert seen == results and [r.model.name for r in seen] == ["stg_contacts", "customers", "lifecycle_counts"]
+
+
+CHANGED_ROWS_FILES = {
+    **LAYERED,
+    "marts/schema.yml": """
+        models:
+          - name: customers
+            config:
+              materialized: incremental
+              unique_key: customer_id
+              contract: Customer
+              changed_keys: {hubspot_staging.stg_contacts: contact_id}
+            columns:
+              - {name: customer_id, tests: [not_null]}
+              - {name: email, tests: [unique]}
+              - name: lifecycle_stage
+                tests: [{relationships: {to: hubspot_raw.stages, field: stage}}]
+              - {name: emails}
+              - {name: seen_at}
+          - name: lifecycle_counts
+    """,
+    "marts/customers.sql": "SELECT c.contact_id AS customer_id, c.email, c.lifecycle_stage, 0 AS emails, "
+                           "TIMESTAMPTZ '2024-01-01 00:00:00+00' AS seen_at FROM hubspot_staging.stg_contacts AS c",
+}
+
+
+def _scopes(result) -> dict[str, tuple[bool, int | None]]:
+    """Each check's (passed, number of changed keys it was limited to)."""
+    return {c.test.name: (c.passed, c.on_changed_keys) for c in result.checks}
+
+
+def test_after_an_incremental_build_checks_that_passed_look_at_the_rebuilt_keys_rows_only(tmp_path, warehouse):
+    warehouse.execute("CREATE TABLE hubspot_raw.stages AS SELECT * FROM (VALUES ('lead'), ('customer')) AS t(stage)")
+    folder = write_models(tmp_path, CHANGED_ROWS_FILES)
+
+    def build():
+        return _build(warehouse, folder, contracts={"Customer": Customer})["customers"]
+
+    assert _scopes(build()) == {name: (True, None) for name in (
+        "not_null_customer_id", "unique_email", "relationships_lifecycle_stage__stages", "contract")}
+
+    warehouse.execute("UPDATE hubspot_raw.contacts SET email = 'b@x.com' WHERE id = 1")  # contact 2's email
+    result = build()
+    assert (result.mode, result.changed_keys) == ("incremental", 1)
+    assert _scopes(result) == {"not_null_customer_id": (True, 1), "unique_email": (False, 1),
+                               "relationships_lifecycle_stage__stages": (True, 1), "contract": (True, 1)}
+    [duplicate] = result.failed_checks
+    assert duplicate.sample == [{"value": "b@x.com", "n": 2}]  # found through contact 2's row, which did not change
+
+    # A check that failed last time looks at every row again: the failure may have been anywhere.
+    warehouse.execute("UPDATE hubspot_raw.contacts SET email = 'z@x.com' WHERE id = 1")
+    assert _scopes(build())["unique_email"] == (True, None)
+
+    # A relationships test whose target changed looks at every row: unchanged rows may now point nowhere.
+    warehouse.execute("DELETE FROM hubspot_raw.stages WHERE stage = 'customer'")
+    warehouse.execute("UPDATE hubspot_raw.contacts SET email = 'y@x.com' WHERE id = 1")
+    result = build()
+    assert result.mode == "incremental"
+    assert _scopes(result)["relationships_lifecycle_stage__stages"] == (False, None)
+    assert result.checks[2].failing_rows == 2  # contacts 2 and 4, neither rebuilt
+    assert _scopes(result)["unique_email"] == (True, 1)
+
+    # A changed row breaking the contract is found among the rebuilt keys' rows.
+    warehouse.execute("INSERT INTO hubspot_raw.stages VALUES ('customer')")
+    warehouse.execute("UPDATE hubspot_raw.contacts SET lifecyclestage = 'subscriber' WHERE id = 3")
+    warehouse.execute("INSERT INTO hubspot_raw.stages VALUES ('subscriber')")
+    result = build()
+    assert _scopes(result)["contract"] == (False, 1)
+    assert [c.failing_rows for c in result.checks if c.test.name == "contract"] == [1]

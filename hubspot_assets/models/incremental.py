@@ -74,17 +74,20 @@ def key_fingerprint_sql(connection: duckdb.DuckDBPyConnection, relation: str, ch
                         columns: tuple[str, ...] | None = None) -> str:
     """The fingerprint per key of `relation`: its row count and the XOR of the hashes of its rows' `version`
     columns (else `columns`, the ones the model reads; else whole rows). A key expression giving a list
-    (`[from_id, to_id]`: a link concerns both its records) gives each row to every distinct key of its list."""
+    (`[from_id, to_id]`: a link concerns both its records) gives each row to every distinct key of its list; a
+    `through` join gives it to every key the join reaches, once each."""
     hashed_columns = changed_key.version or columns
     hashed = ", ".join(f"{_ROW}.{quote(c)}" for c in hashed_columns) if hashed_columns else _ROW
     if hashed_columns == ():
         hashed = "NULL"
-    key_type = first_row(connection, f"DESCRIBE SELECT ({changed_key.key}) AS key FROM {relation} AS {_ROW}")[1]
-    if str(key_type).endswith("[]"):
-        return (f"SELECT key, hash(count(*), bit_xor(row_hash)) AS fingerprint FROM (SELECT unnest(list_distinct("
-                f"{changed_key.key})) AS key, hash({hashed}) AS row_hash FROM {relation} AS {_ROW}) GROUP BY key")
-    return (f"SELECT ({changed_key.key}) AS key, hash(count(*), bit_xor(hash({hashed}))) AS fingerprint "
-            f"FROM {relation} AS {_ROW} GROUP BY ALL")
+    rows = f"{relation} AS {_ROW}" + (f" JOIN {changed_key.through}" if changed_key.through else "")
+    key_type = first_row(connection, f"DESCRIBE SELECT ({changed_key.key}) AS key FROM {rows}")[1]
+    key = f"unnest(list_distinct({changed_key.key}))" if str(key_type).endswith("[]") else f"({changed_key.key})"
+    # DISTINCT: a row reaching a key twice (a list naming it twice, two join matches) must count once, as XOR
+    # would cancel its two hashes out
+    distinct = "DISTINCT " if changed_key.through else ""
+    return (f"SELECT key, hash(count(*), bit_xor(row_hash)) AS fingerprint FROM (SELECT {distinct}{key} AS key, "
+            f"hash({hashed}) AS row_hash FROM {rows}) GROUP BY key")
 
 
 def input_fingerprints(connection: duckdb.DuckDBPyConnection, model: Model, missing: Iterable[str]) -> dict[str, str]:

@@ -47,10 +47,14 @@ _NAME = re.compile(r"[a-z_][a-z0-9_]*")
 @dataclass(frozen=True)
 class ChangedKey:
     """How rows of one input of an incremental model map to the model's key: `key`, a SQL expression over the
-    input's columns; `version`, the columns whose hash tells that a row changed (None: every column)."""
+    input's columns; `version`, the columns whose hash tells that a row changed (None: every column); `through`,
+    a join from the input's rows (alias `_row`) to other inputs of the model when they are what names the key
+    (`hubspot_staging.stg_messages AS message ON message.thread_id = _row.thread_id`: a thread's row counts for
+    each of its messages)."""
 
     key: str
     version: tuple[str, ...] | None = None
+    through: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ class Model:
         """Changes whenever the SQL or the configuration that shapes the built table does (an incremental model is
         then rebuilt in full)."""
         config = {"materialized": self.materialized, "unique_key": self.unique_key,
-                  "changed_keys": {k: [v.key, v.version] for k, v in sorted(self.changed_keys.items())},
+                  "changed_keys": {k: [v.key, v.version, v.through] for k, v in sorted(self.changed_keys.items())},
                   "optional_inputs": self.optional_inputs}
         return hashlib.sha256(f"{self.sql}\n{json.dumps(config, sort_keys=True)}".encode()).hexdigest()
 
@@ -301,6 +305,8 @@ def _model(root: Path, folder: str, path: Path, entry: ModelEntry | None, yaml_s
     changed_keys = {_relation_name(k): _changed_key(v) for k, v in config.changed_keys.items()}
     optional_inputs = {_relation_name(k): v for k, v in config.optional_inputs.items()}
     _check_inputs_named(where, path.stem, inputs, changed_keys, "changed_keys")
+    for name, changed_key in changed_keys.items():
+        _check_through(where, path.stem, name, changed_key, inputs)
     _check_inputs_named(where, path.stem, inputs, optional_inputs, "optional_inputs")
     for name, columns in optional_inputs.items():
         column_definitions(columns, where=f"{where}: optional_inputs {name}")
@@ -330,8 +336,20 @@ def _relation_name(name: str) -> str:
 
 def _changed_key(value: str | ChangedKeyEntry) -> ChangedKey:
     if isinstance(value, ChangedKeyEntry):
-        return ChangedKey(value.key, tuple(value.version))
+        return ChangedKey(value.key, None if value.version is None else tuple(value.version), value.through)
     return ChangedKey(value)
+
+
+def _check_through(where: str, model: str, relation: str, changed_key: ChangedKey, inputs: Iterable[str]) -> None:
+    """A `through` join parses and reads only inputs of the model (they are built first, and their own changes
+    are keys of their own)."""
+    if changed_key.through is None:
+        return
+    shown = f"{where}: changed_keys of {model!r}, {relation}: through"
+    tree = parse_select(f"SELECT 1 FROM {relation} AS _row JOIN {changed_key.through}", file=shown)
+    if others := [t for t in table_references(tree, file=shown) if t != relation and t not in inputs]:
+        raise ModelError(f"{shown} joins {', '.join(others)}, which the model's SQL does not read (it reads "
+                         f"{', '.join(inputs)})")
 
 
 def _check_inputs_named(where: str, model: str, inputs: Iterable[str], named: Mapping[str, Any], key: str) -> None:

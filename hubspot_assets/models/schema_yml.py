@@ -38,10 +38,12 @@ class _Strict(BaseModel):
 
 
 class ChangedKeyEntry(_Strict):
-    """`changed_keys` value in long form: the key expression and the columns whose hash tells a row changed."""
+    """`changed_keys` value in long form: the key expression, the columns whose hash tells a row changed, and a
+    join (`through`) from the input's rows (`_row`) to what names the key."""
 
     key: str
-    version: list[str] = Field(min_length=1)
+    version: list[str] | None = Field(default=None, min_length=1)
+    through: str | None = None
 
 
 class ModelConfigEntry(_Strict):

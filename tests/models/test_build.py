@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hubspot_assets.models.build import build_models
 from hubspot_assets.models.contracts_check import contract_mismatches, validate_contract
+from hubspot_assets.models.errors import ModelError
 from hubspot_assets.models.project import load_project
 from hubspot_assets.models.state import STATE_SCHEMA
 from tests.models.folders import LAYERED, raw_warehouse, rows, write_models
@@ -416,3 +417,45 @@ def test_after_an_incremental_build_checks_that_passed_look_at_the_rebuilt_keys_
     result = build()
     assert _scopes(result)["contract"] == (False, 1)
     assert [c.failing_rows for c in result.checks if c.test.name == "contract"] == [1]
+
+
+THROUGH_FILES = {
+    "marts/customer_teams.sql": """
+        SELECT member.contact_id AS customer_id, team.name AS team_name
+        FROM hubspot_raw.members AS member JOIN hubspot_raw.teams AS team USING (team_id)
+    """,
+    "marts/schema.yml": """
+        models:
+          - name: customer_teams
+            config:
+              materialized: incremental
+              unique_key: customer_id
+              changed_keys:
+                hubspot_raw.members: contact_id
+                hubspot_raw.teams:
+                  key: member.contact_id
+                  through: hubspot_raw.members AS member ON member.team_id = _row.team_id
+    """,
+}
+
+
+def test_changed_keys_through_a_join_rebuild_the_keys_a_changed_row_reaches(tmp_path, warehouse):
+    warehouse.execute("CREATE TABLE hubspot_raw.teams AS SELECT * FROM (VALUES (1, 'red'), (2, 'blue')) t(team_id, name)")
+    # contact 1 is in team 1 twice: its key is reached twice by one team row, which must still count
+    warehouse.execute("CREATE TABLE hubspot_raw.members AS SELECT * FROM (VALUES (1, 1), (1, 1), (2, 1), (3, 2)) "
+                      "t(contact_id, team_id)")
+    folder = write_models(tmp_path, THROUGH_FILES)
+    assert _build(warehouse, folder)["customer_teams"].mode == "full"
+    warehouse.execute("UPDATE hubspot_raw.teams SET name = 'crimson' WHERE team_id = 1")
+    result = _build(warehouse, folder)["customer_teams"]
+    assert (result.mode, result.changed_keys) == ("incremental", 2)  # contacts 1 and 2, not 3
+    assert rows(warehouse, "SELECT * FROM hubspot.customer_teams ORDER BY ALL") == [
+        (1, "crimson"), (1, "crimson"), (2, "crimson"), (3, "blue")]
+
+
+def test_a_through_join_reading_a_table_the_model_does_not_read_is_an_error(tmp_path, warehouse):
+    files = {**THROUGH_FILES, "marts/schema.yml": THROUGH_FILES["marts/schema.yml"].replace(
+        "hubspot_raw.members AS member ON", "hubspot_raw.emails AS member ON")}
+    with pytest.raises(ModelError, match=r"marts/schema.yml: changed_keys of 'customer_teams', hubspot_raw.teams: "
+                                         r"through joins hubspot_raw.emails, which the model's SQL does not read"):
+        load_project(write_models(tmp_path, files), warehouse)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
+from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from hubspot_assets.models.errors import ModelError
 
@@ -65,32 +66,56 @@ def selected_columns(tree: exp.Expression) -> tuple[str, ...] | None:
     return tuple(names)
 
 
-def column_names(tree: exp.Expression) -> frozenset[str] | None:
-    """Every column name the query mentions (lower case), whatever table it is of: the columns it may read of its
-    inputs (a superset). None when it may read columns it does not name: a `*` or `t.*` over an input table (over
-    its own CTEs it only reads what they name), `COLUMNS(...)`, UNPIVOT, or a table used as a value (`hash(t)`)."""
-    tables = {t.alias_or_name.lower() for t in tree.find_all(exp.Table) if t.db}
+def columns_by_table(tree: exp.Expression) -> dict[str, frozenset[str] | None] | None:
+    """The columns the query may read of each input table (`schema.table` -> lower-case names; None for a table
+    it may read whole: `*`, `t.*`, the row as a value). A column is given to the table its qualifier names, or,
+    unqualified, to every table its query reads from (a superset). None when that cannot be told at all
+    (`COLUMNS(...)`, UNPIVOT): the caller then takes every column of every input."""
     if tree.find(exp.Columns) is not None or tree.find(exp.Pivot) is not None or isinstance(tree, exp.Pivot):
         return None
-    names = set()
-    for column in tree.find_all(exp.Column):
-        if column.is_star:
-            if column.table.lower() in tables or not column.table:
-                return None
-            continue
-        if not column.table and column.name.lower() in tables:
-            return None
-        names.add(column.name.lower())
-    for star in tree.find_all(exp.Star):
-        if isinstance(star.parent, exp.Count) or isinstance(star.parent, exp.Column):
-            continue
-        select = star.find_ancestor(exp.Select)
-        if select is None or _reads_a_table(select):
-            return None
-    return frozenset(names)
+    read: dict[str, set[str] | None] = {}
+
+    def add(table: exp.Table, column: str | None) -> None:
+        relation = f"{table.db.lower()}.{table.name.lower()}"
+        if column is None or read.get(relation, set()) is None:
+            read[relation] = None
+        else:
+            read.setdefault(relation, set()).add(column)  # type: ignore[union-attr]
+
+    for scope in traverse_scope(tree):
+        tables = {alias.lower(): source for alias, (_, source) in scope.selected_sources.items()
+                  if isinstance(source, exp.Table) and source.db}
+        for table in tables.values():
+            read.setdefault(f"{table.db.lower()}.{table.name.lower()}", set())
+        for column in scope.columns:
+            qualifier = column.table.lower()
+            if qualifier:
+                table = _visible_table(scope, qualifier)
+                if table is not None:
+                    add(table, None if column.is_star else column.name.lower())
+            elif column.name.lower() in tables:  # the row itself as a value: `hash(t)`
+                add(tables[column.name.lower()], None)
+            else:
+                for table in tables.values():
+                    add(table, column.name.lower())
+        for projection in scope.expression.expressions if isinstance(scope.expression, exp.Select) else []:
+            if isinstance(projection, exp.Star):
+                for table in tables.values():
+                    add(table, None)
+            elif isinstance(projection, exp.Column) and projection.is_star:
+                table = _visible_table(scope, projection.table.lower())
+                if table is not None:
+                    add(table, None)
+    return {relation: None if names is None else frozenset(names) for relation, names in read.items()}
 
 
-def _reads_a_table(select: exp.Select) -> bool:
-    """`select` has a schema-qualified table among its FROM and JOIN sources."""
-    sources = [select.args.get("from_") or select.args.get("from"), *(select.args.get("joins") or [])]
-    return any(isinstance(s.this, exp.Table) and s.this.db for s in sources if s is not None)
+def _visible_table(scope: Scope, alias: str) -> exp.Table | None:
+    """The input table `alias` names in `scope` or an enclosing one (a correlated subquery), None for a CTE or
+    subquery alias (its own scope says what it reads)."""
+    while scope is not None:
+        selected = {a.lower(): source for a, (_, source) in scope.selected_sources.items()}
+        if alias in selected:
+            source = selected[alias]
+            return source if isinstance(source, exp.Table) and source.db else None
+        scope = scope.parent
+    return None

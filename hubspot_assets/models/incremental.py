@@ -51,12 +51,13 @@ def release_changed_keys(connection: duckdb.DuckDBPyConnection) -> None:
 
 def read_columns(connection: duckdb.DuckDBPyConnection, model: Model, relation: str) -> tuple[str, ...] | None:
     """The columns of `relation` the SQL of `model` may read (None: any, so every column counts)."""
-    if model.read_columns is None:
+    names = None if model.read_columns is None else model.read_columns.get(relation)
+    if names is None:
         return None
     schema, name = relation.split(".", 1)
     columns = connection.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND "
                                  "table_name = ? ORDER BY ordinal_position", [schema, name.strip('"')]).fetchall()
-    return tuple(c for (c,) in columns if c.lower() in model.read_columns)
+    return tuple(c for (c,) in columns if c.lower() in names)
 
 
 def whole_fingerprint(connection: duckdb.DuckDBPyConnection, relation: str,

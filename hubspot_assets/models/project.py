@@ -27,7 +27,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from hubspot_assets.models.data_tests import GENERIC_KINDS, ModelTest, Severity, TestResult, generic_test_sql
-from hubspot_assets.models.dependencies import column_names, parse_select, selected_columns, table_references
+from hubspot_assets.models.dependencies import columns_by_table, parse_select, selected_columns, table_references
 from hubspot_assets.models.errors import ModelError
 from hubspot_assets.models.schema_yml import ChangedKeyEntry, ModelEntry, read_schema_file
 from hubspot_assets.sources.settings import DATASET_NAME, FIXED_TABLES
@@ -83,8 +83,9 @@ class Model:
     inputs: tuple[str, ...]
     optional_inputs: dict[str, str] = field(default_factory=dict)
     shown_path: str = ""
-    # every column name the SQL mentions (`dependencies.column_names`): what it may read of each input; None: any
-    read_columns: frozenset[str] | None = None
+    # the columns the SQL may read of each input (`dependencies.columns_by_table`); None for an input: any of its
+    # columns, None here: any column of any input
+    read_columns: dict[str, frozenset[str] | None] | None = None
 
     @property
     def relation(self) -> str:
@@ -326,7 +327,7 @@ def _model(root: Path, folder: str, path: Path, entry: ModelEntry | None, yaml_s
         name=path.stem, folder=folder, path=path, sql=sql, schema=schema, materialized=materialized,
         unique_key=config.unique_key, changed_keys=changed_keys, contract=config.contract,
         description=entry.description, columns=columns, tests=_deduplicated(tests, columns), inputs=inputs,
-        optional_inputs=optional_inputs, shown_path=shown, read_columns=column_names(tree),
+        optional_inputs=optional_inputs, shown_path=shown, read_columns=columns_by_table(tree),
     )
 
 

@@ -13,7 +13,12 @@ from hubspot_assets.models.runner import run_models
 from hubspot_assets.sources.pipeline import run_sync
 from tests.sources.sandbox_warehouse import query, settings_for
 
-CHANGES = {"updates": 30, "creates": 10, "archives": 4, "merges": 2, "associations": 10, "messages": 6}
+# What webhooks bring all day: every incremental model rebuilds only the keys they touch.
+EVERYDAY_CHANGES = {"updates": 30, "associations": 10, "messages": 6}
+# Changes to which records are live: a model may rebuild in full when an input it does not key changes.
+LIVENESS_CHANGES = {"updates": 10, "creates": 10, "archives": 4, "merges": 2, "associations": 4, "messages": 2}
+# the incremental models that key every input, so that even those changes rebuild only the keys they touch
+KEYS_EVERY_INPUT = {"hubspot.customers", "hubspot.interactions", "hubspot_staging.stg_associations"}
 
 
 def _rows(settings, relation: str) -> Counter:
@@ -40,28 +45,38 @@ def _relink(settings) -> None:
             FROM hubspot_raw.associations WHERE from_object_type = 'deals' LIMIT 1""")
 
 
+def _assert_incremental_equals_full(settings, incremental: set[str], *, incremental_mode: set[str]) -> None:
+    """Build the models after a sync; those of `incremental_mode` must rebuild some of their keys only; then every
+    incremental model must equal its full rebuild, row for row."""
+    built = {r.model.relation: r for r in run_models(settings)}
+    assert all(result.ok for result in built.values()), [(r, b.error) for r, b in built.items() if not b.ok]
+    for relation in incremental_mode:
+        result = built[relation]
+        assert result.mode == "incremental", (relation, result.mode, result.error)
+        assert 0 < result.changed_keys < result.rows, (relation, result.changed_keys, result.rows)
+    after_incremental = {relation: _rows(settings, relation) for relation in incremental}
+    rebuilt = {r.model.relation: r for r in run_models(settings, select=",".join(incremental), full_refresh=True)}
+    for relation in incremental:
+        assert rebuilt[relation].mode == "full"
+        assert _rows(settings, relation) == after_incremental[relation], relation
+
+
 def test_incremental_models_after_sandbox_changes_equal_a_full_rebuild(sandbox_factory, tmp_path):
     server = sandbox_factory()
     settings = settings_for(server, tmp_path)
     run_sync(settings, mode="full", snapshot=False)
     assert all(result.ok for result in run_models(settings))
-    incremental = {m.relation: m for m in load_project().models.values() if m.materialized == "incremental"}
-    assert {"hubspot.customers", "hubspot.interactions"} <= set(incremental)
+    incremental = {m.relation for m in load_project().models.values() if m.materialized == "incremental"}
+    assert KEYS_EVERY_INPUT | {"hubspot_staging.int_interactions", "hubspot.messages"} <= incremental
 
-    server.admin("mutate", json={"random": CHANGES, "seed": 21})
+    server.admin("mutate", json={"random": EVERYDAY_CHANGES, "seed": 20})
+    run_sync(settings, mode="incremental", snapshot=False)
+    _relink(settings)
+    _assert_incremental_equals_full(settings, incremental, incremental_mode=incremental)
+
+    server.admin("mutate", json={"random": LIVENESS_CHANGES, "seed": 21})
     gone = query(settings, "SELECT id FROM hubspot_raw.contacts WHERE NOT archived ORDER BY id LIMIT 1")[0][0]
     server.admin("mutate", json={"operations": [{"op": "gdpr_delete", "objectType": "contacts", "id": str(gone)}]})
     run_sync(settings, mode="incremental", snapshot=False)
     _relink(settings)
-
-    built = {r.model.relation: r for r in run_models(settings)}
-    for relation in incremental:
-        result = built[relation]
-        assert result.ok and result.mode == "incremental", (relation, result.mode, result.error)
-        assert 0 < result.changed_keys < result.rows, (relation, result.changed_keys, result.rows)
-    after_incremental = {relation: _rows(settings, relation) for relation in incremental}
-
-    rebuilt = {r.model.relation: r for r in run_models(settings, select=",".join(incremental), full_refresh=True)}
-    for relation in incremental:
-        assert rebuilt[relation].mode == "full"
-        assert _rows(settings, relation) == after_incremental[relation], relation
+    _assert_incremental_equals_full(settings, incremental, incremental_mode=KEYS_EVERY_INPUT)

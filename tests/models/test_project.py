@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from hubspot_assets.models.dependencies import column_names, parse_select, table_references
+from hubspot_assets.models.dependencies import columns_by_table, parse_select, table_references
 from hubspot_assets.models.project import DEFAULT_MODELS_DIR, ModelError, load_project
 from tests.models.folders import LAYERED, raw_warehouse, write_models
 
@@ -25,16 +25,28 @@ def test_dependencies_are_the_qualified_tables_the_sql_reads_not_its_ctes_nor_ta
 
 @pytest.mark.parametrize(("sql", "expected"), [
     ("SELECT c.id, count(*) AS n FROM hubspot_raw.contacts AS c JOIN hubspot_raw.emails e ON e.contact_id = c.id "
-     "WHERE NOT c.archived GROUP BY 1", {"id", "contact_id", "archived"}),
-    ("WITH a AS (SELECT id FROM hubspot_raw.contacts) SELECT * FROM a", {"id"}),  # a star over its own CTE
-    ("SELECT * FROM hubspot_raw.contacts", None),
-    ("SELECT c.* FROM hubspot_raw.contacts AS c", None),
-    ("SELECT hash(c) FROM hubspot_raw.contacts AS c", None),  # the whole row as a value
+     "WHERE NOT c.archived GROUP BY 1", {"hubspot_raw.contacts": {"id", "archived"}, "hubspot_raw.emails": {"contact_id"}}),
+    # unqualified: any table of its query may hold it
+    ("SELECT id, subject FROM hubspot_raw.contacts, hubspot_raw.emails",
+     {"hubspot_raw.contacts": {"id", "subject"}, "hubspot_raw.emails": {"id", "subject"}}),
+    ("WITH a AS (SELECT id FROM hubspot_raw.contacts) SELECT * FROM a", {"hubspot_raw.contacts": {"id"}}),
+    # without the tables' columns, an unqualified name in a subquery may be the outer table's too
+    ("SELECT id FROM hubspot_raw.contacts WHERE id IN (SELECT contact_id FROM hubspot_raw.emails)",
+     {"hubspot_raw.contacts": {"id", "contact_id"}, "hubspot_raw.emails": {"contact_id"}}),
+    ("SELECT c.id FROM hubspot_raw.contacts AS c WHERE NOT EXISTS "  # correlated: c.email is the outer table's
+     "(SELECT 1 FROM hubspot_raw.emails AS e WHERE e.subject = c.email)",
+     {"hubspot_raw.contacts": {"id", "email"}, "hubspot_raw.emails": {"subject"}}),
+    ("SELECT * FROM hubspot_raw.contacts", {"hubspot_raw.contacts": None}),
+    ("SELECT c.*, e.id FROM hubspot_raw.contacts AS c JOIN hubspot_raw.emails AS e ON true",
+     {"hubspot_raw.contacts": None, "hubspot_raw.emails": {"id"}}),
+    ("SELECT hash(c) FROM hubspot_raw.contacts AS c", {"hubspot_raw.contacts": None}),  # the whole row as a value
     ("SELECT id, COLUMNS('^hs_') FROM hubspot_raw.deals", None),
 ])
-def test_the_columns_a_model_reads_are_every_name_it_mentions_unless_it_may_read_unnamed_ones(sql, expected):
-    found = column_names(parse_select(sql, file="m.sql"))
-    assert found == (None if expected is None else frozenset(expected))
+def test_the_columns_a_model_reads_of_each_input_are_those_it_names_of_it_unless_it_may_read_unnamed_ones(
+        sql, expected):
+    found = columns_by_table(parse_select(sql, file="m.sql"))
+    assert found == (None if expected is None else {
+        relation: None if names is None else frozenset(names) for relation, names in expected.items()})
 
 
 def test_project_loads_models_with_schemas_materializations_tests_and_build_order(tmp_path):

@@ -80,6 +80,9 @@ def build(settings, label: str, *, full_refresh: bool = False) -> float:
         for phase, spent in result.phases.items():
             phases[phase] = phases.get(phase, 0.0) + spent
     print("  by phase: " + ", ".join(f"{phase} {spent:.2f} s" for phase, spent in phases.items()))
+    for result in results:
+        if result.mode == "failed":
+            print(f"  {result.model.relation} FAILED: {result.error}")
     for result in sorted(results, key=lambda r: -r.seconds)[:8]:
         spent = " ".join(f"{phase[0]} {s:5.2f}" for phase, s in result.phases.items())
         print(f"    {result.seconds:7.2f} s  {result.model.relation:<42} {result.mode:<11} {result.rows or 0:>10,} rows"

@@ -47,9 +47,10 @@ Mode = Literal["view", "table", "full", "incremental", "up to date", "blocked", 
 class ModelResult:
     """What happened to one model: `mode` (`full` / `incremental` for an incremental model), rows after the build,
     its columns with DuckDB's types, its checks; `error` says why it failed or was blocked. `changed_keys` is the
-    number of keys an incremental build rebuilt. `phases`: seconds spent deciding whether it is up to date
-    (`versions`), building it (`build`), running its tests (`tests`) and its contract (`contract`); `seconds` is
-    all of them."""
+    number of keys an incremental build rebuilt, `input_changes` how it found each listed input's changes (`same`:
+    the input was as at the last build; `since`: from the keys the input's own incremental build rebuilt; `scan`:
+    every key's fingerprint compared). `phases`: seconds spent deciding whether it is up to date (`versions`),
+    building it (`build`), running its tests (`tests`) and its contract (`contract`); `seconds` is all of them."""
 
     model: Model
     mode: Mode
@@ -59,6 +60,7 @@ class ModelResult:
     checks: list[TestResult] = field(default_factory=list)
     error: str | None = None
     changed_keys: int | None = None
+    input_changes: dict[str, str] = field(default_factory=dict)
     phases: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -137,7 +139,7 @@ def _build_and_test(connection: duckdb.DuckDBPyConnection, model: Model, present
         if not full_refresh and _up_to_date(connection, model, version):
             mode, changed = "up to date", None
         else:
-            mode, changed = _build(connection, model, present, full_refresh=full_refresh)
+            mode, changed = _build(connection, model, present, versions, built_from, full_refresh=full_refresh)
             record_version(connection, model.relation, version)
     except (duckdb.Error, ModelBuildError) as error:
         release_changed_keys(connection)
@@ -153,7 +155,8 @@ def _build_and_test(connection: duckdb.DuckDBPyConnection, model: Model, present
     finally:
         release_changed_keys(connection)
     return ModelResult(model, mode, rows=rows, seconds=sum(phases.values()), columns=columns, checks=checks,
-                       changed_keys=None if changed is None else changed.count, phases=phases)
+                       changed_keys=None if changed is None else changed.count,
+                       input_changes={} if changed is None else dict(changed.inputs), phases=phases)
 
 
 @dataclass(frozen=True)
@@ -246,8 +249,8 @@ def _up_to_date(connection: duckdb.DuckDBPyConnection, model: Model, version: st
             and relation_type(connection, model.schema, model.name) == "BASE TABLE")
 
 
-def _build(connection: duckdb.DuckDBPyConnection, model: Model, present: set[str], *,
-           full_refresh: bool) -> tuple[Mode, ChangedKeys | None]:
+def _build(connection: duckdb.DuckDBPyConnection, model: Model, present: set[str], versions: Versions,
+           built_from: str | None, *, full_refresh: bool) -> tuple[Mode, ChangedKeys | None]:
     missing = {r: cols for r, cols in model.optional_inputs.items() if r not in present}
     absent = [r for r in model.inputs if r.startswith(f"{RAW_SCHEMA}.") and r not in present and r not in missing]
     if absent:
@@ -258,7 +261,11 @@ def _build(connection: duckdb.DuckDBPyConnection, model: Model, present: set[str
         )
     sql = with_missing_inputs_empty(model.sql, missing, file=model.shown_path)
     if model.materialized == "incremental":
-        return build_incremental(connection, model, sql, full_refresh=full_refresh, missing=missing)
+        keys = {r: m.unique_key for r in model.inputs
+                if (m := versions.project.by_relation.get(r)) is not None and m.materialized == "incremental"}
+        return build_incremental(connection, model, sql, full_refresh=full_refresh, missing=missing,
+                                 versions={r: versions.content(r) for r in model.inputs},
+                                 input_keys={r: k for r, k in keys.items() if k}, built_from=built_from)
 
     def record() -> None:
         write_state(connection, model.relation, BuildState(model.definition_hash))

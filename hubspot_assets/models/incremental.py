@@ -15,7 +15,7 @@ and XOR of row hashes differ from the last build's): such an input can affect an
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -25,9 +25,12 @@ from hubspot_assets.models.project import ChangedKey, Model
 from hubspot_assets.models.state import (
     STATE_SCHEMA,
     BuildState,
+    changes_since,
+    input_versions,
     key_fingerprints_name,
     key_fingerprints_table,
     read_state,
+    record_changes,
     write_state,
 )
 
@@ -39,10 +42,12 @@ _ROW = "_row"  # alias of the input in fingerprint queries: `hash(_row)` hashes 
 @dataclass(frozen=True)
 class ChangedKeys:
     """The keys an incremental build rebuilt: how many, and `sql`, the right side of an `IN` naming them (their
-    model's checks then run on those rows only). Valid until `release_changed_keys`."""
+    model's checks then run on those rows only; valid until `release_changed_keys`). `inputs`: how each listed
+    input's changes were found (`same`, `since` or `scan`, see `_InputChange`)."""
 
     count: int
     sql: str
+    inputs: Mapping[str, str] = field(default_factory=dict)
 
 
 def release_changed_keys(connection: duckdb.DuckDBPyConnection) -> None:
@@ -72,11 +77,11 @@ def whole_fingerprint(connection: duckdb.DuckDBPyConnection, relation: str,
 
 
 def key_fingerprint_sql(connection: duckdb.DuckDBPyConnection, relation: str, changed_key: ChangedKey,
-                        columns: tuple[str, ...] | None = None) -> str:
+                        columns: tuple[str, ...] | None = None, *, since: str | None = None) -> str:
     """The fingerprint per key of `relation`: its row count and the XOR of the hashes of its rows' `version`
     columns (else `columns`, the ones the model reads; else whole rows). A key expression giving a list
     (`[from_id, to_id]`: a link concerns both its records) gives each row to every distinct key of its list; a
-    `through` join gives it to every key the join reaches, once each."""
+    `through` join gives it to every key the join reaches, once each. `since`: only the keys of that table."""
     hashed_columns = changed_key.version or columns
     hashed = ", ".join(f"{_ROW}.{quote(c)}" for c in hashed_columns) if hashed_columns else _ROW
     if hashed_columns == ():
@@ -87,60 +92,102 @@ def key_fingerprint_sql(connection: duckdb.DuckDBPyConnection, relation: str, ch
     # DISTINCT: a row reaching a key twice (a list naming it twice, two join matches) must count once, as XOR
     # would cancel its two hashes out
     distinct = "DISTINCT " if changed_key.through else ""
+    only = f" WHERE {key} IN (SELECT key FROM {since})" if since else ""
     return (f"SELECT key, hash(count(*), bit_xor(row_hash)) AS fingerprint FROM (SELECT {distinct}{key} AS key, "
-            f"hash({hashed}) AS row_hash FROM {rows}) GROUP BY key")
+            f"hash({hashed}) AS row_hash FROM {rows}{only}) GROUP BY key")
 
 
-def input_fingerprints(connection: duckdb.DuckDBPyConnection, model: Model, missing: Iterable[str]) -> dict[str, str]:
+def input_fingerprints(connection: duckdb.DuckDBPyConnection, model: Model, missing: Iterable[str],
+                       unchanged: Mapping[str, str] | None = None) -> dict[str, str]:
     """The whole-input fingerprints that decide a full rebuild: every input not in `changed_keys` (over the
     columns the model reads of it), and `missing` for an optional input the warehouse lacks (so its arrival
-    rebuilds the model)."""
-    missing = set(missing)
+    rebuilds the model). `unchanged` gives the fingerprint of an input still at the version it was taken at."""
+    missing, unchanged = set(missing), unchanged or {}
     return {
-        relation: MISSING if relation in missing else whole_fingerprint(
+        relation: MISSING if relation in missing else unchanged.get(relation) or whole_fingerprint(
             connection, relation, read_columns(connection, model, relation))
         for relation in model.inputs
         if relation in missing or relation not in model.changed_keys
     }
 
 
+@dataclass(frozen=True)
+class _InputChange:
+    """How one listed input's changes are found: `same` (at the version its fingerprints were taken at: none),
+    `since` (an incremental model keyed like this one: the keys its own build rebuilt, in table `since`), or
+    `scan` (every key's fingerprint computed again)."""
+
+    number: int
+    relation: str
+    how: str
+    since: str | None = None
+
+
 def build_incremental(connection: duckdb.DuckDBPyConnection, model: Model, sql: str, *, full_refresh: bool,
-                      missing: Iterable[str]) -> tuple[str, ChangedKeys | None]:
-    """Build `model` (SQL as run: `sql`); returns ("full", None) or ("incremental", the keys rebuilt), which
-    stay named until `release_changed_keys`."""
+                      missing: Iterable[str], versions: Mapping[str, str], input_keys: Mapping[str, str],
+                      built_from: str | None) -> tuple[str, ChangedKeys | None]:
+    """Build `model` (SQL as run: `sql`; `versions`: what its inputs hold now, `lineage.Versions.content`;
+    `input_keys`: the unique key of each input that is an incremental model; `built_from`: its own version at
+    its last build); returns ("full", None) or ("incremental", the keys rebuilt), which stay named until
+    `release_changed_keys`."""
     missing = set(missing)
     keyed = {r: ck for r, ck in model.changed_keys.items() if r not in missing}
     try:
-        return _build(connection, model, sql, keyed, full_refresh=full_refresh, missing=missing)
+        return _build(connection, model, sql, keyed, full_refresh=full_refresh, missing=missing,
+                      versions=versions, input_keys=input_keys, built_from=built_from)
     finally:  # the temporary tables hold a row per key: give their memory back at once
         for number in range(len(keyed)):
             connection.execute(f"DROP TABLE IF EXISTS temp._new_fp_{number}")
+            connection.execute(f"DROP TABLE IF EXISTS temp._moved_{number}")
 
 
 def _build(connection: duckdb.DuckDBPyConnection, model: Model, sql: str, keyed: Mapping[str, ChangedKey], *,
-           full_refresh: bool, missing: set[str]) -> tuple[str, ChangedKeys | None]:
-    fingerprints = input_fingerprints(connection, model, missing)
-    for number, (relation, changed_key) in enumerate(keyed.items()):
-        connection.execute(f"CREATE OR REPLACE TEMP TABLE _new_fp_{number} AS "
-                           f"{key_fingerprint_sql(connection, relation, changed_key, read_columns(connection, model, relation))}")
+           full_refresh: bool, missing: set[str], versions: Mapping[str, str], input_keys: Mapping[str, str],
+           built_from: str | None) -> tuple[str, ChangedKeys | None]:
+    previous, taken_at = read_state(connection, model.relation), input_versions(connection, model.relation)
+    unchanged = {r: previous.inputs[r] for r in model.inputs
+                 if previous is not None and r in previous.inputs and taken_at.get(r) == versions.get(r)}
+    fingerprints = input_fingerprints(connection, model, missing, unchanged)
+    changes = [_input_change(connection, model, number, relation, changed_key, taken_at.get(relation), versions,
+                             input_keys.get(relation)) for number, (relation, changed_key) in enumerate(keyed.items())]
+    for change in changes:
+        if change.how != "same":
+            fingerprint_sql = key_fingerprint_sql(connection, change.relation, keyed[change.relation],
+                                                  read_columns(connection, model, change.relation), since=change.since)
+            connection.execute(f"CREATE OR REPLACE TEMP TABLE _new_fp_{change.number} AS {fingerprint_sql}")
     state = BuildState(model.definition_hash, fingerprints)
 
-    def record() -> None:
-        _store_key_fingerprints(connection, model, keyed)
+    def record(changed_keys: str | None) -> None:
+        _store_key_fingerprints(connection, model, changes, incremental=changed_keys is not None)
         write_state(connection, model.relation, state)
+        record_changes(connection, model.relation, versions, built_from, changed_keys)
 
     if full_refresh or _needs_full_build(connection, model, state, keyed):
-        build_table(connection, model.schema, model.name, sql, record)
+        build_table(connection, model.schema, model.name, sql, lambda: record(None))
         return "full", None
-    changed = _changed_keys(connection, model, keyed)
+    changed = _changed_keys(connection, model, changes)
     key = quote(model.unique_key or "")
     keys = _key_list(connection, changed)
     with transaction(connection):
         connection.execute(f"DELETE FROM {model.relation} WHERE {key} IN {keys}")
         connection.execute(f"INSERT INTO {model.relation} BY NAME SELECT * FROM ({sql}) AS _model "
                            f"WHERE _model.{key} IN {keys}")
-        record()
-    return "incremental", ChangedKeys(changed, keys)
+        record("SELECT key FROM _changed")
+    return "incremental", ChangedKeys(changed, keys, {c.relation: c.how for c in changes})
+
+
+def _input_change(connection: duckdb.DuckDBPyConnection, model: Model, number: int, relation: str,
+                  changed_key: ChangedKey, taken_at: str | None, versions: Mapping[str, str],
+                  unique_key: str | None) -> _InputChange:
+    if relation_type(connection, STATE_SCHEMA, key_fingerprints_name(model.relation, relation)) is None:
+        return _InputChange(number, relation, "scan")
+    if taken_at not in (None, MISSING) and taken_at == versions.get(relation):
+        return _InputChange(number, relation, "same")
+    if taken_at is not None and changed_key.through is None and changed_key.key.strip() == unique_key:
+        since = changes_since(connection, relation, taken_at)
+        if since is not None:
+            return _InputChange(number, relation, "since", since)
+    return _InputChange(number, relation, "scan")
 
 
 def _key_list(connection: duckdb.DuckDBPyConnection, changed: int) -> str:
@@ -165,22 +212,43 @@ def _needs_full_build(connection: duckdb.DuckDBPyConnection, model: Model, state
                for r in keyed)
 
 
-def _changed_keys(connection: duckdb.DuckDBPyConnection, model: Model, keyed: Mapping[str, ChangedKey]) -> int:
-    """Fill the temporary table `_changed` with the keys whose fingerprint moved in any listed input."""
-    parts = [
-        f"SELECT coalesce(new.key, old.key) AS key FROM _new_fp_{number} AS new "
-        f"FULL JOIN {key_fingerprints_table(model.relation, relation)} AS old ON new.key = old.key "
-        "WHERE new.fingerprint IS DISTINCT FROM old.fingerprint"
-        for number, relation in enumerate(keyed)
-    ]
-    union = " UNION ".join(parts) if parts else "SELECT NULL AS key WHERE false"
-    connection.execute(f"CREATE OR REPLACE TEMP TABLE _changed AS SELECT DISTINCT key FROM ({union}) "
-                       "WHERE key IS NOT NULL")
+def _changed_keys(connection: duckdb.DuckDBPyConnection, model: Model, changes: Iterable[_InputChange]) -> int:
+    """Fill the temporary table `_changed` with the keys whose fingerprint moved in any listed input (for an
+    input known by the keys its own build rebuilt, among those keys only). One input at a time: each comparison
+    is a join over every key, and several at once would need the memory of all of them."""
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE _changed AS SELECT {quote(model.unique_key or '')} AS key "
+                       f"FROM {model.relation} WHERE false")
+    for change in changes:
+        old = key_fingerprints_table(model.relation, change.relation)
+        if change.how == "scan":
+            moved = (f"SELECT coalesce(new.key, old.key) AS key FROM _new_fp_{change.number} AS new "
+                     f"FULL JOIN {old} AS old ON new.key = old.key "
+                     "WHERE new.fingerprint IS DISTINCT FROM old.fingerprint")
+        elif change.how == "since":
+            moved = (f"SELECT since.key FROM {change.since} AS since "
+                     f"LEFT JOIN _new_fp_{change.number} AS new ON new.key = since.key "
+                     f"LEFT JOIN {old} AS old ON old.key = since.key "
+                     "WHERE new.fingerprint IS DISTINCT FROM old.fingerprint")
+        else:
+            continue
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE _moved_{change.number} AS {moved}")
+        connection.execute(f"INSERT INTO _changed SELECT key FROM _moved_{change.number} WHERE key IS NOT NULL "
+                           "EXCEPT SELECT key FROM _changed")
     return int(first_row(connection, "SELECT count(*) FROM _changed")[0])
 
 
 def _store_key_fingerprints(connection: duckdb.DuckDBPyConnection, model: Model,
-                            keyed: Mapping[str, ChangedKey]) -> None:
-    for number, relation in enumerate(keyed):
-        connection.execute(f"CREATE OR REPLACE TABLE {key_fingerprints_table(model.relation, relation)} AS "
-                           f"SELECT * FROM _new_fp_{number}")
+                            changes: Iterable[_InputChange], *, incremental: bool) -> None:
+    """Keep the new fingerprints: after an incremental build only those of the keys that moved are written (the
+    others are as stored), after a full one every key's of a scanned input."""
+    for change in changes:
+        table = key_fingerprints_table(model.relation, change.relation)
+        if change.how == "same":
+            continue
+        if change.how == "scan" and not incremental:
+            connection.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _new_fp_{change.number}")
+            continue
+        keys = f"_moved_{change.number}" if incremental else change.since
+        connection.execute(f"DELETE FROM {table} WHERE key IN (SELECT key FROM {keys})")
+        connection.execute(f"INSERT INTO {table} SELECT * FROM _new_fp_{change.number} "
+                           f"WHERE key IN (SELECT key FROM {keys})")

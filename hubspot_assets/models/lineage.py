@@ -18,6 +18,7 @@ import duckdb
 from hubspot_assets.models.data_tests import quote
 from hubspot_assets.models.materialize import first_row
 from hubspot_assets.models.project import ModelProject
+from hubspot_assets.models.state import built_version
 
 RECORD_VERSION_COLUMNS = ("id", "updated_at", "archived")
 DLT_COLUMNS_PREFIX = "_dlt_"
@@ -44,6 +45,18 @@ class Versions:
                 parts = [model.definition_hash, *(f"{r}={self.of(r)}" for r in sorted(model.inputs))]
                 self._known[relation] = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
         return self._known[relation]
+
+    def content(self, relation: str) -> str:
+        """The version of what `relation` holds now, which `of` is only once it is built: a table or incremental
+        model's is the version it was last built from (not rebuilt yet in this build, or failed, it holds an older
+        one); a view's follows its inputs'."""
+        model = self.project.by_relation.get(relation)
+        if model is None:
+            return self.of(relation)
+        if model.materialized != "view":
+            return built_version(self.connection, relation) or MISSING
+        parts = [model.definition_hash, *(f"{r}={self.content(r)}" for r in sorted(model.inputs))]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
     def _raw(self, relation: str) -> str:
         if relation not in self.present:

@@ -8,7 +8,12 @@ published snapshot leaves it out).
 - `checks`: the result of every test and contract at its last run, with the version it ran on (the test's SQL
   and the versions of what it reads): a check whose version has not moved is not run again, its result is.
 - one table per incremental model and listed input (`"hubspot.customers:hubspot_staging.stg_contacts"`): the
-  fingerprint of every key at the last build, which the next build compares with the input's current rows.
+  fingerprint of every key at the last build, which the next build compares with the input's current rows; and
+  in `builds`, the version of each input those fingerprints were taken at (`input_versions`): an input still at
+  that version has them still.
+- one table per incremental model (`"hubspot_staging.int_interactions:changed"`) holding the keys its last build
+  rebuilt, when that build was incremental (`builds.changed_from`: the model's version before it): a model keyed
+  on the same column takes its own changed keys from there instead of fingerprinting the whole input.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ def ensure_state(connection: duckdb.DuckDBPyConnection) -> None:
     )
     # The version of the model's definition and inputs at its last build (models/lineage.py).
     connection.execute(f"ALTER TABLE {BUILDS} ADD COLUMN IF NOT EXISTS version VARCHAR")
+    connection.execute(f"ALTER TABLE {BUILDS} ADD COLUMN IF NOT EXISTS input_versions JSON")
+    connection.execute(f"ALTER TABLE {BUILDS} ADD COLUMN IF NOT EXISTS changed_from VARCHAR")
     connection.execute(
         f"CREATE TABLE IF NOT EXISTS {CHECKS} (relation VARCHAR, name VARCHAR, version VARCHAR, passed BOOLEAN, "
         "failing_rows BIGINT, sample JSON)"
@@ -73,6 +80,36 @@ def record_version(connection: duckdb.DuckDBPyConnection, relation: str, version
     """After a build of `relation` committed: the version it was built from. A crash before this only costs the
     next build a rebuild."""
     connection.execute(f"UPDATE {BUILDS} SET version = ? WHERE relation = ?", [version, relation])
+
+
+def input_versions(connection: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
+    """The version of each input of the incremental model `relation` its stored fingerprints were taken at."""
+    row = first_row(connection, f"SELECT input_versions FROM {BUILDS} WHERE relation = ?", [relation])
+    return json.loads(row[0]) if row and row[0] else {}
+
+
+def record_changes(connection: duckdb.DuckDBPyConnection, relation: str, versions: Mapping[str, str],
+                   changed_from: str | None, changed_keys: str | None) -> None:
+    """After `write_state`, in the build's transaction: the inputs' versions the fingerprints were taken at, and
+    the keys this build rebuilt (`changed_keys`, a query of them) from the model's version `changed_from`; None
+    for a full build, after which a consumer compares every key."""
+    connection.execute(f"UPDATE {BUILDS} SET input_versions = ?, changed_from = ? WHERE relation = ?",
+                       [json.dumps(dict(versions), sort_keys=True), changed_from if changed_keys else None, relation])
+    if changed_keys is None:
+        connection.execute(f"DROP TABLE IF EXISTS {changed_keys_table(relation)}")
+    else:
+        connection.execute(f"CREATE OR REPLACE TABLE {changed_keys_table(relation)} AS {changed_keys}")
+
+
+def changes_since(connection: duckdb.DuckDBPyConnection, relation: str, version: str) -> str | None:
+    """The table of the keys the incremental model `relation` rebuilt since it was at `version`, when its last
+    build went from that version to the one it has now; else None."""
+    row = first_row(connection, f"SELECT changed_from FROM {BUILDS} WHERE relation = ?", [relation])
+    return changed_keys_table(relation) if row and row[0] == version else None
+
+
+def changed_keys_table(relation: str) -> str:
+    return f'{STATE_SCHEMA}."{relation.replace(chr(34), "")}:changed"'
 
 
 def key_fingerprints_name(relation: str, input_relation: str) -> str:

@@ -23,13 +23,14 @@ from hubspot_assets.models.contracts_check import contract_class, contract_test,
 from hubspot_assets.models.data_tests import ModelTest, TestResult, changed_rows_sql, quote, run_test
 from hubspot_assets.models.errors import ModelBuildError
 from hubspot_assets.models.incremental import ChangedKeys, build_incremental, release_changed_keys
-from hubspot_assets.models.lineage import Versions
+from hubspot_assets.models.lineage import Versions, content_version, replaced_content, table_content
 from hubspot_assets.models.materialize import build_table, build_view, relation_columns, relation_type, row_count
 from hubspot_assets.models.optional_inputs import with_missing_inputs_empty
 from hubspot_assets.models.project import RAW_SCHEMA, Model, ModelProject
 from hubspot_assets.models.state import (
     BuildState,
     StoredCheck,
+    built_content,
     built_version,
     ensure_state,
     record_version,
@@ -131,16 +132,18 @@ def _raw_tables_present(connection: duckdb.DuckDBPyConnection) -> set[str]:
 def _build_and_test(connection: duckdb.DuckDBPyConnection, model: Model, present: set[str], versions: Versions, *,
                     full_refresh: bool, contracts: Mapping[str, type[BaseModel]] | None) -> ModelResult:
     started = time.perf_counter()
-    version = versions.of(model.relation)
-    built_from = built_version(connection, model.relation)
+    version = versions.wanted(model.relation)
+    built_from = built_content(connection, model.relation)
     phases = {"versions": time.perf_counter() - started}
     started = time.perf_counter()
     try:
         if not full_refresh and _up_to_date(connection, model, version):
             mode, changed = "up to date", None
+            if built_from is None:  # a build that stopped before recording what it holds
+                record_version(connection, model.relation, version, _content(connection, model, None, None))
         else:
             mode, changed = _build(connection, model, present, versions, built_from, full_refresh=full_refresh)
-            record_version(connection, model.relation, version)
+            record_version(connection, model.relation, version, _content(connection, model, built_from, changed))
     except (duckdb.Error, ModelBuildError) as error:
         release_changed_keys(connection)
         message = str(error) if isinstance(error, ModelBuildError) else str(ModelBuildError(f"{model.shown_path}: {error}"))
@@ -157,6 +160,16 @@ def _build_and_test(connection: duckdb.DuckDBPyConnection, model: Model, present
     return ModelResult(model, mode, rows=rows, seconds=sum(phases.values()), columns=columns, checks=checks,
                        changed_keys=None if changed is None else changed.count,
                        input_changes={} if changed is None else dict(changed.inputs), phases=phases)
+
+
+def _content(connection: duckdb.DuckDBPyConnection, model: Model, built_from: str | None,
+             changed: ChangedKeys | None) -> str | None:
+    """What a table or incremental model holds after its build (lineage.py); None for a view."""
+    if model.materialized == "view":
+        return None
+    if changed is not None and built_from is not None:
+        return replaced_content(built_from, changed.removed, changed.added)
+    return content_version(*table_content(connection, model.relation))
 
 
 @dataclass(frozen=True)
@@ -264,7 +277,7 @@ def _build(connection: duckdb.DuckDBPyConnection, model: Model, present: set[str
         keys = {r: m.unique_key for r in model.inputs
                 if (m := versions.project.by_relation.get(r)) is not None and m.materialized == "incremental"}
         return build_incremental(connection, model, sql, full_refresh=full_refresh, missing=missing,
-                                 versions={r: versions.content(r) for r in model.inputs},
+                                 versions={r: versions.of(r) for r in model.inputs},
                                  input_keys={r: k for r, k in keys.items() if k}, built_from=built_from)
 
     def record() -> None:

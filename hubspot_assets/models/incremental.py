@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from hubspot_assets.models.data_tests import literal, quote
+from hubspot_assets.models.lineage import table_content
 from hubspot_assets.models.materialize import build_table, first_row, relation_type, transaction
 from hubspot_assets.models.project import ChangedKey, Model
 from hubspot_assets.models.state import (
@@ -48,6 +49,9 @@ class ChangedKeys:
     count: int
     sql: str
     inputs: Mapping[str, str] = field(default_factory=dict)
+    # row count and XOR of row hashes of the rows the build took out and put in (lineage.replaced_content)
+    removed: tuple[int, int] = (0, 0)
+    added: tuple[int, int] = (0, 0)
 
 
 def release_changed_keys(connection: duckdb.DuckDBPyConnection) -> None:
@@ -126,7 +130,7 @@ class _InputChange:
 def build_incremental(connection: duckdb.DuckDBPyConnection, model: Model, sql: str, *, full_refresh: bool,
                       missing: Iterable[str], versions: Mapping[str, str], input_keys: Mapping[str, str],
                       built_from: str | None) -> tuple[str, ChangedKeys | None]:
-    """Build `model` (SQL as run: `sql`; `versions`: what its inputs hold now, `lineage.Versions.content`;
+    """Build `model` (SQL as run: `sql`; `versions`: what its inputs hold now, `lineage.Versions.of`;
     `input_keys`: the unique key of each input that is an incremental model; `built_from`: its own version at
     its last build); returns ("full", None) or ("incremental", the keys rebuilt), which stay named until
     `release_changed_keys`."""
@@ -169,11 +173,13 @@ def _build(connection: duckdb.DuckDBPyConnection, model: Model, sql: str, keyed:
     key = quote(model.unique_key or "")
     keys = _key_list(connection, changed)
     with transaction(connection):
+        removed = table_content(connection, model.relation, f"{key} IN {keys}")
         connection.execute(f"DELETE FROM {model.relation} WHERE {key} IN {keys}")
         connection.execute(f"INSERT INTO {model.relation} BY NAME SELECT * FROM ({sql}) AS _model "
                            f"WHERE _model.{key} IN {keys}")
+        added = table_content(connection, model.relation, f"{key} IN {keys}")
         record("SELECT key FROM _changed")
-    return "incremental", ChangedKeys(changed, keys, {c.relation: c.how for c in changes})
+    return "incremental", ChangedKeys(changed, keys, {c.relation: c.how for c in changes}, removed, added)
 
 
 def _input_change(connection: duckdb.DuckDBPyConnection, model: Model, number: int, relation: str,

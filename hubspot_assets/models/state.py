@@ -49,6 +49,8 @@ def ensure_state(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(f"ALTER TABLE {BUILDS} ADD COLUMN IF NOT EXISTS version VARCHAR")
     connection.execute(f"ALTER TABLE {BUILDS} ADD COLUMN IF NOT EXISTS input_versions JSON")
     connection.execute(f"ALTER TABLE {BUILDS} ADD COLUMN IF NOT EXISTS changed_from VARCHAR")
+    # what the table holds (lineage.py): a consumer compares it with the one it last read
+    connection.execute(f"ALTER TABLE {BUILDS} ADD COLUMN IF NOT EXISTS content VARCHAR")
     connection.execute(
         f"CREATE TABLE IF NOT EXISTS {CHECKS} (relation VARCHAR, name VARCHAR, version VARCHAR, passed BOOLEAN, "
         "failing_rows BIGINT, sample JSON)"
@@ -76,10 +78,16 @@ def built_version(connection: duckdb.DuckDBPyConnection, relation: str) -> str |
     return None if row is None else row[0]
 
 
-def record_version(connection: duckdb.DuckDBPyConnection, relation: str, version: str) -> None:
-    """After a build of `relation` committed: the version it was built from. A crash before this only costs the
-    next build a rebuild."""
-    connection.execute(f"UPDATE {BUILDS} SET version = ? WHERE relation = ?", [version, relation])
+def record_version(connection: duckdb.DuckDBPyConnection, relation: str, version: str,
+                   content: str | None = None) -> None:
+    """After a build of `relation` committed: the version it was built from and what it holds now (`content`,
+    for a table). A crash before this only costs the next build a rebuild."""
+    connection.execute(f"UPDATE {BUILDS} SET version = ?, content = ? WHERE relation = ?", [version, content, relation])
+
+
+def built_content(connection: duckdb.DuckDBPyConnection, relation: str) -> str | None:
+    row = first_row(connection, f"SELECT content FROM {BUILDS} WHERE relation = ?", [relation])
+    return None if row is None else row[0]
 
 
 def input_versions(connection: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:

@@ -12,8 +12,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from hubspot_assets.models.build import build_models
 from hubspot_assets.models.contracts_check import contract_mismatches, validate_contract
 from hubspot_assets.models.errors import ModelError
+from hubspot_assets.models.lineage import content_version, table_content
 from hubspot_assets.models.project import load_project
-from hubspot_assets.models.state import STATE_SCHEMA
+from hubspot_assets.models.state import STATE_SCHEMA, built_content
 from tests.models.folders import LAYERED, raw_warehouse, rows, write_models
 
 
@@ -502,3 +503,23 @@ def test_a_model_keyed_like_its_incremental_input_takes_the_keys_that_input_rebu
     assert results["customer_emails"].changed_keys == 2  # contacts 1 and 3
     assert rows(warehouse, "SELECT email FROM hubspot.customer_emails WHERE customer_id IN (1, 3) ORDER BY 1") == [
         ("one@x.com",), ("three@x.com",)]
+
+
+def test_a_model_rebuilt_into_the_same_rows_leaves_its_downstream_up_to_date_and_its_checks_reused(
+        tmp_path, warehouse):
+    folder = write_models(tmp_path, {**LAYERED, "marts/stage_share.sql": """
+        SELECT lifecycle_stage, customers / sum(customers) OVER () AS share FROM hubspot.lifecycle_counts
+    """})
+    _build(warehouse, folder)
+    warehouse.execute("UPDATE hubspot_raw.contacts SET email = 'new@x.com' WHERE id = 1")  # no stage count moves
+    results = _build(warehouse, folder)
+    assert {n: r.mode for n, r in results.items()} == {
+        "stg_contacts": "view", "customers": "incremental", "lifecycle_counts": "table", "stage_share": "up to date"}
+    assert all(c.reused for c in results["lifecycle_counts"].checks)
+    # the content an incremental build carries forward is the one a scan of the table gives
+    assert built_content(warehouse, "hubspot.customers") == content_version(*table_content(warehouse, "hubspot.customers"))
+
+    warehouse.execute("UPDATE hubspot_raw.contacts SET lifecyclestage = 'customer' WHERE id = 1")
+    results = _build(warehouse, folder)
+    assert (results["lifecycle_counts"].mode, results["stage_share"].mode) == ("table", "table")
+    assert not any(c.reused for c in results["lifecycle_counts"].checks)

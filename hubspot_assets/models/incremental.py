@@ -28,6 +28,7 @@ from hubspot_assets.models.state import (
     BuildState,
     changes_since,
     input_versions,
+    keep_removed_rows,
     key_fingerprints_name,
     key_fingerprints_table,
     read_state,
@@ -91,14 +92,13 @@ def key_fingerprint_sql(connection: duckdb.DuckDBPyConnection, relation: str, ch
     if hashed_columns == ():
         hashed = "NULL"
     rows = f"{relation} AS {_ROW}" + (f" JOIN {changed_key.through}" if changed_key.through else "")
-    key_type = first_row(connection, f"DESCRIBE SELECT ({changed_key.key}) AS key FROM {rows}")[1]
-    key = f"unnest(list_distinct({changed_key.key}))" if str(key_type).endswith("[]") else f"({changed_key.key})"
+    key = _key_expression(connection, relation, changed_key)
     # DISTINCT: a row reaching a key twice (a list naming it twice, two join matches) must count once, as XOR
     # would cancel its two hashes out
     distinct = "DISTINCT " if changed_key.through else ""
-    only = f" WHERE {key} IN (SELECT key FROM {since})" if since else ""
+    only = f" WHERE key IN (SELECT key FROM {since})" if since else ""
     return (f"SELECT key, hash(count(*), bit_xor(row_hash)) AS fingerprint FROM (SELECT {distinct}{key} AS key, "
-            f"hash({hashed}) AS row_hash FROM {rows}{only}) GROUP BY key")
+            f"hash({hashed}) AS row_hash FROM {rows}){only} GROUP BY key")
 
 
 def input_fingerprints(connection: duckdb.DuckDBPyConnection, model: Model, missing: Iterable[str],
@@ -118,7 +118,7 @@ def input_fingerprints(connection: duckdb.DuckDBPyConnection, model: Model, miss
 @dataclass(frozen=True)
 class _InputChange:
     """How one listed input's changes are found: `same` (at the version its fingerprints were taken at: none),
-    `since` (an incremental model keyed like this one: the keys its own build rebuilt, in table `since`), or
+    `since` (an incremental model: the keys of the rows its own build took out and put in, in table `since`), or
     `scan` (every key's fingerprint computed again)."""
 
     number: int
@@ -143,6 +143,7 @@ def build_incremental(connection: duckdb.DuckDBPyConnection, model: Model, sql: 
         for number in range(len(keyed)):
             connection.execute(f"DROP TABLE IF EXISTS temp._new_fp_{number}")
             connection.execute(f"DROP TABLE IF EXISTS temp._moved_{number}")
+            connection.execute(f"DROP TABLE IF EXISTS temp._affected_{number}")
 
 
 def _build(connection: duckdb.DuckDBPyConnection, model: Model, sql: str, keyed: Mapping[str, ChangedKey], *,
@@ -174,6 +175,7 @@ def _build(connection: duckdb.DuckDBPyConnection, model: Model, sql: str, keyed:
     keys = _key_list(connection, changed)
     with transaction(connection):
         removed = table_content(connection, model.relation, f"{key} IN {keys}")
+        keep_removed_rows(connection, model.relation, f"{key} IN {keys}")
         connection.execute(f"DELETE FROM {model.relation} WHERE {key} IN {keys}")
         connection.execute(f"INSERT INTO {model.relation} BY NAME SELECT * FROM ({sql}) AS _model "
                            f"WHERE _model.{key} IN {keys}")
@@ -189,11 +191,26 @@ def _input_change(connection: duckdb.DuckDBPyConnection, model: Model, number: i
         return _InputChange(number, relation, "scan")
     if taken_at not in (None, MISSING) and taken_at == versions.get(relation):
         return _InputChange(number, relation, "same")
-    if taken_at is not None and changed_key.through is None and changed_key.key.strip() == unique_key:
-        since = changes_since(connection, relation, taken_at)
-        if since is not None:
-            return _InputChange(number, relation, "since", since)
-    return _InputChange(number, relation, "scan")
+    since = None if taken_at is None or unique_key is None else changes_since(connection, relation, taken_at)
+    if since is None or changed_key.through is not None:
+        return _InputChange(number, relation, "scan")
+    changed, removed = since
+    if changed_key.key.strip() == unique_key:
+        return _InputChange(number, relation, "since", changed)
+    # Keyed otherwise: the keys of the rows the input's build took out and of those it put in are the only ones
+    # whose rows changed.
+    key = _key_expression(connection, relation, changed_key)
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE _affected_{number} AS "
+                       f"SELECT {key} AS key FROM {removed} AS {_ROW} UNION SELECT {key} AS key FROM {relation} "
+                       f"AS {_ROW} WHERE {quote(unique_key)} IN (SELECT key FROM {changed})")
+    return _InputChange(number, relation, "since", f"_affected_{number}")
+
+
+def _key_expression(connection: duckdb.DuckDBPyConnection, relation: str, changed_key: ChangedKey) -> str:
+    """The key of each row of `relation` (alias `_row`; a list key gives each row every distinct key of it)."""
+    rows = f"{relation} AS {_ROW}" + (f" JOIN {changed_key.through}" if changed_key.through else "")
+    key_type = first_row(connection, f"DESCRIBE SELECT ({changed_key.key}) AS key FROM {rows}")[1]
+    return f"unnest(list_distinct({changed_key.key}))" if str(key_type).endswith("[]") else f"({changed_key.key})"
 
 
 def _key_list(connection: duckdb.DuckDBPyConnection, changed: int) -> str:

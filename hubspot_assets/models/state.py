@@ -11,9 +11,10 @@ published snapshot leaves it out).
   fingerprint of every key at the last build, which the next build compares with the input's current rows; and
   in `builds`, the version of each input those fingerprints were taken at (`input_versions`): an input still at
   that version has them still.
-- one table per incremental model (`"hubspot_staging.int_interactions:changed"`) holding the keys its last build
-  rebuilt, when that build was incremental (`builds.changed_from`: the model's version before it): a model keyed
-  on the same column takes its own changed keys from there instead of fingerprinting the whole input.
+- two tables per incremental model (`"hubspot_staging.int_interactions:changed"`, `...:removed`) holding the keys
+  its last build rebuilt and the rows it took out, when that build was incremental (`builds.changed_from`: the
+  model's version before it): a model reading it finds its own changed keys among those rows and the new rows of
+  those keys instead of fingerprinting the whole input.
 """
 
 from __future__ import annotations
@@ -104,20 +105,30 @@ def record_changes(connection: duckdb.DuckDBPyConnection, relation: str, version
     connection.execute(f"UPDATE {BUILDS} SET input_versions = ?, changed_from = ? WHERE relation = ?",
                        [json.dumps(dict(versions), sort_keys=True), changed_from if changed_keys else None, relation])
     if changed_keys is None:
-        connection.execute(f"DROP TABLE IF EXISTS {changed_keys_table(relation)}")
+        connection.execute(f"DROP TABLE IF EXISTS {_changes_table(relation, 'changed')}")
+        connection.execute(f"DROP TABLE IF EXISTS {_changes_table(relation, 'removed')}")
     else:
-        connection.execute(f"CREATE OR REPLACE TABLE {changed_keys_table(relation)} AS {changed_keys}")
+        connection.execute(f"CREATE OR REPLACE TABLE {_changes_table(relation, 'changed')} AS {changed_keys}")
 
 
-def changes_since(connection: duckdb.DuckDBPyConnection, relation: str, version: str) -> str | None:
-    """The table of the keys the incremental model `relation` rebuilt since it was at `version`, when its last
-    build went from that version to the one it has now; else None."""
+def keep_removed_rows(connection: duckdb.DuckDBPyConnection, relation: str, where: str) -> None:
+    """Before an incremental build deletes the rows `where` names: keep them, so that a consumer keyed on another
+    column finds the keys those rows had."""
+    connection.execute(f"CREATE OR REPLACE TABLE {_changes_table(relation, 'removed')} AS "
+                       f"SELECT * FROM {relation} WHERE {where}")
+
+
+def changes_since(connection: duckdb.DuckDBPyConnection, relation: str, version: str) -> tuple[str, str] | None:
+    """The tables of the keys the incremental model `relation` rebuilt and of the rows it took out, when its last
+    build went from `version` to the one it has now; else None."""
     row = first_row(connection, f"SELECT changed_from FROM {BUILDS} WHERE relation = ?", [relation])
-    return changed_keys_table(relation) if row and row[0] == version else None
+    if not row or row[0] != version:
+        return None
+    return _changes_table(relation, "changed"), _changes_table(relation, "removed")
 
 
-def changed_keys_table(relation: str) -> str:
-    return f'{STATE_SCHEMA}."{relation.replace(chr(34), "")}:changed"'
+def _changes_table(relation: str, what: str) -> str:
+    return f'{STATE_SCHEMA}."{relation.replace(chr(34), "")}:{what}"'
 
 
 def key_fingerprints_name(relation: str, input_relation: str) -> str:

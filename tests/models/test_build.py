@@ -467,6 +467,10 @@ CHAIN_FILES = {
     "marts/customer_emails.sql": """
         SELECT customer_id, email, emails * 10 AS points FROM hubspot.customers
     """,
+    "marts/stage_members.sql": """
+        SELECT lifecycle_stage, count(*) AS members, list(customer_id ORDER BY customer_id) AS customer_ids
+        FROM hubspot.customers GROUP BY ALL
+    """,
     "marts/schema.yml": LAYERED["marts/schema.yml"] + """
           - name: customer_emails
             config:
@@ -474,6 +478,12 @@ CHAIN_FILES = {
               unique_key: customer_id
               changed_keys:
                 hubspot.customers: customer_id
+          - name: stage_members
+            config:
+              materialized: incremental
+              unique_key: lifecycle_stage
+              changed_keys:
+                hubspot.customers: lifecycle_stage
     """,
 }
 
@@ -486,9 +496,15 @@ def test_a_model_keyed_like_its_incremental_input_takes_the_keys_that_input_rebu
     assert (results["customers"].mode, results["customers"].changed_keys) == ("incremental", 4)
     chained = results["customer_emails"]
     assert (chained.mode, chained.changed_keys, chained.input_changes) == ("incremental", 4, {"hubspot.customers": "since"})
-    incremental = rows(warehouse, "SELECT * FROM hubspot.customer_emails ORDER BY ALL")
+    # keyed on another column: the keys of the rows customers' build took out (1 as a lead, 2) and put in (1 as
+    # a customer, 3, 6)
+    staged = results["stage_members"]
+    assert (staged.mode, staged.changed_keys, staged.input_changes) == ("incremental", 2, {"hubspot.customers": "since"})
+    incremental = {m: rows(warehouse, f"SELECT * FROM hubspot.{m} ORDER BY ALL") for m in ("customer_emails",
+                                                                                           "stage_members")}
     _build(warehouse, folder, full_refresh=True)
-    assert rows(warehouse, "SELECT * FROM hubspot.customer_emails ORDER BY ALL") == incremental
+    assert {m: rows(warehouse, f"SELECT * FROM hubspot.{m} ORDER BY ALL") for m in incremental} == incremental
+    assert incremental["stage_members"] == [("customer", 2, [1, 4]), ("lead", 2, [3, 6])]
 
     # An input at the version its fingerprints were taken at is not read; a build that skipped one in between
     # (the chain of rebuilt keys broken) compares every key.

@@ -15,13 +15,9 @@ WITH engagement_links AS (
       AND link.object_type IN ('emails', 'calls', 'notes', 'meetings', 'tasks', 'communications')
 ),
 thread_links AS (
-    SELECT
-        'conversation:' || message.message_id AS interaction_id,
-        thread.contact_id,
-        true AS is_thread_contact
-    FROM hubspot_staging.stg_messages AS message
-    JOIN hubspot_staging.stg_threads AS thread ON thread.thread_id = message.thread_id
-    WHERE thread.contact_id IS NOT NULL
+    SELECT interaction_id, thread_contact_id AS contact_id, true AS is_thread_contact
+    FROM hubspot_staging.int_interaction_events
+    WHERE thread_contact_id IS NOT NULL
 ),
 participant_links AS (
     SELECT

@@ -17,34 +17,35 @@ SELECT
     owner_id,
     CAST(NULL AS BIGINT) AS agent_user_id,
     CAST(NULL AS BIGINT) AS thread_id,
-    CAST(NULL AS BIGINT) AS conversation_channel_id
+    CAST(NULL AS BIGINT) AS conversation_channel_id,
+    CAST(NULL AS BIGINT) AS thread_contact_id
 FROM hubspot_staging.stg_emails
 UNION ALL
 SELECT
     'call:' || call_id, 'call', CAST(call_id AS VARCHAR),
     CASE direction WHEN 'INBOUND' THEN 'inbound' WHEN 'OUTBOUND' THEN 'outbound' END,
-    occurred_at, title, body_html, true, owner_id, NULL, NULL, NULL
+    occurred_at, title, body_html, true, owner_id, NULL, NULL, NULL, NULL
 FROM hubspot_staging.stg_calls
 UNION ALL
 SELECT
     'note:' || note_id, 'note', CAST(note_id AS VARCHAR), 'internal',
-    occurred_at, NULL, body_html, true, owner_id, NULL, NULL, NULL
+    occurred_at, NULL, body_html, true, owner_id, NULL, NULL, NULL, NULL
 FROM hubspot_staging.stg_notes
 UNION ALL
 -- HubSpot records no direction for meetings and logged communications
 SELECT
     'meeting:' || meeting_id, 'meeting', CAST(meeting_id AS VARCHAR), NULL,
-    occurred_at, title, body_html, true, owner_id, NULL, NULL, NULL
+    occurred_at, title, body_html, true, owner_id, NULL, NULL, NULL, NULL
 FROM hubspot_staging.stg_meetings
 UNION ALL
 SELECT
     'task:' || task_id, 'task', CAST(task_id AS VARCHAR), 'internal',
-    occurred_at, subject, body_html, true, owner_id, NULL, NULL, NULL
+    occurred_at, subject, body_html, true, owner_id, NULL, NULL, NULL, NULL
 FROM hubspot_staging.stg_tasks
 UNION ALL
 SELECT
     'communication:' || communication_id, 'communication', CAST(communication_id AS VARCHAR), NULL,
-    occurred_at, NULL, body_html, true, owner_id, NULL, NULL, NULL
+    occurred_at, NULL, body_html, true, owner_id, NULL, NULL, NULL, NULL
 FROM hubspot_staging.stg_communications
 UNION ALL
 SELECT
@@ -63,7 +64,8 @@ SELECT
     CASE WHEN message.sender_actor_id LIKE 'A-%' THEN TRY_CAST(substr(message.sender_actor_id, 3) AS BIGINT)
          ELSE thread.assigned_user_id END,
     message.thread_id,
-    coalesce(message.channel_id, thread.channel_id)
+    coalesce(message.channel_id, thread.channel_id),
+    thread.contact_id  -- the thread's own contact (int_interaction_contacts links the message to it)
 FROM hubspot_staging.stg_messages AS message
 JOIN hubspot_staging.stg_threads AS thread ON thread.thread_id = message.thread_id
 WHERE message.message_type IN ('MESSAGE', 'COMMENT') AND NOT thread.is_spam

@@ -82,11 +82,11 @@ def whole_fingerprint(connection: duckdb.DuckDBPyConnection, relation: str,
 
 
 def key_fingerprint_sql(connection: duckdb.DuckDBPyConnection, relation: str, changed_key: ChangedKey,
-                        columns: tuple[str, ...] | None = None, *, since: str | None = None) -> str:
+                        columns: tuple[str, ...] | None = None) -> str:
     """The fingerprint per key of `relation`: its row count and the XOR of the hashes of its rows' `version`
     columns (else `columns`, the ones the model reads; else whole rows). A key expression giving a list
     (`[from_id, to_id]`: a link concerns both its records) gives each row to every distinct key of its list; a
-    `through` join gives it to every key the join reaches, once each. `since`: only the keys of that table."""
+    `through` join gives it to every key the join reaches, once each."""
     hashed_columns = changed_key.version or columns
     hashed = ", ".join(f"{_ROW}.{quote(c)}" for c in hashed_columns) if hashed_columns else _ROW
     if hashed_columns == ():
@@ -96,9 +96,8 @@ def key_fingerprint_sql(connection: duckdb.DuckDBPyConnection, relation: str, ch
     # DISTINCT: a row reaching a key twice (a list naming it twice, two join matches) must count once, as XOR
     # would cancel its two hashes out
     distinct = "DISTINCT " if changed_key.through else ""
-    only = f" WHERE key IN (SELECT key FROM {since})" if since else ""
     return (f"SELECT key, hash(count(*), bit_xor(row_hash)) AS fingerprint FROM (SELECT {distinct}{key} AS key, "
-            f"hash({hashed}) AS row_hash FROM {rows}){only} GROUP BY key")
+            f"hash({hashed}) AS row_hash FROM {rows}) GROUP BY key")
 
 
 def input_fingerprints(connection: duckdb.DuckDBPyConnection, model: Model, missing: Iterable[str],
@@ -117,9 +116,11 @@ def input_fingerprints(connection: duckdb.DuckDBPyConnection, model: Model, miss
 
 @dataclass(frozen=True)
 class _InputChange:
-    """How one listed input's changes are found: `same` (at the version its fingerprints were taken at: none),
-    `since` (an incremental model: the keys of the rows its own build took out and put in, in table `since`), or
-    `scan` (every key's fingerprint computed again)."""
+    """How one listed input's changes are found: `same` (at the version it had at the last build: none), `scan`
+    (every key's fingerprint computed again and compared with the stored ones), `since` (an incremental model:
+    the keys of the rows its own build took out and put in, in table `since`; no fingerprints are kept of such an
+    input), or `unknown` (such an input whose own last build was not an incremental one from the version this
+    model read: the model is rebuilt in full)."""
 
     number: int
     relation: str
@@ -156,9 +157,9 @@ def _build(connection: duckdb.DuckDBPyConnection, model: Model, sql: str, keyed:
     changes = [_input_change(connection, model, number, relation, changed_key, taken_at.get(relation), versions,
                              input_keys.get(relation)) for number, (relation, changed_key) in enumerate(keyed.items())]
     for change in changes:
-        if change.how != "same":
+        if change.how == "scan":
             fingerprint_sql = key_fingerprint_sql(connection, change.relation, keyed[change.relation],
-                                                  read_columns(connection, model, change.relation), since=change.since)
+                                                  read_columns(connection, model, change.relation))
             connection.execute(f"CREATE OR REPLACE TEMP TABLE _new_fp_{change.number} AS {fingerprint_sql}")
     state = BuildState(model.definition_hash, fingerprints)
 
@@ -167,7 +168,8 @@ def _build(connection: duckdb.DuckDBPyConnection, model: Model, sql: str, keyed:
         write_state(connection, model.relation, state)
         record_changes(connection, model.relation, versions, built_from, changed_keys)
 
-    if full_refresh or _needs_full_build(connection, model, state, keyed):
+    if full_refresh or any(c.how == "unknown" for c in changes) or _needs_full_build(connection, model, state, [
+            c.relation for c in changes if c.how in ("same", "scan") and c.relation not in input_keys]):
         build_table(connection, model.schema, model.name, sql, lambda: record(None))
         return "full", None
     changed = _changed_keys(connection, model, changes)
@@ -187,13 +189,13 @@ def _build(connection: duckdb.DuckDBPyConnection, model: Model, sql: str, keyed:
 def _input_change(connection: duckdb.DuckDBPyConnection, model: Model, number: int, relation: str,
                   changed_key: ChangedKey, taken_at: str | None, versions: Mapping[str, str],
                   unique_key: str | None) -> _InputChange:
-    if relation_type(connection, STATE_SCHEMA, key_fingerprints_name(model.relation, relation)) is None:
-        return _InputChange(number, relation, "scan")
     if taken_at not in (None, MISSING) and taken_at == versions.get(relation):
         return _InputChange(number, relation, "same")
-    since = None if taken_at is None or unique_key is None else changes_since(connection, relation, taken_at)
-    if since is None or changed_key.through is not None:
+    if unique_key is None or changed_key.through is not None:  # fingerprinted
         return _InputChange(number, relation, "scan")
+    since = None if taken_at is None else changes_since(connection, relation, taken_at)
+    if since is None:
+        return _InputChange(number, relation, "unknown")
     changed, removed = since
     if changed_key.key.strip() == unique_key:
         return _InputChange(number, relation, "since", changed)
@@ -236,9 +238,9 @@ def _needs_full_build(connection: duckdb.DuckDBPyConnection, model: Model, state
 
 
 def _changed_keys(connection: duckdb.DuckDBPyConnection, model: Model, changes: Iterable[_InputChange]) -> int:
-    """Fill the temporary table `_changed` with the keys whose fingerprint moved in any listed input (for an
-    input known by the keys its own build rebuilt, among those keys only). One input at a time: each comparison
-    is a join over every key, and several at once would need the memory of all of them."""
+    """Fill the temporary table `_changed` with the keys whose fingerprint moved in any scanned input, and those
+    an incremental input's build changed. One input at a time: each comparison is a join over every key, and
+    several at once would need the memory of all of them."""
     connection.execute(f"CREATE OR REPLACE TEMP TABLE _changed AS SELECT {quote(model.unique_key or '')} AS key "
                        f"FROM {model.relation} WHERE false")
     for change in changes:
@@ -248,10 +250,7 @@ def _changed_keys(connection: duckdb.DuckDBPyConnection, model: Model, changes: 
                      f"FULL JOIN {old} AS old ON new.key = old.key "
                      "WHERE new.fingerprint IS DISTINCT FROM old.fingerprint")
         elif change.how == "since":
-            moved = (f"SELECT since.key FROM {change.since} AS since "
-                     f"LEFT JOIN _new_fp_{change.number} AS new ON new.key = since.key "
-                     f"LEFT JOIN {old} AS old ON old.key = since.key "
-                     "WHERE new.fingerprint IS DISTINCT FROM old.fingerprint")
+            moved = f"SELECT key FROM {change.since}"
         else:
             continue
         connection.execute(f"CREATE OR REPLACE TEMP TABLE _moved_{change.number} AS {moved}")
@@ -262,16 +261,15 @@ def _changed_keys(connection: duckdb.DuckDBPyConnection, model: Model, changes: 
 
 def _store_key_fingerprints(connection: duckdb.DuckDBPyConnection, model: Model,
                             changes: Iterable[_InputChange], *, incremental: bool) -> None:
-    """Keep the new fingerprints: after an incremental build only those of the keys that moved are written (the
-    others are as stored), after a full one every key's of a scanned input."""
+    """Keep the new fingerprints of the scanned inputs: after an incremental build only those of the keys that
+    moved are written (the others are as stored), after a full one every key's."""
     for change in changes:
-        table = key_fingerprints_table(model.relation, change.relation)
-        if change.how == "same":
+        if change.how != "scan":
             continue
-        if change.how == "scan" and not incremental:
+        table = key_fingerprints_table(model.relation, change.relation)
+        if not incremental:
             connection.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _new_fp_{change.number}")
             continue
-        keys = f"_moved_{change.number}" if incremental else change.since
-        connection.execute(f"DELETE FROM {table} WHERE key IN (SELECT key FROM {keys})")
-        connection.execute(f"INSERT INTO {table} SELECT * FROM _new_fp_{change.number} "
-                           f"WHERE key IN (SELECT key FROM {keys})")
+        moved = f"SELECT key FROM _moved_{change.number}"
+        connection.execute(f"DELETE FROM {table} WHERE key IN ({moved})")
+        connection.execute(f"INSERT INTO {table} SELECT * FROM _new_fp_{change.number} WHERE key IN ({moved})")

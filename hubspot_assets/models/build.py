@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from hubspot_assets.models.contracts_check import contract_class, contract_test, validate_contract
 from hubspot_assets.models.data_tests import ModelTest, TestResult, changed_rows_sql, quote, run_test
 from hubspot_assets.models.errors import ModelBuildError
-from hubspot_assets.models.incremental import ChangedKeys, build_incremental, release_changed_keys
+from hubspot_assets.models.incremental import ChangedKeys, build_incremental, release_changed_keys, whole_fingerprint
 from hubspot_assets.models.lineage import Versions, content_version, replaced_content, table_content
 from hubspot_assets.models.materialize import build_table, build_view, relation_columns, relation_type, row_count
 from hubspot_assets.models.optional_inputs import with_missing_inputs_empty
@@ -220,7 +220,8 @@ def _checks(connection: duckdb.DuckDBPyConnection, model: Model, versions: Versi
 
     started = time.perf_counter()
     for test in model.all_tests:
-        checks.append(check(test.name, test.sql, [model.relation, *test.inputs],
+        what, reads = _what_test_reads(connection, model, test)
+        checks.append(check(test.name, what, reads,
                             lambda since, test=test: _test_result(connection, model, test, since), test))
     phases["tests"] = time.perf_counter() - started
     if model.contract:
@@ -236,6 +237,15 @@ def _checks(connection: duckdb.DuckDBPyConnection, model: Model, versions: Versi
         phases["contract"] = time.perf_counter() - started
     store_checks(connection, model.relation, kept)
     return checks
+
+
+def _what_test_reads(connection: duckdb.DuckDBPyConnection, model: Model, test: ModelTest) -> tuple[str, list[str]]:
+    """What a test's result depends on: its SQL and the relations it reads; of a `relationships` test's target,
+    only the values of its field (a target rebuilt or updated with the same ids leaves the test as it was)."""
+    if test.kind != "relationships":
+        return test.sql, [model.relation, *test.inputs]
+    target, field = test.args["to"], test.args["field"]
+    return f"{test.sql}\n{target}.{field}={whole_fingerprint(connection, target, (field,))}", [model.relation]
 
 
 def _test_result(connection: duckdb.DuckDBPyConnection, model: Model, test: ModelTest,

@@ -538,3 +538,20 @@ def test_a_model_rebuilt_into_the_same_rows_leaves_its_downstream_up_to_date_and
     results = _build(warehouse, folder)
     assert (results["lifecycle_counts"].mode, results["stage_share"].mode) == ("table", "table")
     assert not any(c.reused for c in results["lifecycle_counts"].checks)
+
+
+def test_a_relationships_check_is_reused_while_its_targets_values_stay_the_same(tmp_path, warehouse):
+    warehouse.execute("CREATE TABLE hubspot_raw.stages AS SELECT * FROM (VALUES ('lead', 'Lead'), ('customer', "
+                      "'Customer')) AS t(stage, label)")
+    folder = write_models(tmp_path, CHANGED_ROWS_FILES)
+
+    def relationships():
+        [check] = [c for c in _build(warehouse, folder, contracts={"Customer": Customer})["customers"].checks
+                   if c.test.kind == "relationships"]
+        return check.passed, check.reused
+
+    assert relationships() == (True, False)
+    warehouse.execute("UPDATE hubspot_raw.stages SET label = upper(label)")  # the field's values stay
+    assert relationships() == (True, True)
+    warehouse.execute("UPDATE hubspot_raw.stages SET stage = 'client' WHERE stage = 'customer'")
+    assert relationships() == (False, False)

@@ -79,7 +79,9 @@ def build(settings, label: str, *, full_refresh: bool = False) -> float:
     for result in results:
         for phase, spent in result.phases.items():
             phases[phase] = phases.get(phase, 0.0) + spent
-    print("  by phase: " + ", ".join(f"{phase} {spent:.2f} s" for phase, spent in phases.items()))
+    outside = seconds - sum(phases.values())
+    print("  by phase: " + ", ".join(f"{phase} {spent:.2f} s" for phase, spent in phases.items())
+          + f"; outside the models (writer lock, project load, snapshot publish) {outside:.2f} s")
     for result in results:
         if result.mode == "failed":
             print(f"  {result.model.relation} FAILED: {result.error}")

@@ -130,6 +130,10 @@ def warehouse_settings(warehouse: WarehouseResource) -> Settings:
 
 def check_result(model: Model, result: TestResult) -> dg.AssetCheckResult:
     metadata: dict[str, Any] = {"failing_rows": dg.MetadataValue.int(result.failing_rows)}
+    if result.on_changed_keys is not None:  # ran on the rows of the keys an incremental build rebuilt
+        metadata["rows_of_changed_keys"] = dg.MetadataValue.int(result.on_changed_keys)
+    if result.reused:
+        metadata["reused"] = True
     if result.sample:
         metadata["sample"] = dg.MetadataValue.json(result.sample)
     if result.error:
@@ -154,6 +158,8 @@ def materialization(result: ModelResult, selected_checks: Iterable[dg.AssetCheck
     }
     if result.changed_keys is not None:
         metadata["keys_rebuilt"] = dg.MetadataValue.int(result.changed_keys)
+        # how each input's changes were found: why a build was quick or slow
+        metadata["input_changes"] = dg.MetadataValue.json(result.input_changes)
     wanted = set(selected_checks)
     checks = [check_result(model, c) for c in result.checks
               if dg.AssetCheckKey(model_key(model), c.test.name) in wanted]

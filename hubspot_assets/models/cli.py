@@ -62,6 +62,8 @@ def result_line(result: ModelResult) -> str:
     if result.changed_keys is not None:
         line += f"  {result.changed_keys:,} keys rebuilt"
     line += f"  checks {passed}/{len(result.checks)}"
+    if narrowed := sum(c.on_changed_keys is not None for c in result.checks):
+        line += f" ({narrowed} on the rebuilt keys' rows)"
     failed = [c for c in result.checks if not c.passed]
     return f"{line}: {'; '.join(_check_failure(c) for c in failed)}" if failed else line
 

@@ -68,6 +68,10 @@ def test_the_cli_prints_a_line_per_model_and_exits_0_when_all_pass(tmp_path):
     assert "up to date" in again.output and "stg_contacts" not in again.output
     full = _cli("--models-dir", str(folder), "--warehouse", str(warehouse), "--select", "customers", "--full-refresh")
     assert " full " in full.output.splitlines()[0]
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("UPDATE hubspot_raw.contacts SET email = 'new@x.com' WHERE id = 1")
+    changed = _cli("--models-dir", str(folder), "--warehouse", str(warehouse), "--select", "customers")
+    assert changed.output.splitlines()[0].endswith("1 keys rebuilt  checks 3/3 (3 on the rebuilt keys' rows)")
 
 
 def test_the_cli_names_failed_checks_and_blocked_models_and_exits_1(tmp_path):

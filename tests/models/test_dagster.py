@@ -76,16 +76,22 @@ def test_a_failed_blocking_check_fails_the_run_shows_the_sample_and_skips_downst
     defs, resources, warehouse = location
     import duckdb
 
+    assert dg.materialize([_assets(defs)], resources=resources).success
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("INSERT INTO hubspot_raw.contacts VALUES (4, 'dup@x.com', 'lead', false)")
     result = dg.materialize([_assets(defs)], resources=resources, raise_on_error=False)
     assert not result.success
-    assert {m.asset_key for m in result.get_asset_materialization_events()} == {STG_CONTACTS, CUSTOMERS}
+    materialized = {m.asset_key: m.materialization.metadata for m in result.get_asset_materialization_events()}
+    assert set(materialized) == {STG_CONTACTS, CUSTOMERS}
+    assert materialized[CUSTOMERS]["keys_rebuilt"].value == 1
+    assert materialized[CUSTOMERS]["input_changes"].value == {"hubspot_staging.stg_contacts": "scan",
+                                                               "hubspot_raw.emails": "same"}
     [failed] = [e.asset_check_evaluation_data for e in result.all_events
                 if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
     assert (failed.check_name, failed.severity) == ("unique_customer_id", dg.AssetCheckSeverity.ERROR)
     assert failed.metadata["failing_rows"].value == 1
     assert failed.metadata["sample"].value == [{"value": 4, "n": 2}]
+    assert failed.metadata["rows_of_changed_keys"].value == 1  # the incremental build rebuilt customer 4 only
 
 
 def test_a_sql_error_fails_the_run_naming_the_file(tmp_path):

@@ -9,6 +9,7 @@
   path setting points (`tests/isolation.py: isolate`). Session and module fixtures run from one of their own.
 - At the end of a run, a file that appeared in the working tree fails the run and is named (`pytest_sessionfinish`).
 - Once collected, the objects of the imports are frozen out of the garbage collector (`pytest_collection_finish`).
+- Under xdist, the longest test modules are handed out first (`tests/scheduling.py`), so both workers end together.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ import pytest
 from hubspot_assets.sandbox.config import SandboxConfig
 from hubspot_assets.sandbox.server import SandboxServer
 from tests.isolation import isolate, working_tree_files
+from tests.scheduling import LongestModulesFirst, ModuleTimes
 
 DEFAULTS: dict[str, Any] = {"seed": 42, "scale": "small", "tier": "unlimited"}
 _BEFORE = pytest.StashKey[set[str] | None]()  # the working tree's untracked and ignored files when the run began
 _WRITTEN = pytest.StashKey[list[str]]()  # those that appeared during the run
+_MODULE_TIMES = ModuleTimes()  # how long each module of this run took (stored for the next run's order)
 
 
 # -- nothing written into the working tree, nothing read from a developer's own settings --------------------------
@@ -65,7 +68,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    return LongestModulesFirst(config, log) if config.getvalue("dist") == "loadscope" else None
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _MODULE_TIMES.add(report)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _MODULE_TIMES.store(session)
     before = session.config.stash.get(_BEFORE, None)
     after = working_tree_files() if before is not None else None
     if before is None or after is None:

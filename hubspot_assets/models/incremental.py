@@ -1,15 +1,17 @@
 """Incremental models: rebuild only the keys whose input rows changed since the model's last build.
 
-For each input `changed_keys` lists, a fingerprint per key of the model: the XOR of the hashes of the input's rows
-that map to that key (`SELECT <key expr>, bit_xor(hash(<row or version columns>)) ... GROUP BY 1`). A key whose
-fingerprint differs from the stored one, or that appeared or disappeared, changed: an insert, an update, a delete,
-an archive, a merge or a new association all move it. The rows of those keys are deleted from the model and
-selected again from the model's SQL, filtered on the key, in one transaction that also stores the new
-fingerprints.
+For each input `changed_keys` lists, the changed keys are found the cheapest way that is exact (`_InputChange`):
+none when the input is at the version it had at the last build; from the keys an incremental input's own build
+rebuilt and the rows it took out; else from a fingerprint per key of the model, the XOR of the hashes of the input's
+rows that map to that key (`SELECT <key expr>, bit_xor(hash(<read or version columns>)) ... GROUP BY key`),
+compared with the stored one: an insert, an update, a delete, an archive, a merge or a new association all move
+it. The rows of those keys are deleted from the model and selected again from the model's SQL, filtered on the
+key, in one transaction that also stores the moved fingerprints and the keys rebuilt (for the models reading this
+one).
 
 The whole model is rebuilt instead (like a `table`) on its first build, when asked (`--full-refresh`), when its
-definition (SQL, configuration) changed, or when an input `changed_keys` does not list changed at all (its count
-and XOR of row hashes differ from the last build's): such an input can affect any key.
+definition (SQL, configuration) changed, when an input `changed_keys` does not list changed in the columns the model
+reads of it, or when an incremental input's last build was not one this model can follow.
 """
 
 from __future__ import annotations
